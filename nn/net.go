@@ -1,0 +1,319 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/nadir-ml/nadir/tensor"
+)
+
+// Net is a sequential network whose hidden widths change during training.
+// Widths change only through the surgery methods below, which keep every
+// consumer of a grown or shrunk layer consistent (BatchNorm entries,
+// depthwise channels, the Flatten between a conv and a dense layer, the
+// consuming layer's input columns, and the optimiser state in each Param).
+type Net struct {
+	In     []int // per-example input shape
+	Layers []Layer
+
+	outs  []*tensor.Tensor // output of each layer in the last Forward
+	grads []*tensor.Tensor // dL/d(output) of each layer in the last Backward
+}
+
+// NewNet checks that the layers' shapes chain and returns the network.
+func NewNet(in []int, layers ...Layer) (*Net, error) {
+	n := &Net{In: append([]int(nil), in...), Layers: layers}
+	if err := n.Validate(); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// Validate re-propagates shapes through the layers and checks that every
+// parameter has the size its layer's shapes imply.
+func (n *Net) Validate() error {
+	shape := n.In
+	for i, l := range n.Layers {
+		l.SetIn(shape)
+		if p, ok := l.(Producer); ok && isProducer(l) {
+			want := p.FanIn()
+			if w := p.Weight(); w.Cols != want {
+				return fmt.Errorf("layer %d (%s): weight has %d columns, input gives %d", i, l.Spec().Kind, w.Cols, want)
+			}
+		}
+		shape = l.OutShape()
+		if tensor.Numel(shape) <= 0 {
+			return fmt.Errorf("layer %d (%s): empty output shape %v", i, l.Spec().Kind, shape)
+		}
+	}
+	return nil
+}
+
+// OutShape is the per-example output shape.
+func (n *Net) OutShape() []int {
+	if len(n.Layers) == 0 {
+		return n.In
+	}
+	return n.Layers[len(n.Layers)-1].OutShape()
+}
+
+// SetRand hands r to every layer that draws random numbers in training.
+func (n *Net) SetRand(r *rand.Rand) {
+	for _, l := range n.Layers {
+		if rl, ok := l.(Randomised); ok {
+			rl.SetRand(r)
+		}
+	}
+}
+
+// Forward runs the network on a batch.
+func (n *Net) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
+	if len(n.outs) != len(n.Layers) {
+		n.outs = make([]*tensor.Tensor, len(n.Layers))
+		n.grads = make([]*tensor.Tensor, len(n.Layers))
+	}
+	for i, l := range n.Layers {
+		x = l.Forward(x, train)
+		n.outs[i] = x
+	}
+	return x
+}
+
+// Backward propagates dL/d(output) and accumulates parameter gradients.
+func (n *Net) Backward(dy *tensor.Tensor) *tensor.Tensor {
+	for i := len(n.Layers) - 1; i >= 0; i-- {
+		n.grads[i] = dy
+		dy = n.Layers[i].Backward(dy)
+	}
+	return dy
+}
+
+// Output is layer i's output in the last Forward; Grad is dL/d(that output)
+// in the last Backward. These are the per-neuron statistics hooks: the
+// splitting methods read a producer's input, the pre-activation z (the
+// output of the layer before the activation) and g (the gradient at the
+// activation's output). Both are layer-owned buffers, valid until the next
+// pass.
+func (n *Net) Output(i int) *tensor.Tensor { return n.outs[i] }
+func (n *Net) Grad(i int) *tensor.Tensor   { return n.grads[i] }
+
+// Params lists every trainable parameter in layer order.
+func (n *Net) Params() []*Param {
+	var ps []*Param
+	for _, l := range n.Layers {
+		ps = append(ps, l.Params()...)
+	}
+	return ps
+}
+
+// ZeroGrad clears all gradients.
+func (n *Net) ZeroGrad() {
+	for _, p := range n.Params() {
+		p.ZeroGrad()
+	}
+}
+
+// NumParams counts trainable scalars.
+func (n *Net) NumParams() int {
+	s := 0
+	for _, p := range n.Params() {
+		s += p.Len()
+	}
+	return s
+}
+
+// isProducer: dense layers and ungrouped convolutions own neurons.
+func isProducer(l Layer) bool {
+	sp := l.Spec()
+	switch sp.Kind {
+	case "dense":
+		return true
+	case "conv2d":
+		return sp.Groups <= 1
+	}
+	return false
+}
+
+func isDepthwise(l Layer) bool {
+	sp := l.Spec()
+	return sp.Kind == "conv2d" && sp.Groups > 1 && len(sp.In) > 0 && sp.Groups == sp.In[0] && sp.Out == sp.Groups
+}
+
+// ErrNoConsumer is returned for surgery on the output layer, whose units
+// are the network's outputs and cannot grow.
+var ErrNoConsumer = errors.New("layer has no consumer (it is the output layer)")
+
+// chain describes the layers a producer's units flow through.
+type chain struct {
+	producer  Producer
+	followers []Follower
+	consumer  Consumer
+	ci        int // consumer's index
+	spatial   int // columns per unit in the consumer
+}
+
+func (n *Net) chainOf(li int) (chain, error) {
+	if li < 0 || li >= len(n.Layers) {
+		return chain{}, fmt.Errorf("layer %d out of range [0,%d)", li, len(n.Layers))
+	}
+	p, ok := n.Layers[li].(Producer)
+	if !ok || !isProducer(n.Layers[li]) {
+		return chain{}, fmt.Errorf("layer %d (%s) has no neurons to grow", li, n.Layers[li].Spec().Kind)
+	}
+	c := chain{producer: p, spatial: 1}
+	for j := li + 1; j < len(n.Layers); j++ {
+		l := n.Layers[j]
+		if isProducer(l) {
+			cons, ok := l.(Consumer)
+			if !ok {
+				return chain{}, fmt.Errorf("layer %d (%s) cannot take new inputs", j, l.Spec().Kind)
+			}
+			c.consumer, c.ci = cons, j
+			return c, nil
+		}
+		if l.Spec().Kind == "conv2d" && !isDepthwise(l) {
+			return chain{}, fmt.Errorf("layer %d: grouped convolution (groups %d) cannot follow neuron surgery", j, l.Spec().Groups)
+		}
+		f, ok := l.(Follower)
+		if !ok {
+			return chain{}, fmt.Errorf("layer %d (%s) cannot follow neuron surgery", j, l.Spec().Kind)
+		}
+		if fl, ok := l.(*Flatten); ok {
+			c.spatial = fl.Spatial()
+		}
+		c.followers = append(c.followers, f)
+	}
+	return chain{}, fmt.Errorf("layer %d: %w", li, ErrNoConsumer)
+}
+
+// Growable lists the layers whose neurons can be grown: producers that
+// have a consumer downstream.
+func (n *Net) Growable() []int {
+	var out []int
+	for i := range n.Layers {
+		if _, err := n.chainOf(i); err == nil {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// NewUnit describes one unit to append to a producer layer.
+type NewUnit struct {
+	In   []float32 // incoming weights, FanIn values (nil: zeros)
+	Bias float32
+	// Like is the existing unit whose per-channel state downstream
+	// (BatchNorm statistics, depthwise filter) the new unit copies; -1 gives
+	// fresh defaults.
+	Like int
+	// Out is the new unit's outgoing weights in the consumer, laid out as
+	// OutgoingColumn returns them (nil: zeros, so the function is unchanged).
+	Out []float32
+}
+
+// AddUnits appends units to producer layer li, in order.
+func (n *Net) AddUnits(li int, units []NewUnit) error {
+	c, err := n.chainOf(li)
+	if err != nil {
+		return err
+	}
+	old, fan := c.producer.Units(), c.producer.FanIn()
+	in := make([][]float32, len(units))
+	bias := make([]float32, len(units))
+	like := make([]int, len(units))
+	outs := make([][]float32, len(units))
+	for i, u := range units {
+		if u.In != nil && len(u.In) != fan {
+			return fmt.Errorf("layer %d: new unit has %d incoming weights, want %d", li, len(u.In), fan)
+		}
+		if u.Like >= old {
+			return fmt.Errorf("layer %d: like-unit %d out of range [0,%d)", li, u.Like, old)
+		}
+		in[i], bias[i], like[i], outs[i] = u.In, u.Bias, u.Like, u.Out
+	}
+	want := len(c.consumer.InputColumn(c.spatial, 0))
+	for i, o := range outs {
+		if o != nil && len(o) != want {
+			return fmt.Errorf("layer %d: new unit %d has %d outgoing weights, want %d", li, i, len(o), want)
+		}
+	}
+	c.producer.AppendUnits(in, bias)
+	for _, f := range c.followers {
+		f.FollowAppend(like)
+	}
+	c.consumer.AppendInputs(c.spatial, outs)
+	return n.Validate()
+}
+
+// OutgoingColumn returns a copy of unit u's outgoing weights in the consumer.
+func (n *Net) OutgoingColumn(li, u int) ([]float32, error) {
+	c, err := n.chainOf(li)
+	if err != nil {
+		return nil, err
+	}
+	if u < 0 || u >= c.producer.Units() {
+		return nil, fmt.Errorf("layer %d: unit %d out of range", li, u)
+	}
+	return c.consumer.InputColumn(c.spatial, u), nil
+}
+
+// ScaleOutgoing multiplies unit u's outgoing weights by s.
+func (n *Net) ScaleOutgoing(li, u int, s float32) error {
+	c, err := n.chainOf(li)
+	if err != nil {
+		return err
+	}
+	if u < 0 || u >= c.producer.Units() {
+		return fmt.Errorf("layer %d: unit %d out of range", li, u)
+	}
+	c.consumer.ScaleInput(c.spatial, u, s)
+	return nil
+}
+
+// RemoveUnits drops units of producer layer li with everything downstream
+// that belongs to them.
+func (n *Net) RemoveUnits(li int, idx []int) error {
+	c, err := n.chainOf(li)
+	if err != nil {
+		return err
+	}
+	idx = slices.Clone(idx)
+	slices.Sort(idx)
+	idx = slices.Compact(idx)
+	if len(idx) > 0 && (idx[0] < 0 || idx[len(idx)-1] >= c.producer.Units()) {
+		return fmt.Errorf("layer %d: unit index out of range [0,%d)", li, c.producer.Units())
+	}
+	if len(idx) >= c.producer.Units() {
+		return fmt.Errorf("layer %d: cannot remove all %d units", li, c.producer.Units())
+	}
+	c.producer.RemoveUnits(idx)
+	for _, f := range c.followers {
+		f.FollowRemove(idx)
+	}
+	c.consumer.RemoveInputs(c.spatial, idx)
+	return n.Validate()
+}
+
+// InsertLayers inserts layers before index at (at == len(Layers) appends).
+// Use IdentityDense / IdentityConv for function-preserving insertions.
+func (n *Net) InsertLayers(at int, ls ...Layer) error {
+	if at < 0 || at > len(n.Layers) {
+		return fmt.Errorf("insert position %d out of range [0,%d]", at, len(n.Layers))
+	}
+	n.Layers = slices.Insert(n.Layers, at, ls...)
+	n.outs, n.grads = nil, nil
+	return n.Validate()
+}
+
+// IdentityDense is a width×width dense layer initialised to the identity
+// (bias 0). Followed by an activation σ it preserves the function wherever
+// σ(x) = x on the inputs it sees (e.g. ReLU after a ReLU layer).
+func IdentityDense(width int) *Dense {
+	d, _ := NewDense(width, width, true, nil)
+	for i := 0; i < width; i++ {
+		d.W.Data[i*width+i] = 1
+	}
+	return d
+}
