@@ -1,0 +1,474 @@
+package tensor
+
+import (
+	"sync"
+	"unsafe"
+)
+
+// This file is the blocked GEMM driver behind Gemm on CPUs with a
+// micro-kernel (GotoBLAS/BLIS design). Per thread:
+//
+//	for ic over M in blocks of mc:          (rows owned by the thread)
+//	  for pc over K in blocks of kc:
+//	    pack op(A)[ic:ic+mc, pc:pc+kc] into MR-row panels    (Ap)
+//	    for jc over N in blocks of nc:
+//	      pack op(B)[pc:pc+kc, jc:jc+nc] into NR-column panels  (Bp, L2-sized)
+//	      for each MR panel of Ap:          (kc×MR micro-panel stays in L1)
+//	        for each NR panel of Bp:        (streams from L2)
+//	          micro-kernel: C tile = alpha*Ap·Bp + beta*C tile
+//
+// Packing resolves all four transpose combinations, so the micro-kernel
+// sees one layout: an A micro-panel is kc steps of MR contiguous floats, a
+// B micro-panel kc rows of NR contiguous floats. Panels are zero padded, and
+// tiles that overhang C go through a small MR×NR buffer, so any size works
+// with a single kernel. Every element of C is computed by the same sequence
+// of operations whatever the thread partition, so results do not depend on
+// Threads() or on scheduling.
+
+// microKernel computes one mr×nr tile: C = alpha*A·B + beta*C over k steps,
+// with A packed (mr floats per step), B rows bstride floats apart and C rows
+// ldc floats apart. C is not read when beta == 0.
+type microKernel func(k int, a, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)
+
+// gemmKernel is a micro-kernel with its tile shape and cache blocking.
+type gemmKernel struct {
+	name       string
+	mr, nr     int
+	kern       microKernel
+	kc, mc, nc int  // block sizes: kc steps; mc rows (multiple of mr); nc columns (multiple of nr)
+	t16        bool // pack strided operands with packT16
+	// minFlops is the problem size 2mnk below which gemmSmall is used.
+	minFlops int
+	// parFlops is the problem size 2mnk from which work is split over threads.
+	parFlops int
+}
+
+// gemmArgs holds one Gemm call.
+type gemmArgs struct {
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+}
+
+// gemmBuf holds one thread's packing buffers; they grow to the largest
+// blocks seen and are then reused, so steady-state calls do not allocate.
+type gemmBuf struct {
+	a, b, tile []float32
+}
+
+// alignedFloats returns a slice of n float32 whose first element is 64-byte
+// aligned (a cache line, and the zmm load width).
+func alignedFloats(n int) []float32 {
+	s := make([]float32, n+16)
+	off := int(uintptr(unsafe.Pointer(&s[0]))&63) / 4
+	if off != 0 {
+		off = 16 - off
+	}
+	return s[off : off+n : off+n]
+}
+
+func (g *gemmBuf) ensure(na, nb, nt int) {
+	if cap(g.a) < na {
+		g.a = alignedFloats(na)
+	}
+	if cap(g.b) < nb {
+		g.b = alignedFloats(nb)
+	}
+	if cap(g.tile) < nt {
+		g.tile = alignedFloats(nt)
+	}
+}
+
+// gemmDefault is the kernel gemmFast uses; set at init where the CPU has one.
+var gemmDefault *gemmKernel
+
+// gemmFast is installed as gemmImpl when a micro-kernel is available.
+func gemmFast(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemmRun(gemmDefault, &gemmArgs{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc})
+}
+
+// gemmRun computes args with kernel kn, splitting rows or columns of C into
+// Threads() contiguous ranges fixed by the sizes alone.
+func gemmRun(kn *gemmKernel, args *gemmArgs) {
+	m, n, k := args.m, args.n, args.k
+	if m == 0 || n == 0 {
+		return
+	}
+	flops := 2 * m * n * k
+	if k == 0 || flops < kn.minFlops {
+		gemmSmall(args)
+		return
+	}
+	// Split the dimension with more micro-tiles, in whole tiles.
+	mt, nt := (m+kn.mr-1)/kn.mr, (n+kn.nr-1)/kn.nr
+	splitN := nt > mt
+	tiles, unit := mt, kn.mr
+	if splitN {
+		tiles, unit = nt, kn.nr
+	}
+	t := Threads()
+	if flops < kn.parFlops {
+		t = 1
+	}
+	if t > tiles {
+		t = tiles
+	}
+	ctx := getGemmCtx()
+	ctx.args = *args
+	if t > 1 {
+		startGemmWorkers(t - 1)
+		for w := 1; w < t; w++ {
+			lo, hi := w*tiles/t*unit, (w+1)*tiles/t*unit
+			gemmJobs <- gemmJob{kn: kn, ctx: ctx, lo: lo, hi: hi, splitN: splitN}
+		}
+	}
+	hi := tiles / t * unit
+	if splitN {
+		kn.block(&ctx.args, &ctx.buf, 0, m, 0, min(hi, n))
+	} else {
+		kn.block(&ctx.args, &ctx.buf, 0, min(hi, m), 0, n)
+	}
+	for w := 1; w < t; w++ {
+		<-ctx.done
+	}
+	ctx.args = gemmArgs{} // do not keep the caller's slices alive
+	putGemmCtx(ctx)
+}
+
+// gemmCtx is one call's state: its arguments, the calling goroutine's
+// packing buffers and the channel the workers report to.
+type gemmCtx struct {
+	args gemmArgs
+	buf  gemmBuf
+	done chan struct{}
+}
+
+// gemmCtxFree recycles contexts (and so their buffers). A channel rather
+// than a sync.Pool: it is never emptied behind our back, so steady-state
+// calls provably do not allocate.
+var gemmCtxFree = make(chan *gemmCtx, 32)
+
+func getGemmCtx() *gemmCtx {
+	select {
+	case ctx := <-gemmCtxFree:
+		return ctx
+	default:
+		return &gemmCtx{done: make(chan struct{}, 64)}
+	}
+}
+
+func putGemmCtx(ctx *gemmCtx) {
+	select {
+	case gemmCtxFree <- ctx:
+	default:
+	}
+}
+
+// gemmJob is a range of rows (or columns, if splitN) of one call.
+type gemmJob struct {
+	kn     *gemmKernel
+	ctx    *gemmCtx
+	lo, hi int
+	splitN bool
+}
+
+var (
+	gemmJobs      = make(chan gemmJob, 64)
+	gemmWorkersMu sync.Mutex
+	gemmWorkers   int
+)
+
+// startGemmWorkers makes sure at least n worker goroutines serve gemmJobs.
+// Workers live for the life of the process, each with its own buffers; a
+// job never calls back into Gemm, so callers cannot deadlock on them.
+func startGemmWorkers(n int) {
+	gemmWorkersMu.Lock()
+	for ; gemmWorkers < n; gemmWorkers++ {
+		go gemmWorker()
+	}
+	gemmWorkersMu.Unlock()
+}
+
+func gemmWorker() {
+	var buf gemmBuf
+	for j := range gemmJobs {
+		args := &j.ctx.args
+		lo, hi := j.lo, j.hi
+		if j.splitN {
+			j.kn.block(args, &buf, 0, args.m, lo, min(hi, args.n))
+		} else {
+			j.kn.block(args, &buf, lo, min(hi, args.m), 0, args.n)
+		}
+		j.ctx.done <- struct{}{}
+	}
+}
+
+// block computes rows [i0,i1) × columns [j0,j1) of C on the calling goroutine.
+func (kn *gemmKernel) block(g *gemmArgs, buf *gemmBuf, i0, i1, j0, j1 int) {
+	mr, nr := kn.mr, kn.nr
+	m, n, k := i1-i0, j1-j0, g.k
+	mcMax := min(kn.mc, roundUp(m, mr))
+	ncMax := min(kn.nc, roundUp(n, nr))
+	kcMax := min(kn.kc, k)
+	buf.ensure(mcMax*kcMax, ncMax*kcMax, mr*nr)
+	for ic := i0; ic < i1; ic += kn.mc {
+		mc := min(kn.mc, i1-ic)
+		for pc := 0; pc < k; pc += kn.kc {
+			kc := min(kn.kc, k-pc)
+			beta := g.beta
+			if pc > 0 {
+				beta = 1
+			}
+			kn.packA(buf.a, g.a, g.lda, g.transA, ic, mc, pc, kc)
+			for jc := j0; jc < j1; jc += kn.nc {
+				nc := min(kn.nc, j1-jc)
+				kn.packB(buf.b, g.b, g.ldb, g.transB, pc, kc, jc, nc)
+				kn.macro(g, buf, ic, mc, jc, nc, kc, beta)
+			}
+		}
+	}
+}
+
+// macro runs the micro-kernel over one packed mc×kc block of A and kc×nc
+// block of B, updating C[ic:ic+mc, jc:jc+nc].
+func (kn *gemmKernel) macro(g *gemmArgs, buf *gemmBuf, ic, mc, jc, nc, kc int, beta float32) {
+	mr, nr, ldc := kn.mr, kn.nr, g.ldc
+	c := g.c
+	for ir := 0; ir < mc; ir += mr {
+		pa := &buf.a[ir*kc]
+		rows := min(mr, mc-ir)
+		for jr := 0; jr < nc; jr += nr {
+			pb := &buf.b[jr*kc]
+			cols := min(nr, nc-jr)
+			off := (ic+ir)*ldc + jc + jr
+			if rows == mr && cols == nr {
+				kn.kern(kc, pa, pb, nr, &c[off], ldc, g.alpha, beta)
+				continue
+			}
+			// Overhanging tile: run the kernel on a full-size buffer and copy
+			// the valid part, so C is never touched out of bounds.
+			tile := buf.tile[:mr*nr]
+			if beta != 0 {
+				for r := 0; r < rows; r++ {
+					copy(tile[r*nr:r*nr+cols], c[off+r*ldc:off+r*ldc+cols])
+				}
+			}
+			kn.kern(kc, pa, pb, nr, &tile[0], nr, g.alpha, beta)
+			for r := 0; r < rows; r++ {
+				copy(c[off+r*ldc:off+r*ldc+cols], tile[r*nr:r*nr+cols])
+			}
+		}
+	}
+}
+
+func roundUp(x, to int) int { return (x + to - 1) / to * to }
+
+// packT16 transposes blocks of 16×16 floats in assembly (nil where the CPU
+// has none); see packStrided.
+var packT16 func(dst *float32, dw int, src *float32, ld int, nrows int, mask uint16, nblk int)
+
+// packN copies panels of a row-major operand in assembly (nil where the CPU
+// has none); see packB.
+var packN func(dst *float32, src *float32, ld int, kc int, nfull int, mask uint16, nzero int)
+
+// packStrided fills one panel d (kc steps of w lanes) whose lane r at step p
+// is src[r*ld+p], for r < rows; lanes past rows are zero. It serves op(A) = A
+// (lanes are rows of A) and op(B) = Bᵀ (lanes are rows of B).
+func packStrided(d, src []float32, ld, rows, kc, w int, fast bool) {
+	p := 0
+	if fast && packT16 != nil && kc >= 16 {
+		nblk := kc / 16
+		for r0 := 0; r0 < w; r0 += 16 {
+			lanes := min(16, w-r0)
+			nrows := max(0, min(16, rows-r0))
+			sp := &src[0]
+			if nrows > 0 {
+				sp = &src[r0*ld]
+			}
+			packT16(&d[r0], w, sp, ld, nrows, uint16(1)<<lanes-1, nblk)
+		}
+		p = nblk * 16
+	}
+	if p == kc {
+		return
+	}
+	// The remaining steps, four lanes at a time to keep the writes within a
+	// few cache lines.
+	r := 0
+	for ; r+4 <= rows; r += 4 {
+		s0 := src[r*ld+p : r*ld+kc]
+		s1 := src[(r+1)*ld+p : (r+1)*ld+kc]
+		s2 := src[(r+2)*ld+p : (r+2)*ld+kc]
+		s3 := src[(r+3)*ld+p : (r+3)*ld+kc]
+		s1, s2, s3 = s1[:len(s0)], s2[:len(s0)], s3[:len(s0)]
+		for q := range s0 {
+			dd := d[(p+q)*w+r : (p+q)*w+r+4]
+			dd[0], dd[1], dd[2], dd[3] = s0[q], s1[q], s2[q], s3[q]
+		}
+	}
+	for ; r < rows; r++ {
+		for q, v := range src[r*ld+p : r*ld+kc] {
+			d[(p+q)*w+r] = v
+		}
+	}
+	if rows < w {
+		for q := p; q < kc; q++ {
+			clear(d[q*w+rows : q*w+w])
+		}
+	}
+}
+
+// copyRow copies s into d (len(d) >= len(s)) with fixed-size moves for the
+// panel widths in use, which beat a memmove call at these lengths.
+func copyRow(d, s []float32) {
+	switch len(s) {
+	case 64:
+		*(*[64]float32)(d) = *(*[64]float32)(s)
+	case 48:
+		*(*[48]float32)(d) = *(*[48]float32)(s)
+	case 32:
+		*(*[32]float32)(d) = *(*[32]float32)(s)
+	case 16:
+		*(*[16]float32)(d) = *(*[16]float32)(s)
+	case 14:
+		*(*[14]float32)(d) = *(*[14]float32)(s)
+	case 12:
+		*(*[12]float32)(d) = *(*[12]float32)(s)
+	case 8:
+		*(*[8]float32)(d) = *(*[8]float32)(s)
+	case 6:
+		*(*[6]float32)(d) = *(*[6]float32)(s)
+	default:
+		copy(d, s)
+	}
+}
+
+// packA copies op(A)[i0:i0+mc, p0:p0+kc] into dst as ceil(mc/mr) panels,
+// each kc steps of mr floats, zero padding rows past mc.
+func (kn *gemmKernel) packA(dst, a []float32, lda int, transA bool, i0, mc, p0, kc int) {
+	mr := kn.mr
+	for ir := 0; ir < mc; ir += mr {
+		rows := min(mr, mc-ir)
+		d := dst[ir*kc : ir*kc+mr*kc]
+		if !transA {
+			packStrided(d, a[(i0+ir)*lda+p0:], lda, rows, kc, mr, kn.t16)
+			continue
+		}
+		// op(A)[i][p] = a[p*lda+i]: each step is a contiguous run.
+		for p := 0; p < kc; p++ {
+			s := (p0+p)*lda + i0 + ir
+			dd := d[p*mr : p*mr+mr]
+			copyRow(dd, a[s:s+rows])
+			clear(dd[rows:])
+		}
+	}
+}
+
+// packB copies op(B)[p0:p0+kc, j0:j0+nc] into dst as ceil(nc/nr) panels,
+// each kc rows of nr floats, zero padding columns past nc.
+func (kn *gemmKernel) packB(dst, b []float32, ldb int, transB bool, p0, kc, j0, nc int) {
+	nr := kn.nr
+	if transB {
+		for jr := 0; jr < nc; jr += nr {
+			cols := min(nr, nc-jr)
+			packStrided(dst[jr*kc:jr*kc+nr*kc], b[(j0+jr)*ldb+p0:], ldb, cols, kc, nr, kn.t16)
+		}
+		return
+	}
+	// op(B)[p][j] = b[p*ldb+j]: rows of each panel are contiguous runs.
+	if kn.t16 && packN != nil && nr%16 == 0 {
+		for jr := 0; jr < nc; jr += nr {
+			cols := min(nr, nc-jr)
+			nv := (cols + 15) / 16
+			packN(&dst[jr*kc], &b[p0*ldb+j0+jr], ldb, kc, nv-1, uint16(1)<<(cols-16*(nv-1))-1, nr/16-nv)
+		}
+		return
+	}
+	// Read each row of the block once, in order, scattering it over the
+	// panels.
+	full := nc / nr * nr
+	for p := 0; p < kc; p++ {
+		row := b[(p0+p)*ldb+j0 : (p0+p)*ldb+j0+nc]
+		for jr := 0; jr < full; jr += nr {
+			copyRow(dst[jr*kc+p*nr:], row[jr:jr+nr])
+		}
+		if full < nc {
+			dd := dst[full*kc+p*nr : full*kc+p*nr+nr]
+			copy(dd, row[full:])
+			clear(dd[nc-full:])
+		}
+	}
+}
+
+// gemmSmall is the direct path for problems too small to repay packing:
+// scale C by beta, then accumulate rank-1 updates along contiguous rows.
+// It does not allocate and runs on the calling goroutine.
+func gemmSmall(g *gemmArgs) {
+	m, n, k := g.m, g.n, g.k
+	a, b, c := g.a, g.b, g.c
+	lda, ldb, ldc := g.lda, g.ldb, g.ldc
+	for i := 0; i < m; i++ {
+		ci := c[i*ldc : i*ldc+n]
+		if g.beta == 0 {
+			clear(ci)
+		} else if g.beta != 1 {
+			for j := range ci {
+				ci[j] *= g.beta
+			}
+		}
+		for p := 0; p < k; p++ {
+			var av float32
+			if g.transA {
+				av = a[p*lda+i]
+			} else {
+				av = a[i*lda+p]
+			}
+			av *= g.alpha
+			if g.transB {
+				for j := range ci {
+					ci[j] += av * b[j*ldb+p]
+				}
+			} else {
+				bp := b[p*ldb : p*ldb+n]
+				for j, bv := range bp {
+					ci[j] += av * bv
+				}
+			}
+		}
+	}
+}
+
+// goKernel returns a portable micro-kernel of shape mr×nr (at most 16×64).
+// It is the reference for the assembly kernels' contract and lets the
+// driver be tested on every platform.
+func goKernel(mr, nr int) microKernel {
+	return func(k int, a, b *float32, bstride int, c *float32, ldc int, alpha, beta float32) {
+		var acc [16 * 64]float32
+		as := unsafe.Slice(a, k*mr)
+		bs := unsafe.Slice(b, (k-1)*bstride+nr)
+		for p := 0; p < k; p++ {
+			ap := as[p*mr : p*mr+mr]
+			bp := bs[p*bstride : p*bstride+nr]
+			for i, av := range ap {
+				row := acc[i*nr : i*nr+nr]
+				for j, bv := range bp {
+					row[j] += av * bv
+				}
+			}
+		}
+		cs := unsafe.Slice(c, (mr-1)*ldc+nr)
+		for i := 0; i < mr; i++ {
+			ci := cs[i*ldc : i*ldc+nr]
+			for j := range ci {
+				v := alpha * acc[i*nr+j]
+				if beta != 0 {
+					v += beta * ci[j]
+				}
+				ci[j] = v
+			}
+		}
+	}
+}
