@@ -188,6 +188,32 @@ func (n *Net) chainOf(li int) (chain, error) {
 	return chain{}, fmt.Errorf("layer %d: %w", li, ErrNoConsumer)
 }
 
+// ChainInfo names, by layer index, the layers a producer's units flow
+// through: its followers (BatchNorm, activation, depthwise conv, pooling,
+// flatten) and the consumer whose input columns belong to them. Spatial is
+// the number of consumer columns per unit contributed by a Flatten (1
+// otherwise).
+type ChainInfo struct {
+	Producer  int
+	Followers []int
+	Consumer  int
+	Spatial   int
+}
+
+// Chain describes producer layer li's chain, or fails when li has no
+// growable neurons.
+func (n *Net) Chain(li int) (ChainInfo, error) {
+	c, err := n.chainOf(li)
+	if err != nil {
+		return ChainInfo{}, err
+	}
+	info := ChainInfo{Producer: li, Consumer: c.ci, Spatial: c.spatial}
+	for j := li + 1; j < c.ci; j++ {
+		info.Followers = append(info.Followers, j)
+	}
+	return info, nil
+}
+
 // Growable lists the layers whose neurons can be grown: producers that
 // have a consumer downstream.
 func (n *Net) Growable() []int {
