@@ -221,3 +221,79 @@ func TestInsertIdentityDense(t *testing.T) {
 		t.Fatalf("inserted layer should be growable, growable = %v", net.Growable())
 	}
 }
+
+func TestSurgeryConvChains(t *testing.T) {
+	for _, c := range []struct{ name, model string }{
+		{"conv-bn-conv", "cnn:c4,c5"},
+		{"conv-pool-conv", "cnn:c4,p,c5k5"},
+		{"conv-flatten-dense", "cnn:c4,p,f6"},
+		{"conv-gap-dense", "cnn:c4s2,g"},
+		{"pointwise-depthwise-pointwise", "cnn:c4,d6,d5"},
+		{"dense-dense-after-conv", "cnn:c3,p,f5,f4"},
+	} {
+		surgeryOps(t, surgeryCase{c.name, func(r *rand.Rand) (*Net, []int) {
+			act, _ := ParseActivation("softplus")
+			net, err := ParseModel(c.model, []int{2, 8, 8}, 3, act, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Non-trivial BatchNorm statistics and affine parameters.
+			for _, l := range net.Layers {
+				if bn, ok := l.(*BatchNorm); ok {
+					for i := range bn.RunMean {
+						bn.RunMean[i] = float32(r.NormFloat64())
+						bn.RunVar[i] = float32(0.5 + r.Float64())
+					}
+					for _, p := range bn.Params() {
+						for i := range p.Data {
+							p.Data[i] = float32(0.5 + r.Float64())
+						}
+					}
+				}
+			}
+			withSlots(net, r)
+			return net, []int{3, 2, 8, 8}
+		}})
+	}
+}
+
+func TestMarshalRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	act, _ := ParseActivation("relu")
+	net, err := ParseModel("cnn:c4,p,d6,f5", []int{1, 8, 8}, 3, act, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withSlots(net, r)
+	x := randTensor(r, 2, 1, 8, 8)
+	net.Forward(x, true) // move BatchNorm running statistics
+	want := net.Forward(x, false).Clone()
+	b, err := net.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := UnmarshalNet(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxDiff(want, got.Forward(x, false)); d != 0 {
+		t.Fatalf("reloaded network differs by %g", d)
+	}
+	b[len(b)/2] ^= 1
+	if _, err := UnmarshalNet(b); err == nil {
+		t.Fatal("corrupt network data accepted")
+	}
+}
+
+func TestParseModelErrors(t *testing.T) {
+	act, _ := ParseActivation("relu")
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, m := range []string{"", "mlp", "mlp:", "mlp:0", "mlp:a", "rnn:3", "cnn:x", "cnn:c", "cnn:c4k2", "cnn:c4,p,p,p,p,p", "cnn:f4,c4", "cnn:c4q"} {
+		if _, err := ParseModel(m, []int{1, 8, 8}, 10, act, r); err == nil {
+			t.Errorf("model %q accepted", m)
+		}
+	}
+	if _, err := ParseModel("cnn:c4", []int{20}, 10, act, r); err == nil {
+		t.Error("cnn on vector data accepted")
+	}
+}
