@@ -1,0 +1,491 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/nadir-ml/nadir/tensor"
+)
+
+// gradChunks is the number of fixed batch slices whose parameter gradients
+// are accumulated separately and then summed in slice order. It depends on
+// nothing but itself, so gradients are bitwise the same for any thread count
+// or schedule; 8 slices keep two to eight cores busy.
+const gradChunks = 8
+
+// Conv2D is a 2-D convolution over NCHW batches with square kernels, stride
+// and zero padding, optionally grouped.
+//
+// Weights W are out×(C/groups·k·k): row o is filter o, so with groups = 1 a
+// row is one neuron's incoming weight vector θ_o over its im2col patch, and
+// input channel j owns the column group [j·k·k, (j+1)·k·k) of every row.
+// Ungrouped convolutions run as im2col followed by one Gemm per image;
+// depthwise ones (groups = C = out, C ≥ 2) run the direct depthwise kernels;
+// other groupings do im2col and Gemm per group.
+//
+// An ungrouped Conv2D is a Producer and a Consumer; a depthwise one is a
+// Follower (its channels follow the producer before it). Calling surgery
+// methods of a role the layer does not have panics.
+type Conv2D struct {
+	W, B *Param
+
+	in                  [3]int // C, H, W
+	out                 int    // filters
+	k, stride, pad, grp int
+	depthwise           bool
+	oh, ow              int
+
+	x, y, dx *tensor.Tensor // x: copy of the last input
+	dy       []float32      // the gradient being back-propagated
+	n        int            // batch size of the current pass
+	chunks   []convScratch
+	// Method values bound once, so that ParallelFor gets no new closure
+	// per call.
+	fwd, bwd, sum func(lo, hi int)
+}
+
+// convScratch is one batch slice's private buffers.
+type convScratch struct {
+	cols, dcols []float32 // im2col patches and their gradient
+	dW, db      []float32 // the slice's parameter gradients
+}
+
+// NewConv2D makes a convolution of per-example input in = (C, H, W) with out
+// filters of size kernel×kernel. Weights and bias are drawn uniformly from
+// ±1/sqrt(fan-in), fan-in = C/groups·kernel² (PyTorch's default
+// Kaiming-uniform); r may be nil for zero parameters that a caller
+// overwrites.
+func NewConv2D(in []int, out, kernel, stride, pad, groups int, bias bool, r *rand.Rand) (*Conv2D, error) {
+	if len(in) != 3 || in[0] < 1 || in[1] < 1 || in[2] < 1 {
+		return nil, fmt.Errorf("conv2d: input shape %v is not (C,H,W) with positive sizes", in)
+	}
+	switch {
+	case out < 1:
+		return nil, fmt.Errorf("conv2d: %d filters; need at least 1", out)
+	case kernel < 1:
+		return nil, fmt.Errorf("conv2d: kernel size %d; need at least 1", kernel)
+	case stride < 1:
+		return nil, fmt.Errorf("conv2d: stride %d; need at least 1", stride)
+	case pad < 0:
+		return nil, fmt.Errorf("conv2d: negative padding %d", pad)
+	case groups < 1:
+		return nil, fmt.Errorf("conv2d: %d groups; need at least 1", groups)
+	case in[0]%groups != 0:
+		return nil, fmt.Errorf("conv2d: input has %d channels, not divisible by groups %d", in[0], groups)
+	case out%groups != 0:
+		return nil, fmt.Errorf("conv2d: %d filters not divisible by groups %d", out, groups)
+	}
+	oh, ow := tensor.ConvOutSize(in[1], kernel, stride, pad), tensor.ConvOutSize(in[2], kernel, stride, pad)
+	if oh < 1 || ow < 1 {
+		return nil, fmt.Errorf("conv2d: kernel %d does not fit the %dx%d input padded by %d", kernel, in[1], in[2], pad)
+	}
+	c := &Conv2D{
+		in: [3]int{in[0], in[1], in[2]}, out: out, k: kernel, stride: stride, pad: pad, grp: groups,
+		depthwise: groups > 1 && groups == in[0] && groups == out,
+		oh:        oh, ow: ow,
+	}
+	fan := in[0] / groups * kernel * kernel
+	c.W = NewParam("W", out, fan)
+	if bias {
+		c.B = NewParam("b", out, 1)
+		c.B.NoDecay = true
+	}
+	if r != nil {
+		bound := 1 / math.Sqrt(float64(fan))
+		for _, p := range c.Params() {
+			for i := range p.Data {
+				p.Data[i] = float32((2*r.Float64() - 1) * bound)
+			}
+		}
+	}
+	c.fwd, c.bwd, c.sum = c.forwardChunks, c.backwardChunks, c.sumGrads
+	return c, nil
+}
+
+func init() {
+	builders["conv2d"] = func(s LayerSpec, r *rand.Rand) (Layer, error) {
+		return asLayer(NewConv2D(s.In, s.Out, s.Kernel, s.Stride, s.Pad, max(s.Groups, 1), s.Bias, r))
+	}
+}
+
+// Spec describes the layer; Groups equals the channel count for depthwise
+// convolutions, also after surgery.
+func (c *Conv2D) Spec() LayerSpec {
+	return LayerSpec{Kind: "conv2d", In: []int{c.in[0], c.in[1], c.in[2]}, Out: c.out, Kernel: c.k, Stride: c.stride,
+		Pad: c.pad, Groups: c.grp, Bias: c.B != nil}
+}
+
+// OutShape is (filters, outH, outW).
+func (c *Conv2D) OutShape() []int { return []int{c.out, c.oh, c.ow} }
+
+// OutHW is the output's spatial size.
+func (c *Conv2D) OutHW() (h, w int) { return c.oh, c.ow }
+
+// SetIn records the per-example input shape (C, H, W). The channel count
+// must agree with the weights, which surgery resizes; Forward checks.
+func (c *Conv2D) SetIn(in []int) {
+	if len(in) != 3 {
+		panic(fmt.Sprintf("nn: conv2d input shape %v is not (C,H,W)", in))
+	}
+	c.in = [3]int{in[0], in[1], in[2]}
+	c.oh = tensor.ConvOutSize(in[1], c.k, c.stride, c.pad)
+	c.ow = tensor.ConvOutSize(in[2], c.k, c.stride, c.pad)
+}
+
+// Params is W, then b when the layer has a bias.
+func (c *Conv2D) Params() []*Param {
+	if c.B == nil {
+		return []*Param{c.W}
+	}
+	return []*Param{c.W, c.B}
+}
+
+// Depthwise reports whether the layer convolves each channel separately
+// (groups = C = out).
+func (c *Conv2D) Depthwise() bool { return c.depthwise }
+
+// Groups is the number of channel groups.
+func (c *Conv2D) Groups() int { return c.grp }
+
+// check panics when the weights disagree with the recorded shapes, which
+// only a bug in surgery can cause.
+func (c *Conv2D) check() {
+	cg := c.in[0] / c.grp
+	if c.in[0]%c.grp != 0 || c.out%c.grp != 0 || c.W.Rows != c.out || c.W.Cols != cg*c.k*c.k ||
+		(c.B != nil && c.B.Rows != c.out) || c.oh < 1 || c.ow < 1 {
+		panic(fmt.Sprintf("nn: conv2d weights %dx%d inconsistent with input %v, %d filters, groups %d, kernel %d",
+			c.W.Rows, c.W.Cols, c.in, c.out, c.grp, c.k))
+	}
+}
+
+// pointwise convolutions need no im2col: the patches are the image itself.
+func (c *Conv2D) pointwise() bool { return c.k == 1 && c.stride == 1 && c.pad == 0 }
+
+// prepare sizes the per-slice buffers for a batch of n.
+func (c *Conv2D) prepare(n int) int {
+	c.n = n
+	nc := min(n, gradChunks)
+	if len(c.chunks) < nc {
+		c.chunks = append(c.chunks, make([]convScratch, nc-len(c.chunks))...)
+	}
+	kg := c.W.Cols
+	p := c.oh * c.ow
+	for i := range c.chunks[:nc] {
+		s := &c.chunks[i]
+		if !c.depthwise && !c.pointwise() {
+			s.cols = resize(s.cols, kg*p)
+			s.dcols = resize(s.dcols, kg*p)
+		}
+		s.dW = resize(s.dW, c.W.Len())
+		if c.B != nil {
+			s.db = resize(s.db, c.out)
+		}
+	}
+	return nc
+}
+
+// resize returns s with length n, reallocating only when it is too small.
+func resize(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// chunkRange is the images of batch slice ch out of nc.
+func (c *Conv2D) chunkRange(ch, nc int) (int, int) { return ch * c.n / nc, (ch + 1) * c.n / nc }
+
+// Forward convolves the batch x (N, C, H, W) and caches a copy of it for
+// Backward and Patches.
+func (c *Conv2D) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
+	c.check()
+	if len(x.Shape) != 4 || x.Shape[1] != c.in[0] || x.Shape[2] != c.in[1] || x.Shape[3] != c.in[2] {
+		panic(fmt.Sprintf("nn: conv2d expects input (N,%d,%d,%d), got %v", c.in[0], c.in[1], c.in[2], x.Shape))
+	}
+	n := x.Shape[0]
+	c.x = tensor.Reshape(c.x, x.Shape...)
+	copy(c.x.Data, x.Data[:x.Len()])
+	c.y = tensor.Reshape(c.y, n, c.out, c.oh, c.ow)
+	tensor.ParallelFor(c.prepare(n), c.fwd)
+	return c.y
+}
+
+func (c *Conv2D) forwardChunks(lo, hi int) {
+	nc := min(c.n, gradChunks)
+	cin, h, w := c.in[0], c.in[1], c.in[2]
+	p := c.oh * c.ow
+	cg, og, kg := cin/c.grp, c.out/c.grp, c.W.Cols
+	for ch := lo; ch < hi; ch++ {
+		s := &c.chunks[ch]
+		n0, n1 := c.chunkRange(ch, nc)
+		for i := n0; i < n1; i++ {
+			xi := c.x.Data[i*cin*h*w : (i+1)*cin*h*w]
+			yi := c.y.Data[i*c.out*p : (i+1)*c.out*p]
+			if c.depthwise {
+				tensor.DepthwiseForward(yi, xi, c.W.Data, cin, h, w, c.k, c.k, c.stride, c.pad)
+			} else {
+				for g := 0; g < c.grp; g++ {
+					cols := c.patches(s.cols, xi, g*cg, cg)
+					tensor.Gemm(false, false, og, p, kg, 1, c.W.Data[g*og*kg:], kg, cols, p, 0, yi[g*og*p:], p)
+				}
+			}
+			if c.B != nil {
+				for o, b := range c.B.Data {
+					row := yi[o*p : (o+1)*p]
+					for j := range row {
+						row[j] += b
+					}
+				}
+			}
+		}
+	}
+}
+
+// patches returns the im2col matrix of channels [c0, c0+nch) of image xi,
+// in buf unless the convolution is pointwise, where the image is its own
+// patch matrix.
+func (c *Conv2D) patches(buf, xi []float32, c0, nch int) []float32 {
+	hw := c.in[1] * c.in[2]
+	if c.pointwise() {
+		return xi[c0*hw : (c0+nch)*hw]
+	}
+	tensor.Im2Col(buf, xi[c0*hw:(c0+nch)*hw], nch, c.in[1], c.in[2], c.k, c.k, c.stride, c.pad)
+	return buf
+}
+
+// Backward adds the gradients of W and b into their Grad and returns
+// dL/dx. Each of up to gradChunks batch slices accumulates into its own
+// buffers; the slices are summed in order afterwards.
+func (c *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
+	if c.x == nil {
+		panic("nn: conv2d Backward before Forward")
+	}
+	c.check()
+	if dy.Len() != c.y.Len() {
+		panic(fmt.Sprintf("nn: conv2d output gradient has shape %v, output is %v", dy.Shape, c.y.Shape))
+	}
+	c.dy = dy.Data[:dy.Len()]
+	c.dx = tensor.Reshape(c.dx, c.x.Shape...)
+	tensor.ParallelFor(c.prepare(c.x.Shape[0]), c.bwd)
+	if c.W.Len() < 1<<14 {
+		c.sum(0, c.W.Len())
+	} else {
+		tensor.ParallelFor(c.W.Len(), c.sum)
+	}
+	if c.B != nil {
+		nc := min(c.n, gradChunks)
+		for o := range c.B.Grad {
+			g := c.B.Grad[o]
+			for ch := range c.chunks[:nc] {
+				g += c.chunks[ch].db[o]
+			}
+			c.B.Grad[o] = g
+		}
+	}
+	c.dy = nil
+	return c.dx
+}
+
+func (c *Conv2D) backwardChunks(lo, hi int) {
+	nc := min(c.n, gradChunks)
+	cin, h, w := c.in[0], c.in[1], c.in[2]
+	p := c.oh * c.ow
+	cg, og, kg := cin/c.grp, c.out/c.grp, c.W.Cols
+	for ch := lo; ch < hi; ch++ {
+		s := &c.chunks[ch]
+		clear(s.dW)
+		clear(s.db)
+		n0, n1 := c.chunkRange(ch, nc)
+		for i := n0; i < n1; i++ {
+			xi := c.x.Data[i*cin*h*w : (i+1)*cin*h*w]
+			dxi := c.dx.Data[i*cin*h*w : (i+1)*cin*h*w]
+			dyi := c.dy[i*c.out*p : (i+1)*c.out*p]
+			if c.depthwise {
+				tensor.DepthwiseBackwardFilter(s.dW, dyi, xi, cin, h, w, c.k, c.k, c.stride, c.pad)
+				clear(dxi)
+				tensor.DepthwiseBackwardInput(dxi, dyi, c.W.Data, cin, h, w, c.k, c.k, c.stride, c.pad)
+			} else {
+				for g := 0; g < c.grp; g++ {
+					dyg := dyi[g*og*p : (g+1)*og*p]
+					wg := c.W.Data[g*og*kg : (g+1)*og*kg]
+					cols := c.patches(s.cols, xi, g*cg, cg)
+					// dW_g += dY_g · colsᵀ; dcols = W_gᵀ · dY_g.
+					tensor.Gemm(false, true, og, kg, p, 1, dyg, p, cols, p, 1, s.dW[g*og*kg:], kg)
+					dxg := dxi[g*cg*h*w : (g+1)*cg*h*w]
+					if c.pointwise() {
+						tensor.Gemm(true, false, kg, p, og, 1, wg, kg, dyg, p, 0, dxg, p)
+						continue
+					}
+					tensor.Gemm(true, false, kg, p, og, 1, wg, kg, dyg, p, 0, s.dcols, p)
+					clear(dxg)
+					tensor.Col2Im(dxg, s.dcols, cg, h, w, c.k, c.k, c.stride, c.pad)
+				}
+			}
+			if s.db != nil {
+				for o := range s.db {
+					var t float32
+					for _, v := range dyi[o*p : (o+1)*p] {
+						t += v
+					}
+					s.db[o] += t
+				}
+			}
+		}
+	}
+}
+
+// sumGrads adds the slices' weight gradients into W.Grad in slice order.
+func (c *Conv2D) sumGrads(lo, hi int) {
+	nc := min(c.n, gradChunks)
+	g := c.W.Grad
+	for i := lo; i < hi; i++ {
+		v := g[i]
+		for ch := range c.chunks[:nc] {
+			v += c.chunks[ch].dW[i]
+		}
+		g[i] = v
+	}
+}
+
+// Patches returns the im2col patches of example n of the last Forward's
+// input over all input channels: a (C·k·k)×(outH·outW) row-major matrix
+// whose column h·outW+w is the patch p(n,h,w) that output position (h, w)
+// sees (for groups = 1, the vector every filter's θ multiplies). dst is
+// reused when large enough.
+func (c *Conv2D) Patches(dst []float32, n int) []float32 {
+	if c.x == nil {
+		panic("nn: conv2d Patches before Forward")
+	}
+	if n < 0 || n >= c.x.Shape[0] {
+		panic(fmt.Sprintf("nn: conv2d Patches: example %d out of range [0,%d)", n, c.x.Shape[0]))
+	}
+	cin, h, w := c.x.Shape[1], c.x.Shape[2], c.x.Shape[3]
+	dst = resize(dst, cin*c.k*c.k*c.oh*c.ow)
+	tensor.Im2Col(dst, c.x.Data[n*cin*h*w:(n+1)*cin*h*w], cin, h, w, c.k, c.k, c.stride, c.pad)
+	return dst
+}
+
+func (c *Conv2D) mustProduce(op string) {
+	if c.grp != 1 {
+		panic(fmt.Sprintf("nn: conv2d %s: a convolution with %d groups has no neurons of its own", op, c.grp))
+	}
+}
+
+// Units is the number of filters (groups = 1 only, as for all Producer and
+// Consumer methods).
+func (c *Conv2D) Units() int { c.mustProduce("Units"); return c.out }
+
+// FanIn is C·k·k, the length of one filter, as the input shape implies.
+func (c *Conv2D) FanIn() int { c.mustProduce("FanIn"); return c.in[0] * c.k * c.k }
+
+// Weight is W, whose row o is filter o.
+func (c *Conv2D) Weight() *Param { c.mustProduce("Weight"); return c.W }
+
+// BiasParam is b, or nil.
+func (c *Conv2D) BiasParam() *Param { c.mustProduce("BiasParam"); return c.B }
+
+// AppendUnits adds filters with the given weights (C·k·k values each; nil:
+// zeros) and biases (missing entries: 0).
+func (c *Conv2D) AppendUnits(in [][]float32, bias []float32) {
+	c.mustProduce("AppendUnits")
+	c.W.AppendRows(in)
+	if c.B != nil {
+		rows := make([][]float32, len(in))
+		for i := range rows {
+			if i < len(bias) {
+				rows[i] = []float32{bias[i]}
+			}
+		}
+		c.B.AppendRows(rows)
+	}
+	c.out = c.W.Rows
+}
+
+// RemoveUnits drops the listed filters.
+func (c *Conv2D) RemoveUnits(idx []int) {
+	c.mustProduce("RemoveUnits")
+	c.W.RemoveRows(idx)
+	if c.B != nil {
+		c.B.RemoveRows(idx)
+	}
+	c.out = c.W.Rows
+}
+
+// InputColumn returns input channel j's weights: out×k·k values, filter by
+// filter. spatial is ignored: a channel always owns k·k columns.
+func (c *Conv2D) InputColumn(spatial, j int) []float32 {
+	c.mustProduce("InputColumn")
+	g := c.k * c.k
+	col := make([]float32, 0, c.W.Rows*g)
+	for r := 0; r < c.W.Rows; r++ {
+		col = append(col, c.W.Data[r*c.W.Cols+j*g:r*c.W.Cols+(j+1)*g]...)
+	}
+	return col
+}
+
+// AppendInputs adds input channels whose weights are laid out as
+// InputColumn returns them (nil: zeros, which leaves the output unchanged).
+func (c *Conv2D) AppendInputs(spatial int, cols [][]float32) {
+	c.mustProduce("AppendInputs")
+	appendInputCols(c.W, c.k*c.k, cols)
+	c.in[0] = c.W.Cols / (c.k * c.k)
+}
+
+// ScaleInput multiplies input channel j's weights by s.
+func (c *Conv2D) ScaleInput(spatial, j int, s float32) {
+	c.mustProduce("ScaleInput")
+	c.W.ScaleColGroup(c.k*c.k, j, s)
+}
+
+// RemoveInputs drops the listed input channels' weights.
+func (c *Conv2D) RemoveInputs(spatial int, idx []int) {
+	c.mustProduce("RemoveInputs")
+	c.W.RemoveColGroups(c.k*c.k, idx)
+	c.in[0] = c.W.Cols / (c.k * c.k)
+}
+
+func (c *Conv2D) mustFollow(op string) {
+	if !c.depthwise {
+		panic(fmt.Sprintf("nn: conv2d %s: only a depthwise convolution follows its input's channels (groups %d)", op, c.grp))
+	}
+}
+
+// FollowAppend adds one depthwise channel per entry of like: a copy of
+// channel like[i]'s filter and bias, or, for like[i] < 0, a Dirac filter (1
+// at the centre tap, bias 0), which passes its channel through unchanged
+// when the padding is k/2 and the stride 1.
+func (c *Conv2D) FollowAppend(like []int) {
+	c.mustFollow("FollowAppend")
+	kk := c.k * c.k
+	rows := make([][]float32, len(like))
+	bias := make([][]float32, len(like))
+	for i, l := range like {
+		if l >= 0 {
+			rows[i] = append([]float32(nil), c.W.Data[l*kk:(l+1)*kk]...)
+			if c.B != nil {
+				bias[i] = []float32{c.B.Data[l]}
+			}
+			continue
+		}
+		rows[i] = make([]float32, kk)
+		rows[i][(c.k/2)*c.k+c.k/2] = 1
+	}
+	c.W.AppendRows(rows)
+	if c.B != nil {
+		c.B.AppendRows(bias)
+	}
+	c.setChannels(c.W.Rows)
+}
+
+// FollowRemove drops the listed depthwise channels.
+func (c *Conv2D) FollowRemove(idx []int) {
+	c.mustFollow("FollowRemove")
+	c.W.RemoveRows(idx)
+	if c.B != nil {
+		c.B.RemoveRows(idx)
+	}
+	c.setChannels(c.W.Rows)
+}
+
+func (c *Conv2D) setChannels(n int) { c.in[0], c.out, c.grp = n, n, n }
