@@ -21,11 +21,11 @@ type Budget struct {
 func ParseBudget(s string) (Budget, error) {
 	kind, val, ok := strings.Cut(strings.TrimSpace(s), "=")
 	if !ok {
-		return Budget{}, fmt.Errorf("--budget %q: want kind=value, e.g. macs=2e6 (kinds %v)", s, Kinds)
+		return Budget{}, fmt.Errorf("--budget %q: want kind=value, e.g. macs=2e6 (kinds %v)", s, kinds)
 	}
 	kind = strings.TrimSpace(kind)
-	if !slices.Contains(Kinds, kind) {
-		return Budget{}, fmt.Errorf("--budget %q: unknown cost kind %q (want one of %v)", s, kind, Kinds)
+	if !slices.Contains(kinds, kind) {
+		return Budget{}, fmt.Errorf("--budget %q: unknown cost kind %q (want one of %v)", s, kind, kinds)
 	}
 	v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
 	if err != nil {

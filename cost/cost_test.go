@@ -139,7 +139,7 @@ func TestEnergy(t *testing.T) {
 
 func TestNeuronErrors(t *testing.T) {
 	net := buildNet(t, "mlp:8", []int{4}, 3)
-	for _, kind := range Kinds {
+	for _, kind := range Kinds() {
 		m, err := New(kind, Options{LatencyCache: "", Batch: 2, Repeats: 1})
 		if err != nil {
 			t.Fatal(err)

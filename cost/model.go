@@ -35,8 +35,10 @@ type Options struct {
 	Repeats int
 }
 
+var kinds = []string{"params", "macs", "energy", "latency"}
+
 // Kinds lists the cost models New knows, in the order they are documented.
-var Kinds = []string{"params", "macs", "energy", "latency"}
+func Kinds() []string { return append([]string(nil), kinds...) }
 
 // New returns the cost model of the given kind.
 func New(kind string, opts Options) (Model, error) {
@@ -50,7 +52,7 @@ func New(kind string, opts Options) (Model, error) {
 	case "latency":
 		return newLatency(opts)
 	}
-	return nil, fmt.Errorf("unknown cost model %q (want one of %v)", kind, Kinds)
+	return nil, fmt.Errorf("unknown cost model %q (want one of %v)", kind, kinds)
 }
 
 // chainLayers returns producer li's units and the indices of every layer
