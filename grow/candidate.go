@@ -1,0 +1,67 @@
+package grow
+
+import (
+	"context"
+	"math/rand/v2"
+
+	"github.com/nadir-ml/nadir/cost"
+	"github.com/nadir-ml/nadir/data"
+	"github.com/nadir-ml/nadir/nn"
+)
+
+// Candidate is one function-preserving edit of the network: it leaves the
+// function unchanged at ε = 0, and its Score predicts the loss change as
+// (ε²/2)·Score (negative is useful).
+type Candidate struct {
+	Layer, Unit int
+	Kind        string // "s2d", "signed-max", "signed-min", "random-split", "new-neuron"
+	Score       float64
+	// Unscored candidates (baselines) carry no prediction; Score only
+	// orders them (a random priority).
+	Unscored             bool
+	Added                int     // units the edit adds to Layer
+	Cost                 float64 // cost-model units of those units
+	LambdaMin, LambdaMax float64
+	// Apply performs the edit with step eps.
+	Apply func(net *nn.Net, eps float64) error
+}
+
+// Env is what a method sees when it proposes candidates.
+type Env struct {
+	Net *nn.Net
+	// Stats is the training data in the round's statistics order; the
+	// statistics use Steps of it.
+	Stats *data.Batcher
+	Steps []int
+	Cost  cost.Model
+	Seed  uint64
+	Round int
+	Rand  *rand.Rand
+	// Layers are the growable layers (those with a consumer).
+	Layers []int
+}
+
+// Method proposes scored candidate edits; the engine owns the loop, the
+// selection under the budget, the surgery log and the checkpoints.
+type Method interface {
+	Name() string
+	// DefaultSelect is "ratio" (the S2D fraction rule) or "knapsack"
+	// (budgeted LP selection).
+	DefaultSelect() string
+	Propose(ctx context.Context, env *Env) ([]Candidate, error)
+}
+
+// Evidence is what a method reports about its statistics step, for the
+// log and the report (per-neuron eigenvalues, seconds).
+type Evidence interface {
+	// LastStats returns per-neuron records of the last Propose.
+	LastStats() []NeuronStat
+}
+
+// NeuronStat is one neuron's splitting spectrum.
+type NeuronStat struct {
+	Layer     int     `json:"layer"`
+	Neuron    int     `json:"neuron"`
+	LambdaMin float64 `json:"lambda_min"`
+	LambdaMax float64 `json:"lambda_max"`
+}

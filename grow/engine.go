@@ -1,0 +1,389 @@
+package grow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"github.com/nadir-ml/nadir/cost"
+	"github.com/nadir-ml/nadir/data"
+	"github.com/nadir-ml/nadir/nn"
+	"github.com/nadir-ml/nadir/train"
+)
+
+// Config is the growth engine's part of config.json.
+type Config struct {
+	Method         string  `json:"method"`
+	Rounds         int     `json:"rounds"`
+	EpochsPerRound int     `json:"epochs_per_round"`
+	SeedEpochs     int     `json:"seed_epochs"`
+	GrowRatio      float64 `json:"grow_ratio"`
+	Eps            float64 `json:"eps"`
+	AllowPositive  bool    `json:"allow_positive"`
+	MaxWidth       int     `json:"max_width"`
+	Select         string  `json:"select"` // ratio | knapsack
+	Cost           string  `json:"cost"`
+	Budget         string  `json:"budget,omitempty"`
+	SplitBatches   int     `json:"split_batches"`
+	Solver         string  `json:"solver"`
+	RayleighEpochs int     `json:"rayleigh_epochs"`
+	SignedC        float64 `json:"signed_c"`
+	From           string  `json:"from,omitempty"` // scratch / prune: the grown run to match
+}
+
+// RoundRecord is one row of the growth table (round 0 is the seed net).
+type RoundRecord struct {
+	Round        int     `json:"round"`
+	Widths       []int   `json:"widths"`
+	Params       int     `json:"params"`
+	MACs         int64   `json:"macs"`
+	Cost         float64 `json:"cost"`
+	TrainLoss    float64 `json:"train_loss"`
+	TestLoss     float64 `json:"test_loss"`
+	TestAccuracy float64 `json:"test_accuracy"`
+	Splits       int     `json:"splits"`
+	Added        int     `json:"added"`
+	GrowSeconds  float64 `json:"grow_seconds"`
+	TrainSeconds float64 `json:"train_seconds"`
+	// EpochSeconds is the mean training epoch time of the round, so the
+	// growth step's cost can be read as a fraction of an epoch.
+	EpochSeconds float64 `json:"epoch_seconds"`
+}
+
+// State is the engine's part of a checkpoint.
+type State struct {
+	Round   int           `json:"round"`
+	Phase   string        `json:"phase"` // "train": round's training pending/in progress; "grow": next growth step pending
+	History []RoundRecord `json:"history"`
+	Done    bool          `json:"done"`
+	Pending *RoundRecord  `json:"pending,omitempty"` // growth part of the round being trained
+}
+
+// Engine runs rounds of {train, statistics, select, split}.
+type Engine struct {
+	Cfg     Config
+	Method  Method
+	Session *train.Session
+	Trainer *train.Trainer
+	Data    train.Datasets
+	Cost    cost.Model
+	Budget  *cost.Budget
+	budgetM cost.Model
+	State   State
+	// OnRound is called after each round's record is final (for the CLI table).
+	OnRound func(RoundRecord)
+	// Hooks receive progress of the growth phases.
+	Hooks []train.Hook
+	// PruneWidths, with a nil Method, makes the growth step the
+	// magnitude-pruning baseline: prune every growable layer to these widths.
+	PruneWidths []int
+}
+
+// Prepare validates the configuration against the network and sets up the
+// cost models; it fails on an impossible budget or a network with nothing
+// to grow.
+func (e *Engine) Prepare() error {
+	if len(e.Trainer.Net.Growable()) == 0 {
+		return fmt.Errorf("the model has nothing splittable (no hidden layer with a consumer)")
+	}
+	if e.Cost == nil {
+		return fmt.Errorf("no cost model")
+	}
+	if e.Budget != nil {
+		m, err := cost.New(e.Budget.Kind, cost.Options{LatencyCache: e.Session.Dir + "/latency.json"})
+		if err != nil {
+			return err
+		}
+		e.budgetM = m
+		total, err := m.Total(e.Trainer.Net)
+		if err != nil {
+			return err
+		}
+		if total > e.Budget.Value {
+			return fmt.Errorf("--budget %s=%g is impossible: the seed network already costs %.6g", e.Budget.Kind, e.Budget.Value, total)
+		}
+	}
+	return nil
+}
+
+func (e *Engine) extra() []byte {
+	b, _ := json.Marshal(e.State)
+	return b
+}
+
+func (e *Engine) save(name string) error {
+	return e.Session.SaveCheckpoint(e.Trainer, e.extra(), name)
+}
+
+// Widths lists the units of each growable layer.
+func Widths(net *nn.Net) []int {
+	var w []int
+	for _, li := range net.Growable() {
+		w = append(w, net.Layers[li].(nn.Producer).Units())
+	}
+	return w
+}
+
+// Run executes (or continues) the rounds and returns the history.
+func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
+	t := e.Trainer
+	t.Save = func() error { return e.save("") }
+	if len(e.State.History) == 0 && e.State.Phase == "" {
+		e.State = State{Round: 0, Phase: "train", Pending: &RoundRecord{Round: 0}}
+		t.BeginPhase(e.Cfg.SeedEpochs)
+		if err := e.save(""); err != nil {
+			return nil, err
+		}
+	}
+	for !e.State.Done {
+		if err := ctx.Err(); err != nil {
+			return e.State.History, err
+		}
+		switch e.State.Phase {
+		case "train":
+			start := time.Now()
+			stats, err := t.RunPhase(ctx)
+			if err != nil {
+				return e.State.History, err
+			}
+			rec := *e.State.Pending
+			rec.TrainSeconds = time.Since(start).Seconds()
+			if len(stats) > 0 {
+				rec.EpochSeconds = rec.TrainSeconds / float64(len(stats))
+				rec.TrainLoss = stats[len(stats)-1].TrainLoss
+			}
+			if err := e.finishRecord(&rec); err != nil {
+				return e.State.History, err
+			}
+			e.State.History = append(e.State.History, rec)
+			e.State.Pending = nil
+			e.State.Phase = "grow"
+			if e.State.Round >= e.Cfg.Rounds || e.budgetSpent() {
+				e.State.Done = true
+			}
+			if err := e.save(fmt.Sprintf("round-%d.ckpt", e.State.Round)); err != nil {
+				return e.State.History, err
+			}
+			if e.OnRound != nil {
+				e.OnRound(rec)
+			}
+		case "grow":
+			rec, err := e.growStep(ctx)
+			if err != nil {
+				return e.State.History, err
+			}
+			e.State.Round++
+			rec.Round = e.State.Round
+			e.State.Pending = &rec
+			e.State.Phase = "train"
+			t.BeginPhase(e.Cfg.EpochsPerRound)
+			if err := e.save(""); err != nil {
+				return e.State.History, err
+			}
+		default:
+			return e.State.History, fmt.Errorf("checkpoint has unknown growth phase %q", e.State.Phase)
+		}
+	}
+	return e.State.History, nil
+}
+
+func (e *Engine) budgetSpent() bool {
+	if e.Budget == nil {
+		return false
+	}
+	total, err := e.budgetM.Total(e.Trainer.Net)
+	if err != nil {
+		return true
+	}
+	// No unit of any layer fits in what is left.
+	left := e.Budget.Value - total
+	for _, li := range e.Trainer.Net.Growable() {
+		if c, err := e.budgetM.Neuron(e.Trainer.Net, li); err == nil && c <= left {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *Engine) finishRecord(rec *RoundRecord) error {
+	net := e.Trainer.Net
+	m := train.Evaluate(net, e.Data.Test, 500)
+	rec.TestLoss, rec.TestAccuracy = m.Loss, m.Accuracy
+	rec.Widths = Widths(net)
+	rec.Params = net.NumParams()
+	rec.MACs = net.MACs()
+	c, err := e.Cost.Total(net)
+	if err != nil {
+		return err
+	}
+	rec.Cost = c
+	return e.Session.Log.Append("round", map[string]any{
+		"round": rec.Round, "widths": rec.Widths, "params": rec.Params, "macs": rec.MACs, "cost": rec.Cost,
+		"train_loss": rec.TrainLoss, "test_loss": rec.TestLoss, "test_accuracy": rec.TestAccuracy,
+		"splits": rec.Splits, "added": rec.Added, "grow_seconds": rec.GrowSeconds,
+		"train_seconds": rec.TrainSeconds, "epoch_seconds": rec.EpochSeconds,
+	})
+}
+
+// StatsBatches returns the round's statistics batcher and steps: the
+// first SplitBatches mini-batches of a shuffle fixed by (seed, round).
+func StatsBatches(d *data.Dataset, batch, n int, seed uint64, round int) (*data.Batcher, []int) {
+	b := data.NewBatcher(d, batch)
+	b.Epoch(rand.New(rand.NewPCG(seed^0x5717, uint64(round))))
+	n = min(n, b.Steps())
+	steps := make([]int, n)
+	for i := range steps {
+		steps[i] = i
+	}
+	return b, steps
+}
+
+// growStep runs statistics, selection and surgery for the next round.
+func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
+	start := time.Now()
+	net := e.Trainer.Net
+	round := e.State.Round + 1
+	if e.Method == nil {
+		if e.PruneWidths == nil {
+			return RoundRecord{}, fmt.Errorf("no growth method")
+		}
+		if err := PruneTo(net, e.PruneWidths); err != nil {
+			return RoundRecord{}, err
+		}
+		rec := RoundRecord{GrowSeconds: time.Since(start).Seconds()}
+		return rec, e.Session.Log.Append("prune", map[string]any{"round": round, "widths": Widths(net)})
+	}
+	for _, h := range e.Hooks {
+		h.PhaseStart(fmt.Sprintf("round %d: statistics", round), 1)
+	}
+	b, steps := StatsBatches(e.Data.Train, e.Trainer.Cfg.Batch, e.Cfg.SplitBatches, e.Trainer.Cfg.Seed, round)
+	env := &Env{Net: net, Stats: b, Steps: steps, Cost: e.Cost, Seed: e.Trainer.Cfg.Seed, Round: round,
+		Rand: rand.New(rand.NewPCG(e.Trainer.Cfg.Seed^0x6e0, uint64(round))), Layers: net.Growable()}
+	cands, err := e.Method.Propose(ctx, env)
+	if err != nil {
+		return RoundRecord{}, err
+	}
+	statSeconds := time.Since(start).Seconds()
+	if ev, ok := e.Method.(Evidence); ok {
+		for _, s := range ev.LastStats() {
+			if err := e.Session.Log.Append("eigen", map[string]any{"round": round, "layer": s.Layer, "neuron": s.Neuron,
+				"lambda_min": s.LambdaMin, "lambda_max": s.LambdaMax}); err != nil {
+				return RoundRecord{}, err
+			}
+		}
+	}
+	lim := Limits{Ratio: e.Cfg.GrowRatio, AllowPositive: e.Cfg.AllowPositive, MaxWidth: map[int]int{}, Widths: map[int]int{}}
+	unitCost := map[int]float64{}
+	for _, li := range env.Layers {
+		lim.Widths[li] = net.Layers[li].(nn.Producer).Units()
+		if e.Cfg.MaxWidth > 0 {
+			lim.MaxWidth[li] = e.Cfg.MaxWidth
+		}
+		c, err := e.Cost.Neuron(net, li)
+		if err != nil {
+			return RoundRecord{}, err
+		}
+		unitCost[li] = c
+	}
+	if e.Budget != nil {
+		total, err := e.budgetM.Total(net)
+		if err != nil {
+			return RoundRecord{}, err
+		}
+		lim.Remaining = e.Budget.Value - total
+		lim.BudgetCost = map[int]float64{}
+		for _, li := range env.Layers {
+			c, err := e.budgetM.Neuron(net, li)
+			if err != nil {
+				return RoundRecord{}, err
+			}
+			lim.BudgetCost[li] = c
+		}
+	}
+	for i := range cands {
+		cands[i].Cost = unitCost[cands[i].Layer] * float64(cands[i].Added)
+	}
+	var chosen []int
+	if e.Cfg.Select == "knapsack" {
+		chosen, err = SelectKnapsack(cands, lim, unitCost)
+		if err != nil {
+			return RoundRecord{}, err
+		}
+	} else {
+		chosen = SelectRatio(cands, lim)
+	}
+	// Apply from the last layer backwards (and, within a layer, in unit
+	// order) so that a split of a layer's inputs also halves and duplicates
+	// the displacement coordinates of that layer's freshly split neurons.
+	sort.Slice(chosen, func(a, b int) bool {
+		ca, cb := cands[chosen[a]], cands[chosen[b]]
+		if ca.Layer != cb.Layer {
+			return ca.Layer > cb.Layer
+		}
+		return ca.Unit < cb.Unit
+	})
+	for _, h := range e.Hooks {
+		h.PhaseStart(fmt.Sprintf("round %d: split", round), len(chosen))
+	}
+	before := e.statsLoss(net, b, steps)
+	rec := RoundRecord{Splits: len(chosen)}
+	eps := e.Cfg.Eps
+	for k, ci := range chosen {
+		c := cands[ci]
+		costBefore, _ := e.Cost.Total(net)
+		if err := c.Apply(net, eps); err != nil {
+			return RoundRecord{}, fmt.Errorf("applying %s to layer %d unit %d: %w", c.Kind, c.Layer, c.Unit, err)
+		}
+		after := e.statsLoss(net, b, steps)
+		costAfter, _ := e.Cost.Total(net)
+		ev := map[string]any{"round": round, "layer": c.Layer, "neuron": c.Unit, "scheme": c.Kind,
+			"lambda_min": c.LambdaMin, "lambda_max": c.LambdaMax, "eps": eps, "added": c.Added,
+			"cost_delta": costAfter - costBefore, "measured": after - before}
+		if !c.Unscored {
+			ev["predicted"] = eps * eps / 2 * c.Score
+		}
+		if err := e.Session.Log.Append("split", ev); err != nil {
+			return RoundRecord{}, err
+		}
+		before = after
+		rec.Added += c.Added
+		for _, h := range e.Hooks {
+			h.StepDone(k+1, 0)
+		}
+	}
+	for _, h := range e.Hooks {
+		h.PhaseEnd()
+	}
+	rec.GrowSeconds = time.Since(start).Seconds()
+	slog.Info("growth step", "round", round, "candidates", len(cands), "chosen", len(chosen),
+		"stats_seconds", statSeconds, "seconds", rec.GrowSeconds)
+	return rec, e.Session.Log.Append("grow", map[string]any{"round": round, "candidates": len(cands),
+		"splits": len(chosen), "added": rec.Added, "stats_seconds": statSeconds, "seconds": rec.GrowSeconds})
+}
+
+// statsLoss is the mean loss over the statistics batches (evaluation mode).
+func (e *Engine) statsLoss(net *nn.Net, b *data.Batcher, steps []int) float64 {
+	return MeanLoss(net, b, steps)
+}
+
+// MeanLoss evaluates the batch-mean cross-entropy averaged over steps.
+func MeanLoss(net *nn.Net, b *data.Batcher, steps []int) float64 {
+	var ce nn.SoftmaxCE
+	var sum float64
+	var n int
+	xb, yb := b.Batch(steps[0], nil, nil)
+	for _, s := range steps {
+		xb, yb = b.Batch(s, xb, yb)
+		sum += ce.Forward(net.Forward(xb, false), yb) * float64(len(yb))
+		n += len(yb)
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
+}

@@ -1,0 +1,132 @@
+package grow
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/nadir-ml/nadir/linalg"
+)
+
+// Selection limits for one round.
+type Limits struct {
+	// Ratio bounds the units added this round to Ratio × (current units in
+	// growable layers), at least one.
+	Ratio float64
+	// AllowPositive lets the ratio rule take candidates with Score ≥ 0 (the
+	// reference code does; the paper does not).
+	AllowPositive bool
+	// MaxWidth caps each layer's units (0: no cap).
+	MaxWidth map[int]int
+	Widths   map[int]int
+	// Remaining is the final budget left, in the budget's cost units, and
+	// BudgetCost the cost of one unit of each layer in those units (nil
+	// when no final budget is set).
+	Remaining  float64
+	BudgetCost map[int]float64
+}
+
+func (l Limits) unitBudget(total int) int {
+	return max(1, int(l.Ratio*float64(total)))
+}
+
+func (l Limits) fits(c Candidate, added map[int]int, spent float64) bool {
+	if mw := l.MaxWidth[c.Layer]; mw > 0 && l.Widths[c.Layer]+added[c.Layer]+c.Added > mw {
+		return false
+	}
+	if l.BudgetCost != nil && spent+l.BudgetCost[c.Layer]*float64(c.Added) > l.Remaining {
+		return false
+	}
+	return true
+}
+
+// SelectRatio is the S2D rule: the most negative scores first, up to the
+// ratio's number of added units, only Score < 0 unless AllowPositive.
+func SelectRatio(cands []Candidate, l Limits) []int {
+	total := 0
+	for _, w := range l.Widths {
+		total += w
+	}
+	budget := l.unitBudget(total)
+	order := make([]int, len(cands))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return cands[order[a]].Score < cands[order[b]].Score })
+	added := map[int]int{}
+	var spent float64
+	units := 0
+	var out []int
+	for _, i := range order {
+		c := cands[i]
+		if !c.Unscored && !l.AllowPositive && c.Score >= 0 {
+			break
+		}
+		if units+c.Added > budget {
+			continue
+		}
+		if !l.fits(c, added, spent) {
+			continue
+		}
+		out = append(out, i)
+		units += c.Added
+		added[c.Layer] += c.Added
+		if l.BudgetCost != nil {
+			spent += l.BudgetCost[c.Layer] * float64(c.Added)
+		}
+	}
+	return out
+}
+
+// SelectKnapsack is the energy-aware rule (METHODS.md §2.2): the LP
+// relaxation of min Σ β_i Score_i subject to Σ β_i Cost_i ≤ Ratio ×
+// Σ_ℓ units_ℓ cost_ℓ and per-layer width caps, keeping β ≥ 0.99, then
+// topped up greedily; the final budget is enforced on the result.
+func SelectKnapsack(cands []Candidate, l Limits, unitCost map[int]float64) ([]int, error) {
+	var items []linalg.Item
+	var idx []int
+	layerOf := map[int]int{}
+	var caps []int
+	for i, c := range cands {
+		if c.Score >= 0 && !c.Unscored {
+			continue
+		}
+		li, ok := layerOf[c.Layer]
+		if !ok {
+			li = len(caps)
+			layerOf[c.Layer] = li
+			cp := 1 << 30
+			if mw := l.MaxWidth[c.Layer]; mw > 0 {
+				cp = max(0, mw-l.Widths[c.Layer])
+			}
+			caps = append(caps, cp)
+		}
+		items = append(items, linalg.Item{Score: c.Score, Cost: c.Cost, Group: 0, Layer: li})
+		idx = append(idx, i)
+	}
+	if len(items) == 0 {
+		return nil, nil
+	}
+	var b float64
+	for layer, w := range l.Widths {
+		b += l.Ratio * float64(w) * unitCost[layer]
+	}
+	chosen, err := linalg.SelectKnapsack(linalg.KnapsackProblem{Items: items, GroupBudget: []float64{b}, LayerCap: caps}, 0.99)
+	if err != nil {
+		return nil, fmt.Errorf("knapsack selection: %w", err)
+	}
+	added := map[int]int{}
+	var spent float64
+	var out []int
+	for _, k := range chosen {
+		c := cands[idx[k]]
+		if !l.fits(c, added, spent) {
+			continue
+		}
+		out = append(out, idx[k])
+		added[c.Layer] += c.Added
+		if l.BudgetCost != nil {
+			spent += l.BudgetCost[c.Layer] * float64(c.Added)
+		}
+	}
+	return out, nil
+}

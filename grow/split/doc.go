@@ -1,0 +1,24 @@
+// Package split implements splitting steepest descent: S2D (Liu, Wu,
+// Wang, NeurIPS 2019), its fast energy-aware variant (Wang et al. 2019)
+// and signed splitting S3D (Wu et al. 2020), as methods of the growth
+// engine in package grow.
+//
+// A neuron θ with activation σ(θᵀp) is replaced by off-springs θ + εδ_j
+// with outgoing weights w_j (Σ w_j = 1). The loss changes to second order
+// by (ε²/2) Σ_j w_j δ_jᵀ S δ_j, where the splitting matrix
+//
+//	S = E[ g · σ''(z) · b² · p pᵀ ]
+//
+// couples the loss gradient g at the neuron's output, the activation's
+// curvature at its pre-activation z, the BatchNorm scale b and the input
+// p (an im2col patch for convolutions, positions summed). S2D splits along
+// the eigenvector of the smallest eigenvalue (gain λ_min); signed splits
+// with negative weights also use λ_max, escaping S2D's splitting-stable
+// points.
+//
+// Collect gathers the per-row inputs and coefficients once; S is never
+// formed unless the dense reference solver asks for it, since S v is
+// O(rows·K) matrix-free. Solve finds both ends of each spectrum with
+// Lanczos (default), a dense decomposition or the stochastic Rayleigh
+// quotient method. Apply performs a scheme through nn's neuron surgery.
+package split

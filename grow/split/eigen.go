@@ -1,0 +1,120 @@
+package split
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/nadir-ml/nadir/linalg"
+	"github.com/nadir-ml/nadir/tensor"
+)
+
+// Eigen holds both ends of one neuron's splitting spectrum.
+type Eigen struct {
+	LambdaMin, LambdaMax float64
+	VMin, VMax           []float64 // unit vectors of length K
+}
+
+// SolverOptions configure Solve.
+type SolverOptions struct {
+	// Solver is "lanczos" (default: matrix-free, both ends), "dense" (the
+	// reference: form S_i and decompose it) or "rayleigh" (the stochastic
+	// Rayleigh-quotient method of the fast splitting paper).
+	Solver string
+	// RayleighEpochs is the number of passes over the statistics batches
+	// for the Rayleigh solver (the last pass is averaged into the estimate).
+	RayleighEpochs int
+	Seed           uint64
+}
+
+// Solvers lists the accepted solver names.
+var Solvers = []string{"lanczos", "dense", "rayleigh"}
+
+// Solve computes every neuron's extreme eigenpairs from the statistics, in
+// parallel over neurons with a fixed partition (each neuron draws from its
+// own generator, so results do not depend on scheduling).
+func Solve(ctx context.Context, st *LayerStats, opts SolverOptions) ([]Eigen, error) {
+	out := make([]Eigen, st.Units)
+	switch opts.Solver {
+	case "", "lanczos", "dense":
+	case "rayleigh":
+		return solveRayleigh(ctx, st, opts)
+	default:
+		return nil, fmt.Errorf("unknown solver %q (want lanczos, dense or rayleigh)", opts.Solver)
+	}
+	errs := make([]error, st.Units)
+	tensor.ParallelFor(st.Units, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if ctx.Err() != nil {
+				errs[i] = ctx.Err()
+				return
+			}
+			var ex linalg.Extremes
+			var err error
+			if opts.Solver == "dense" {
+				ex, err = linalg.DenseExtremes(st.DenseMatrix(i), st.K)
+			} else {
+				r := rand.New(rand.NewPCG(opts.Seed, uint64(st.Layer)<<32|uint64(i)))
+				ex, err = linalg.Lanczos(st.Op(i), linalg.LanczosOptions{Tol: 1e-7}, r)
+				if errors.Is(err, linalg.ErrNotConverged) {
+					err = nil // best estimates; residuals are reported by Lanczos
+				}
+			}
+			if err != nil {
+				errs[i] = fmt.Errorf("layer %d neuron %d: %w", st.Layer, i, err)
+				continue
+			}
+			out[i] = Eigen{LambdaMin: ex.Min, LambdaMax: ex.Max, VMin: ex.VMin, VMax: ex.VMax}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func solveRayleigh(ctx context.Context, st *LayerStats, opts SolverOptions) ([]Eigen, error) {
+	epochs := opts.RayleighEpochs
+	if epochs <= 0 {
+		epochs = 10
+	}
+	out := make([]Eigen, st.Units)
+	tensor.ParallelFor(st.Units, func(lo, hi int) {
+		sv := make([]float64, st.K)
+		for i := lo; i < hi; i++ {
+			if ctx.Err() != nil {
+				return
+			}
+			var e Eigen
+			for _, maximize := range []bool{false, true} {
+				r := rand.New(rand.NewPCG(opts.Seed, uint64(st.Layer)<<32|uint64(i)<<1|b2u(maximize)))
+				ry := linalg.NewRayleigh(1, st.K, maximize, linalg.RayleighOptions{}, r)
+				for ep := 0; ep < epochs; ep++ {
+					if ep == epochs-1 {
+						ry.StartWindow()
+					}
+					for b := 0; b < st.Batches; b++ {
+						st.BatchOp(i, b).MulVec(sv, ry.V(0))
+						ry.Step(0, sv)
+					}
+				}
+				lam, v := ry.Estimate(0)
+				if maximize {
+					e.LambdaMax, e.VMax = lam, v
+				} else {
+					e.LambdaMin, e.VMin = lam, v
+				}
+			}
+			out[i] = e
+		}
+	})
+	return out, ctx.Err()
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,177 @@
+package split
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/nadir-ml/nadir/grow"
+	"github.com/nadir-ml/nadir/nn"
+)
+
+// Options configure the splitting methods.
+type Options struct {
+	Solver         string
+	RayleighEpochs int
+	// C bounds the total absolute off-spring weight of signed splits.
+	C float64
+}
+
+// Names lists the methods this package provides.
+var Names = []string{"s2d", "fast", "signed", "random-split", "new-neuron"}
+
+// New returns the named method.
+func New(name string, o Options) (grow.Method, error) {
+	switch name {
+	case "s2d", "fast", "signed":
+		switch o.Solver {
+		case "", "lanczos", "dense", "rayleigh":
+		default:
+			return nil, fmt.Errorf("unknown solver %q (want lanczos, dense or rayleigh)", o.Solver)
+		}
+		if name == "signed" && o.C < 1 {
+			return nil, fmt.Errorf("--signed-c %v: must be >= 1", o.C)
+		}
+		return &Splitting{name: name, opts: o}, nil
+	case "random-split", "new-neuron":
+		return &Baseline{name: name}, nil
+	}
+	return nil, fmt.Errorf("unknown method %q", name)
+}
+
+// Splitting is S2D, fast energy-aware splitting and signed splitting: the
+// same statistics and eigen-solvers, different schemes and selection.
+type Splitting struct {
+	name string
+	opts Options
+	last []grow.NeuronStat
+}
+
+func (m *Splitting) Name() string { return m.name }
+
+func (m *Splitting) DefaultSelect() string {
+	if m.name == "fast" {
+		return "knapsack"
+	}
+	return "ratio"
+}
+
+func (m *Splitting) LastStats() []grow.NeuronStat { return m.last }
+
+// Propose computes every growable neuron's splitting spectrum and one
+// candidate per neuron with its best scheme.
+func (m *Splitting) Propose(ctx context.Context, env *grow.Env) ([]grow.Candidate, error) {
+	eigs, err := Spectra(ctx, env, m.opts)
+	if err != nil {
+		return nil, err
+	}
+	m.last = m.last[:0]
+	var out []grow.Candidate
+	for _, le := range eigs {
+		for u, e := range le.Eigen {
+			var s Scheme
+			if m.name == "signed" {
+				s = Signed(e, m.opts.C)
+			} else {
+				s = S2D(e)
+			}
+			li, unit, sch := le.Layer, u, s
+			m.last = append(m.last, grow.NeuronStat{Layer: li, Neuron: u, LambdaMin: e.LambdaMin, LambdaMax: e.LambdaMax})
+			out = append(out, grow.Candidate{Layer: li, Unit: u, Kind: s.Name, Score: s.Gain, Added: s.Added(),
+				LambdaMin: e.LambdaMin, LambdaMax: e.LambdaMax,
+				Apply: func(net *nn.Net, eps float64) error { return Apply(net, li, unit, sch, eps) }})
+		}
+	}
+	return out, nil
+}
+
+// LayerEigen are one layer's spectra.
+type LayerEigen struct {
+	Layer int
+	Eigen []Eigen
+	Stats *LayerStats
+}
+
+// Spectra collects the statistics of every growable layer and solves for
+// both ends of each neuron's spectrum.
+func Spectra(ctx context.Context, env *grow.Env, o Options) ([]LayerEigen, error) {
+	stats, _, err := Collect(ctx, env.Net, env.Stats, env.Steps, env.Layers)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]LayerEigen, len(stats))
+	for k, st := range stats {
+		eig, err := Solve(ctx, st, SolverOptions{Solver: o.Solver, RayleighEpochs: o.RayleighEpochs, Seed: env.Seed ^ uint64(env.Round)<<40})
+		if err != nil {
+			return nil, err
+		}
+		out[k] = LayerEigen{Layer: st.Layer, Eigen: eig, Stats: st}
+	}
+	return out, nil
+}
+
+// Baseline is a growth rule without splitting statistics: random-split
+// (Net2Net-style: split along a random unit direction instead of v_min)
+// or new-neuron (a freshly initialised unit whose outgoing weights start
+// at zero). Candidates get random priorities; one per existing neuron, so
+// layers grow in proportion to their width.
+type Baseline struct{ name string }
+
+func (m *Baseline) Name() string          { return m.name }
+func (m *Baseline) DefaultSelect() string { return "ratio" }
+
+func (m *Baseline) Propose(ctx context.Context, env *grow.Env) ([]grow.Candidate, error) {
+	var out []grow.Candidate
+	for _, li := range env.Layers {
+		p := env.Net.Layers[li].(nn.Producer)
+		k := p.FanIn()
+		if p.BiasParam() != nil {
+			k++
+		}
+		// Fresh units draw incoming weights at the layer's current scale.
+		var ss float64
+		w := p.Weight().Data
+		for _, v := range w {
+			ss += float64(v) * float64(v)
+		}
+		std := math.Sqrt(ss / float64(len(w)))
+		for u := 0; u < p.Units(); u++ {
+			li, unit := li, u
+			c := grow.Candidate{Layer: li, Unit: u, Kind: m.name, Unscored: true, Added: 1, Score: env.Rand.Float64()}
+			if m.name == "random-split" {
+				d := randomUnit(k, env.Rand)
+				neg := make([]float64, k)
+				for j, v := range d {
+					neg[j] = -v
+				}
+				s := Scheme{Name: "random-split", Weights: []float64{0.5, 0.5}, Deltas: [][]float64{d, neg}}
+				c.Apply = func(net *nn.Net, eps float64) error { return Apply(net, li, unit, s, eps) }
+			} else {
+				in := make([]float32, p.FanIn())
+				for j := range in {
+					in[j] = float32(env.Rand.NormFloat64() * std)
+				}
+				c.Apply = func(net *nn.Net, eps float64) error {
+					return net.AddUnits(li, []nn.NewUnit{{In: in, Like: -1}})
+				}
+			}
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func randomUnit(k int, r *rand.Rand) []float64 {
+	d := make([]float64, k)
+	var n float64
+	for j := range d {
+		d[j] = r.NormFloat64()
+		n += d[j] * d[j]
+	}
+	n = math.Sqrt(n)
+	for j := range d {
+		d[j] /= n
+	}
+	return d
+}

@@ -1,0 +1,138 @@
+package split
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/nadir-ml/nadir/nn"
+)
+
+// Scheme is one way to split a neuron θ into off-springs θ + ε δ_j whose
+// outgoing weights are w_j times the original's (Σ w_j = 1, Σ w_j δ_j = 0,
+// so the network function is unchanged at ε = 0 and the first-order term
+// vanishes). To second order the loss changes by (ε²/2)·Gain with
+//
+//	Gain = Σ_j w_j δ_jᵀ S δ_j.
+type Scheme struct {
+	Name    string
+	Weights []float64
+	Deltas  [][]float64 // unit vectors or nil (a clone)
+	Gain    float64
+}
+
+// Added is the number of units the scheme adds to the layer.
+func (s Scheme) Added() int { return len(s.Weights) - 1 }
+
+// S2D is the positive two-copy split along v_min with weights (½, ½):
+// Gain = λ_min (METHODS.md §1.2).
+func S2D(e Eigen) Scheme {
+	neg := make([]float64, len(e.VMin))
+	for k, v := range e.VMin {
+		neg[k] = -v
+	}
+	return Scheme{Name: "s2d", Weights: []float64{0.5, 0.5}, Deltas: [][]float64{e.VMin, neg}, Gain: e.LambdaMin}
+}
+
+// Signed returns the best signed split with total absolute weight at most
+// c (S3D, METHODS.md §3.2): the better of the positive split and the
+// three-copy schemes that use negative weights, so a neuron with
+// λ_min ≥ 0 but λ_max > 0 — splitting-stable for S2D — can still lower the
+// loss. The four-copy row of the table is not used: at most three
+// off-springs are needed (the paper's claim).
+func Signed(e Eigen, c float64) Scheme {
+	best := S2D(e)
+	if c <= 1 {
+		return best
+	}
+	neg := func(v []float64) []float64 {
+		out := make([]float64, len(v))
+		for k, x := range v {
+			out[k] = -x
+		}
+		return out
+	}
+	// Clone kept with weight (c+1)/2, two negative copies at ±v_max.
+	if g := -(c - 1) / 2 * e.LambdaMax; g < best.Gain {
+		best = Scheme{Name: "signed-max", Weights: []float64{(c + 1) / 2, -(c - 1) / 4, -(c - 1) / 4},
+			Deltas: [][]float64{nil, e.VMax, neg(e.VMax)}, Gain: g}
+	}
+	// Two positive copies at ±v_min with weight (c+1)/4 each, one negative clone.
+	if g := (c + 1) / 2 * e.LambdaMin; g < best.Gain {
+		best = Scheme{Name: "signed-min", Weights: []float64{(c + 1) / 4, (c + 1) / 4, -(c - 1) / 2},
+			Deltas: [][]float64{e.VMin, neg(e.VMin), nil}, Gain: g}
+	}
+	return best
+}
+
+// Apply performs the split of unit u of producer layer li with step eps:
+// the original unit becomes θ + ε δ_0 with its outgoing weights scaled by
+// w_0, and each further off-spring j is appended as θ + ε δ_j with
+// outgoing weights w_j times the original ones and the original's
+// downstream state (BatchNorm statistics, depthwise filter).
+func Apply(net *nn.Net, li, u int, s Scheme, eps float64) error {
+	p, ok := net.Layers[li].(nn.Producer)
+	if !ok {
+		return fmt.Errorf("layer %d has no neurons", li)
+	}
+	if len(s.Weights) < 2 || len(s.Weights) != len(s.Deltas) {
+		return fmt.Errorf("scheme %s: %d weights for %d displacements", s.Name, len(s.Weights), len(s.Deltas))
+	}
+	var sum float64
+	for _, w := range s.Weights {
+		sum += w
+	}
+	if math.Abs(sum-1) > 1e-9 {
+		return fmt.Errorf("scheme %s: weights sum to %v, not 1", s.Name, sum)
+	}
+	w, b := p.Weight(), p.BiasParam()
+	fan := w.Cols
+	k := fan
+	if b != nil {
+		k++
+	}
+	for _, d := range s.Deltas {
+		if d != nil && len(d) != k {
+			return fmt.Errorf("scheme %s: displacement of length %d, layer %d has %d", s.Name, len(d), li, k)
+		}
+	}
+	col, err := net.OutgoingColumn(li, u)
+	if err != nil {
+		return err
+	}
+	theta := append([]float32(nil), w.Data[u*fan:(u+1)*fan]...)
+	var bias float32
+	if b != nil {
+		bias = b.Data[u]
+	}
+	shifted := func(d []float64) ([]float32, float32) {
+		in := append([]float32(nil), theta...)
+		bb := bias
+		if d != nil {
+			for j := 0; j < fan; j++ {
+				in[j] += float32(eps * d[j])
+			}
+			if b != nil {
+				bb += float32(eps * d[fan])
+			}
+		}
+		return in, bb
+	}
+	units := make([]nn.NewUnit, 0, len(s.Weights)-1)
+	for j := 1; j < len(s.Weights); j++ {
+		in, bb := shifted(s.Deltas[j])
+		out := make([]float32, len(col))
+		for t, v := range col {
+			out[t] = float32(s.Weights[j]) * v
+		}
+		units = append(units, nn.NewUnit{In: in, Bias: bb, Like: u, Out: out})
+	}
+	if err := net.AddUnits(li, units); err != nil {
+		return err
+	}
+	in0, b0 := shifted(s.Deltas[0])
+	copy(w.Data[u*fan:(u+1)*fan], in0)
+	if b != nil {
+		b.Data[u] = b0
+	}
+	return net.ScaleOutgoing(li, u, float32(s.Weights[0]))
+}
