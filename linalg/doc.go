@@ -7,7 +7,7 @@
 // # Splitting matrices and why Lanczos
 //
 // A neuron with input patches p (length D, bias included) has the splitting
-// matrix S = Σ_s coeff_s · p_s p_sᵀ, coeff = g·σ''(z)·b² (METHODS.md §1.2),
+// matrix S = Σ_s coeff_s · p_s p_sᵀ, coeff = g·σ″(z)·b² (METHODS.md §1.2),
 // summed over the samples (and spatial positions) of the data. S is
 // symmetric and usually indefinite. Splitting helps when λ_min(S) < 0, along
 // v_min; signed splitting (§3.2) also needs λ_max and v_max. Only the two
