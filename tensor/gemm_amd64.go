@@ -21,6 +21,9 @@ func gemmKernAVX512_8x48(k int, a, b *float32, bstride int, c *float32, ldc int,
 func gemmKernAVX512_6x64(k int, a, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)
 
 //go:noescape
+func gemmKernAVX512_12x16(k int, a, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
 func packT16AVX512(dst *float32, dw int, src *float32, ld int, nrows int, mask uint16, nblk int)
 
 //go:noescape
@@ -29,33 +32,48 @@ func packNAVX512(dst *float32, src *float32, ld int, kc int, nfull int, mask uin
 //go:noescape
 func gemmKernAVX2_6x16(k int, a, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)
 
-var (
-	gemmAVX512 = &gemmKernel{name: "avx512-14x32", mr: 14, nr: 32, kern: gemmKernAVX512_14x32,
-		kc: 384, mc: 1008, nc: 384, t16: true, minFlops: 1 << 14, parFlops: 1 << 20}
-	gemmAVX512b = &gemmKernel{name: "avx512-12x32", mr: 12, nr: 32, kern: gemmKernAVX512_12x32,
-		kc: 384, mc: 1008, nc: 384, t16: true, minFlops: 1 << 14, parFlops: 1 << 20}
-	gemmAVX512c = &gemmKernel{name: "avx512-8x48", mr: 8, nr: 48, kern: gemmKernAVX512_8x48,
-		kc: 384, mc: 1008, nc: 384, t16: true, minFlops: 1 << 14, parFlops: 1 << 20}
-	gemmAVX512d = &gemmKernel{name: "avx512-6x64", mr: 6, nr: 64, kern: gemmKernAVX512_6x64,
-		kc: 384, mc: 1008, nc: 384, t16: true, minFlops: 1 << 14, parFlops: 1 << 20}
-	gemmAVX2 = &gemmKernel{name: "avx2-6x16", mr: 6, nr: 16, kern: gemmKernAVX2_6x16,
-		kc: 256, mc: 1008, nc: 256, minFlops: 1 << 14, parFlops: 1 << 20}
+// Block sizes for Zen 4 (32 KiB L1d, 1 MiB L2 per core), shared by every
+// kernel so that they compute identical results: a kc-step A micro-panel
+// (at most 14·384·4 = 21 KiB) stays in L1 while the kc×nc packed B block
+// (576 KiB) streams from L2; mc bounds the packed A block (1.5 MiB).
+const (
+	gemmKC = 384
+	gemmMC = 1008 // a multiple of every mr
+	gemmNC = 384  // a multiple of every nr
+	// Below gemmMinFlops (2mnk) packing does not pay: about 6×6×6.
+	gemmMinFlops = 1 << 9
+	// From gemmParFlops (about 20 µs on one core) splitting over threads
+	// repays waking the workers.
+	gemmParFlops = 1 << 22
 )
+
+func newKernel(name string, mr, nr int, kern microKernel, t16 bool) *gemmKernel {
+	return &gemmKernel{name: name, mr: mr, nr: nr, kern: kern, kc: gemmKC, mc: gemmMC, nc: gemmNC, t16: t16,
+		minFlops: gemmMinFlops, parFlops: gemmParFlops}
+}
 
 // gemmKernels lists the kernels this CPU can run, best first.
 var gemmKernels []*gemmKernel
 
 func init() {
-	// AVX-512 also needs the OS to save the zmm state, which cpu checks.
+	// cpu reports AVX-512 only where the OS also saves the zmm state.
 	if cpu.X86.HasAVX512F {
 		packT16, packN = packT16AVX512, packNAVX512
-		gemmKernels = append(gemmKernels, gemmAVX512, gemmAVX512b, gemmAVX512c, gemmAVX512d)
+		gemmKernels = append(gemmKernels,
+			newKernel("avx512-14x32", 14, 32, gemmKernAVX512_14x32, true),
+			newKernel("avx512-12x32", 12, 32, gemmKernAVX512_12x32, true),
+			newKernel("avx512-8x48", 8, 48, gemmKernAVX512_8x48, true),
+			newKernel("avx512-6x64", 6, 64, gemmKernAVX512_6x64, true),
+			newKernel("avx512-12x16", 12, 16, gemmKernAVX512_12x16, true))
+		gemmAuto = gemmKernels
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		gemmKernels = append(gemmKernels, gemmAVX2)
+		gemmKernels = append(gemmKernels, newKernel("avx2-6x16", 6, 16, gemmKernAVX2_6x16, false))
+		if gemmAuto == nil {
+			gemmAuto = gemmKernels
+		}
 	}
-	if len(gemmKernels) > 0 {
-		gemmDefault = gemmKernels[0]
+	if gemmAuto != nil {
 		gemmImpl = gemmFast
 	}
 }

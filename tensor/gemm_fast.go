@@ -81,12 +81,26 @@ func (g *gemmBuf) ensure(na, nb, nt int) {
 	}
 }
 
-// gemmDefault is the kernel gemmFast uses; set at init where the CPU has one.
-var gemmDefault *gemmKernel
+// gemmAuto lists the kernels gemmFast chooses from, set at init where the
+// CPU has them. They share kc, so whichever is chosen every element of C is
+// computed by the same operations in the same order.
+var gemmAuto []*gemmKernel
+
+// gemmPick returns the kernel of gemmAuto that pads C the least (the
+// kernels run at the same speed on full tiles), the first on ties.
+func gemmPick(m, n int) *gemmKernel {
+	best, bestArea := gemmAuto[0], -1
+	for _, kn := range gemmAuto {
+		if area := roundUp(m, kn.mr) * roundUp(n, kn.nr); bestArea < 0 || area < bestArea {
+			best, bestArea = kn, area
+		}
+	}
+	return best
+}
 
 // gemmFast is installed as gemmImpl when a micro-kernel is available.
 func gemmFast(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	gemmRun(gemmDefault, &gemmArgs{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
+	gemmRun(gemmPick(m, n), &gemmArgs{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc})
 }
 
@@ -102,20 +116,12 @@ func gemmRun(kn *gemmKernel, args *gemmArgs) {
 		gemmSmall(args)
 		return
 	}
-	// Split the dimension with more micro-tiles, in whole tiles.
-	mt, nt := (m+kn.mr-1)/kn.mr, (n+kn.nr-1)/kn.nr
-	splitN := nt > mt
-	tiles, unit := mt, kn.mr
-	if splitN {
-		tiles, unit = nt, kn.nr
-	}
 	t := Threads()
 	if flops < kn.parFlops {
 		t = 1
 	}
-	if t > tiles {
-		t = tiles
-	}
+	splitN, tiles, unit := kn.split(m, n, k, t)
+	t = min(t, tiles)
 	ctx := getGemmCtx()
 	ctx.args = *args
 	if t > 1 {
@@ -136,6 +142,28 @@ func gemmRun(kn *gemmKernel, args *gemmArgs) {
 	}
 	ctx.args = gemmArgs{} // do not keep the caller's slices alive
 	putGemmCtx(ctx)
+}
+
+// packCost is the cost of packing one element, in multiply-adds.
+const packCost = 8
+
+// split chooses whether t threads share the rows (M) or the columns (N) of
+// C, in whole micro-tiles: the one whose busiest thread does the least
+// padded work, counting that each thread packs its share of one operand and
+// all of the other. It returns the number of tiles to share and their size.
+func (kn *gemmKernel) split(m, n, k, t int) (splitN bool, tiles, unit int) {
+	mt, nt := (m+kn.mr-1)/kn.mr, (n+kn.nr-1)/kn.nr
+	if t <= 1 {
+		return false, mt, kn.mr
+	}
+	rows, cols := (mt+t-1)/t*kn.mr, (nt+t-1)/t*kn.nr
+	mp, np := mt*kn.mr, nt*kn.nr
+	costM := k * (rows*np + packCost*(rows+np))
+	costN := k * (mp*cols + packCost*(mp+cols))
+	if costN < costM {
+		return true, nt, kn.nr
+	}
+	return false, mt, kn.mr
 }
 
 // gemmCtx is one call's state: its arguments, the calling goroutine's

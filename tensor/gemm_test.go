@@ -235,6 +235,33 @@ func TestGemmThreadInvariance(t *testing.T) {
 	}
 }
 
+// TestGemmKernelInvariance: the kernels share kc, so they must agree bit
+// for bit (Gemm picks one per call by shape).
+func TestGemmKernelInvariance(t *testing.T) {
+	if len(gemmKernels) < 2 {
+		t.Skip("a single kernel on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, tc := range []gemmCase{{false, false, 50, 100, 1000, 1, 0, 0}, {true, true, 33, 65, 129, -2, 0.5, 1}} {
+		a, lda, b, ldb, c0, ldc := tc.operands(rng)
+		var first []float32
+		for _, kn := range gemmKernels {
+			c := append([]float32(nil), c0...)
+			gemmRun(kn, &gemmArgs{transA: tc.transA, transB: tc.transB, m: tc.m, n: tc.n, k: tc.k, alpha: tc.alpha, beta: tc.beta,
+				a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc})
+			if first == nil {
+				first = c
+				continue
+			}
+			for i := range c {
+				if math.Float32bits(c[i]) != math.Float32bits(first[i]) {
+					t.Fatalf("%s %v: element %d = %g, %s gave %g", kn.name, tc, i, c[i], gemmKernels[0].name, first[i])
+				}
+			}
+		}
+	}
+}
+
 // TestGemmNoAlloc: repeated same-size calls reuse their packing buffers.
 func TestGemmNoAlloc(t *testing.T) {
 	const n = 200
