@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/nadir-ml/nadir/grow"
+	"github.com/nadir-ml/nadir/grow/split"
+	"github.com/nadir-ml/nadir/train"
+)
+
+func init() {
+	register("split-stats", "per-neuron splitting spectra of a run's network: nadir split-stats DIR|CKPT", cmdSplitStats)
+}
+
+func cmdSplitStats(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("split-stats", flag.ContinueOnError)
+	solver := fs.String("solver", "lanczos", "eigen-solver: dense | lanczos | rayleigh")
+	batches := fs.Int("split-batches", 20, "mini-batches of statistics")
+	batch := fs.Int("batch", 64, "mini-batch size")
+	epochs := fs.Int("rayleigh-epochs", 10, "passes for --solver rayleigh")
+	dataFlag := fs.String("data", "", "dataset (default: the run's)")
+	seed := fs.Uint64("seed", 1, "seed of the statistics batches and solvers")
+	asJSON := fs.Bool("json", false, "print the spectra as JSON")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("usage: nadir split-stats DIR|CKPT [--solver dense|lanczos|rayleigh]")
+	}
+	if *batches <= 0 || *batch <= 0 {
+		return errors.New("--split-batches and --batch must be positive")
+	}
+	switch *solver {
+	case "dense", "lanczos", "rayleigh":
+	default:
+		return fmt.Errorf("--solver %q: unknown (want dense, lanczos or rayleigh)", *solver)
+	}
+	net, cfg, err := loadNet(pos[0])
+	if err != nil {
+		return err
+	}
+	rc := train.RunConfig{Data: "mnist"}
+	if cfg != nil {
+		rc = *cfg
+	}
+	if *dataFlag != "" {
+		rc.Data = *dataFlag
+	}
+	ds, err := train.LoadData(rc)
+	if err != nil {
+		return err
+	}
+	layers := net.Growable()
+	if len(layers) == 0 {
+		return errors.New("the network has nothing splittable")
+	}
+	b, steps := grow.StatsBatches(ds.Train, *batch, *batches, *seed, 0)
+	start := time.Now()
+	stats, _, err := split.Collect(ctx, net, b, steps, layers)
+	if err != nil {
+		return err
+	}
+	statsSec := time.Since(start).Seconds()
+	type neuron struct {
+		Layer     int     `json:"layer"`
+		Neuron    int     `json:"neuron"`
+		LambdaMin float64 `json:"lambda_min"`
+		LambdaMax float64 `json:"lambda_max"`
+	}
+	var out []neuron
+	solveStart := time.Now()
+	for _, st := range stats {
+		eig, err := split.Solve(ctx, st, split.SolverOptions{Solver: *solver, RayleighEpochs: *epochs, Seed: *seed})
+		if err != nil {
+			return err
+		}
+		for i, e := range eig {
+			out = append(out, neuron{st.Layer, i, e.LambdaMin, e.LambdaMax})
+		}
+	}
+	solveSec := time.Since(solveStart).Seconds()
+	if *asJSON {
+		return printJSON(map[string]any{"solver": *solver, "neurons": out, "seconds": statsSec + solveSec,
+			"stats_seconds": statsSec, "solve_seconds": solveSec})
+	}
+	fmt.Printf("%6s %7s %14s %14s\n", "layer", "neuron", "lambda_min", "lambda_max")
+	for _, n := range out {
+		fmt.Printf("%6d %7d %14.6g %14.6g\n", n.Layer, n.Neuron, n.LambdaMin, n.LambdaMax)
+	}
+	fmt.Printf("%s: %d neurons, statistics %.3fs, eigenpairs %.3fs\n", *solver, len(out), statsSec, solveSec)
+	return nil
+}
