@@ -1,0 +1,148 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nadir-ml/nadir/train"
+)
+
+// buildNadir compiles the command once per test binary.
+func buildNadir(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "nadir")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// stripTimes removes wall-clock fields, which legitimately differ.
+func stripTimes(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range x {
+			switch k {
+			case "seconds", "grow_seconds", "train_seconds", "epoch_seconds", "time":
+				continue
+			}
+			out[k] = stripTimes(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = stripTimes(e)
+		}
+		return out
+	}
+	return v
+}
+
+func readSummary(t *testing.T, dir string) any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	return stripTimes(v)
+}
+
+// killMidway starts the command, waits until its checkpoint shows a
+// position satisfying ready, and kills it with SIGKILL.
+func killMidway(t *testing.T, bin string, args []string, dir string, ready func(*train.Checkpoint) bool) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case <-done:
+			t.Fatal("run finished before it could be killed; make it longer")
+		case <-deadline:
+			cmd.Process.Kill()
+			t.Fatal("no mid-run checkpoint within 60s")
+		case <-time.After(5 * time.Millisecond):
+		}
+		ck, err := train.LoadCheckpoint(filepath.Join(dir, "ckpt", "last.ckpt"))
+		if err == nil && ready(ck) {
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+			return
+		}
+	}
+}
+
+func TestResumeAfterSIGKILLTrain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the command")
+	}
+	bin := buildNadir(t)
+	tmp := t.TempDir()
+	args := func(out string) []string {
+		return []string{"train", "--model", "mlp:32", "--max-train", "6000", "--epochs", "3", "--batch", "32",
+			"--ckpt-steps", "10", "--augment", "0", "--quiet", "--out", out}
+	}
+	ref := filepath.Join(tmp, "ref")
+	if out, err := exec.Command(bin, args(ref)...).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	run := filepath.Join(tmp, "killed")
+	killMidway(t, bin, args(run), run, func(c *train.Checkpoint) bool { return c.Pos.Epoch >= 1 && c.Pos.Step > 0 })
+	if out, err := exec.Command(bin, "resume", "--quiet", run).CombinedOutput(); err != nil {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	if a, b := readSummary(t, ref), readSummary(t, run); !reflect.DeepEqual(a, b) {
+		t.Fatalf("resumed summary differs:\n%v\n%v", a, b)
+	}
+}
+
+func TestResumeAfterSIGKILLGrow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the command")
+	}
+	bin := buildNadir(t)
+	tmp := t.TempDir()
+	args := func(out string) []string {
+		return []string{"grow", "--method", "fast", "--model", "mlp:8", "--max-train", "6000", "--rounds", "3",
+			"--batch", "32", "--ckpt-steps", "10", "--quiet", "--out", out}
+	}
+	ref := filepath.Join(tmp, "ref")
+	if out, err := exec.Command(bin, args(ref)...).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	run := filepath.Join(tmp, "killed")
+	// Kill inside round 2's fine-tuning, mid-epoch.
+	killMidway(t, bin, args(run), run, func(c *train.Checkpoint) bool {
+		var st struct{ Round int }
+		json.Unmarshal(c.Extra, &st)
+		return st.Round >= 2 && c.Pos.Step > 0
+	})
+	if out, err := exec.Command(bin, "resume", "--quiet", run).CombinedOutput(); err != nil {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	if a, b := readSummary(t, ref), readSummary(t, run); !reflect.DeepEqual(a, b) {
+		t.Fatalf("resumed summary differs:\n%v\n%v", a, b)
+	}
+	evA, _ := train.ReadEvents(filepath.Join(ref, "log.jsonl"))
+	evB, _ := train.ReadEvents(filepath.Join(run, "log.jsonl"))
+	if len(evA) != len(evB) {
+		t.Fatalf("event logs differ in length: %d vs %d", len(evA), len(evB))
+	}
+}
