@@ -331,10 +331,20 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		h.PhaseStart(fmt.Sprintf("round %d: split", round), len(chosen))
 	}
 	before := e.statsLoss(net, b, steps)
-	rec := RoundRecord{Splits: len(chosen)}
+	rec := RoundRecord{}
 	eps := e.Cfg.Eps
 	for k, ci := range chosen {
 		c := cands[ci]
+		if e.Budget != nil {
+			// Costs were priced before this round's edits; units added to a
+			// neighbouring layer since then change a unit's price (its
+			// fan-in or fan-out), so check the exact price now.
+			total, err1 := e.budgetM.Total(net)
+			unit, err2 := e.budgetM.Neuron(net, c.Layer)
+			if err1 != nil || err2 != nil || total+unit*float64(c.Added) > e.Budget.Value {
+				continue
+			}
+		}
 		costBefore, _ := e.Cost.Total(net)
 		if err := c.Apply(net, eps); err != nil {
 			return RoundRecord{}, fmt.Errorf("applying %s to layer %d unit %d: %w", c.Kind, c.Layer, c.Unit, err)
@@ -351,6 +361,7 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 			return RoundRecord{}, err
 		}
 		before = after
+		rec.Splits++
 		rec.Added += c.Added
 		for _, h := range e.Hooks {
 			h.StepDone(k+1, 0)
@@ -360,7 +371,7 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		h.PhaseEnd()
 	}
 	rec.GrowSeconds = time.Since(start).Seconds()
-	slog.Info("growth step", "round", round, "candidates", len(cands), "chosen", len(chosen),
+	slog.Debug("growth step", "round", round, "candidates", len(cands), "chosen", len(chosen),
 		"stats_seconds", statSeconds, "seconds", rec.GrowSeconds)
 	return rec, e.Session.Log.Append("grow", map[string]any{"round": round, "candidates": len(cands),
 		"splits": len(chosen), "added": rec.Added, "stats_seconds": statSeconds, "seconds": rec.GrowSeconds})

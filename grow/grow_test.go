@@ -1,0 +1,193 @@
+package grow_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/nadir-ml/nadir/cost"
+	"github.com/nadir-ml/nadir/data"
+	"github.com/nadir-ml/nadir/grow"
+	"github.com/nadir-ml/nadir/grow/split"
+	"github.com/nadir-ml/nadir/nn"
+	"github.com/nadir-ml/nadir/optim"
+	"github.com/nadir-ml/nadir/train"
+)
+
+func cands(scores ...float64) []grow.Candidate {
+	var c []grow.Candidate
+	for i, s := range scores {
+		c = append(c, grow.Candidate{Layer: i % 2, Unit: i / 2, Score: s, Added: 1, Cost: 1})
+	}
+	return c
+}
+
+func TestSelectRatio(t *testing.T) {
+	c := cands(-3, -1, 2, -2, -0.5, 1)
+	lim := grow.Limits{Ratio: 0.5, Widths: map[int]int{0: 3, 1: 3}, MaxWidth: map[int]int{}}
+	// Budget: 0.5 × 6 = 3 units, only negative scores, most negative first.
+	if got := grow.SelectRatio(c, lim); !reflect.DeepEqual(got, []int{0, 3, 1}) {
+		t.Fatalf("got %v", got)
+	}
+	lim.Ratio = 2
+	if got := grow.SelectRatio(c, lim); len(got) != 4 {
+		t.Fatalf("sign check: got %v", got)
+	}
+	lim.AllowPositive = true
+	if got := grow.SelectRatio(c, lim); len(got) != 6 {
+		t.Fatalf("allow-positive: got %v", got)
+	}
+	lim.MaxWidth = map[int]int{0: 4}
+	for _, i := range grow.SelectRatio(c, lim) {
+		if c[i].Layer == 0 && c[i].Score != -3 {
+			t.Fatalf("max width exceeded: %v", grow.SelectRatio(c, lim))
+		}
+	}
+	lim = grow.Limits{Ratio: 2, Widths: map[int]int{0: 3, 1: 3}, Remaining: 2.5, BudgetCost: map[int]float64{0: 1, 1: 1}}
+	if got := grow.SelectRatio(c, lim); len(got) != 2 {
+		t.Fatalf("final budget: got %v", got)
+	}
+}
+
+func TestSelectKnapsackPrefersCheapLayers(t *testing.T) {
+	// Same scores; layer 1 is 4x cheaper, so a budget of 4 takes four of its units.
+	var c []grow.Candidate
+	for u := 0; u < 4; u++ {
+		c = append(c, grow.Candidate{Layer: 0, Unit: u, Score: -1, Added: 1, Cost: 4})
+		c = append(c, grow.Candidate{Layer: 1, Unit: u, Score: -1, Added: 1, Cost: 1})
+	}
+	lim := grow.Limits{Ratio: 0.1, Widths: map[int]int{0: 4, 1: 4}, MaxWidth: map[int]int{}}
+	got, err := grow.SelectKnapsack(c, lim, map[int]float64{0: 4, 1: 1}) // budget 0.1·(16+4) = 2
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range got {
+		if c[i].Layer != 1 {
+			t.Fatalf("expensive unit chosen: %v", got)
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("want 2 cheap units, got %v", got)
+	}
+}
+
+func blobs(n int, seed uint64) *data.Dataset {
+	r := rand.New(rand.NewPCG(seed, 0))
+	d := &data.Dataset{Name: "blobs", Shape: []int{6}, Classes: 3}
+	for i := 0; i < n; i++ {
+		c := i % 3
+		for j := 0; j < 6; j++ {
+			v := r.NormFloat64()
+			if j%3 == c {
+				v += 1
+			}
+			d.X = append(d.X, float32(v))
+		}
+		d.Y = append(d.Y, c)
+	}
+	return d
+}
+
+func runEngine(t *testing.T, dir, method, budget string) []grow.RoundRecord {
+	t.Helper()
+	cfg := train.RunConfig{Command: "grow", Train: train.Config{Batch: 32, LR: 0.05, Seed: 5, Optimizer: "sgd"}}
+	s, err := train.CreateSession(dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Log.Close()
+	act, _ := nn.ParseActivation("softplus")
+	net, err := nn.ParseModel("mlp:3,3", []int{6}, 3, act, rand.New(rand.NewPCG(5, 5)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, _ := optim.New("sgd", 0)
+	ds := train.Datasets{Train: blobs(300, 1), Test: blobs(90, 2)}
+	tr, err := s.NewTrainer(net, opt, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := split.New(method, split.Options{C: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, _ := cost.New("params", cost.Options{})
+	g := grow.Config{Method: method, Rounds: 3, EpochsPerRound: 1, SeedEpochs: 2, GrowRatio: 0.5, Eps: 0.01,
+		SplitBatches: 4, Select: m.DefaultSelect(), AllowPositive: true}
+	e := &grow.Engine{Cfg: g, Method: m, Session: s, Trainer: tr, Data: ds, Cost: cm}
+	if budget != "" {
+		b, err := cost.ParseBudget(budget)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Budget = &b
+	}
+	if err := e.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	hist, err := e.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hist
+}
+
+func TestEngineGrowsDeterministically(t *testing.T) {
+	for _, m := range []string{"s2d", "fast", "signed", "random-split", "new-neuron"} {
+		a := runEngine(t, filepath.Join(t.TempDir(), "a"), m, "")
+		b := runEngine(t, filepath.Join(t.TempDir(), "b"), m, "")
+		if len(a) != 4 {
+			t.Fatalf("%s: %d round records", m, len(a))
+		}
+		for i := range a {
+			a[i].GrowSeconds, a[i].TrainSeconds, a[i].EpochSeconds = 0, 0, 0
+			b[i].GrowSeconds, b[i].TrainSeconds, b[i].EpochSeconds = 0, 0, 0
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("%s: same seed, different runs:\n%+v\n%+v", m, a, b)
+		}
+		if a[3].Params <= a[0].Params {
+			t.Fatalf("%s: nothing grew: %+v", m, a)
+		}
+	}
+}
+
+func TestEngineStopsAtBudget(t *testing.T) {
+	hist := runEngine(t, filepath.Join(t.TempDir(), "b"), "s2d", "params=70")
+	last := hist[len(hist)-1]
+	if last.Params > 70 {
+		t.Fatalf("budget exceeded: %d params", last.Params)
+	}
+	if last.Params == hist[0].Params {
+		t.Fatalf("nothing grew under a budget with room: %+v", hist)
+	}
+}
+
+func TestPruneTo(t *testing.T) {
+	act, _ := nn.ParseActivation("relu")
+	net, _ := nn.ParseModel("cnn:c6,p,f8", []int{1, 6, 6}, 3, act, rand.New(rand.NewPCG(1, 2)))
+	if err := grow.PruneTo(net, []int{4, 5}); err != nil {
+		t.Fatal(err)
+	}
+	if got := grow.Widths(net); !reflect.DeepEqual(got, []int{4, 5}) {
+		t.Fatalf("widths %v", got)
+	}
+	if err := grow.PruneTo(net, []int{5, 5}); err == nil {
+		t.Fatal("pruning to a larger width accepted")
+	}
+}
+
+func ExampleSelectRatio() {
+	c := []grow.Candidate{
+		{Layer: 0, Unit: 0, Score: -0.5, Added: 1},
+		{Layer: 0, Unit: 1, Score: 0.2, Added: 1},
+		{Layer: 0, Unit: 2, Score: -1.5, Added: 1},
+		{Layer: 0, Unit: 3, Score: -0.1, Added: 1},
+	}
+	// Split at most 50% of 4 units, the most negative λ first, λ < 0 only.
+	fmt.Println(grow.SelectRatio(c, grow.Limits{Ratio: 0.5, Widths: map[int]int{0: 4}}))
+	// Output: [2 0]
+}
