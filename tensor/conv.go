@@ -116,10 +116,7 @@ func Col2Im(dst, col []float32, c, h, w, kh, kw, stride, pad int) {
 					xr := plane[(o*stride+ki-pad)*w : (o*stride+ki-pad+1)*w]
 					seg := row[o*ow : (o+1)*ow]
 					if stride == 1 && clo < chi {
-						xs := xr[clo+off : chi+off]
-						for j, v := range seg[clo:chi] {
-							xs[j] += v
-						}
+						addTo(xr[clo+off:chi+off], seg[clo:chi])
 						continue
 					}
 					for j := clo; j < chi; j++ {
@@ -128,6 +125,21 @@ func Col2Im(dst, col []float32, c, h, w, kh, kw, stride, pad int) {
 				}
 			}
 		}
+	}
+}
+
+// The depthwise kernels stage each channel in a zero-padded copy, so that
+// every tap of every output position is in range and the inner loops are
+// free of border logic; 3×3 filters, the common case, are unrolled with the
+// nine taps held in registers. Planes whose padded copy fits maxPadded
+// floats are staged on the stack; larger ones allocate.
+const maxPadded = 8192
+
+// stagePlane copies the h×w plane into the interior of the (h+2pad)×pw
+// buffer xp, whose border must be zero.
+func stagePlane(xp, plane []float32, h, w, pw, pad int) {
+	for i := 0; i < h; i++ {
+		copy(xp[(i+pad)*pw+pad:(i+pad)*pw+pad+w], plane[i*w:(i+1)*w])
 	}
 }
 
@@ -141,28 +153,46 @@ func DepthwiseForward(dst, x, f []float32, c, h, w, kh, kw, stride, pad int) {
 	need("DepthwiseForward", "x", x, c*h*w)
 	need("DepthwiseForward", "f", f, c*kh*kw)
 	need("DepthwiseForward", "dst", dst, c*oh*ow)
+	if oh == 0 || ow == 0 {
+		return
+	}
+	ph, pw := h+2*pad, w+2*pad
+	var stack [maxPadded]float32
+	xp := stack[:]
+	if ph*pw > len(xp) {
+		xp = make([]float32, ph*pw)
+	}
+	xp = xp[:ph*pw]
 	for ci := 0; ci < c; ci++ {
-		in := x[ci*h*w : (ci+1)*h*w]
+		stagePlane(xp, x[ci*h*w:(ci+1)*h*w], h, w, pw, pad)
+		fc := f[ci*kh*kw : (ci+1)*kh*kw]
 		out := dst[ci*oh*ow : (ci+1)*oh*ow]
-		clear(out)
-		for ki := 0; ki < kh; ki++ {
-			rlo, rhi := validRange(oh, h, stride, ki-pad)
-			for kj := 0; kj < kw; kj++ {
-				fv := f[(ci*kh+ki)*kw+kj]
-				off := kj - pad
-				clo, chi := validRange(ow, w, stride, off)
-				for o := rlo; o < rhi; o++ {
-					xr := in[(o*stride+ki-pad)*w : (o*stride+ki-pad+1)*w]
-					yr := out[o*ow : (o+1)*ow]
-					if stride == 1 && clo < chi {
-						xs := xr[clo+off : chi+off]
-						for j, v := range xs {
-							yr[clo+j] += fv * v
-						}
+		if kh == 3 && kw == 3 {
+			f0, f1, f2, f3, f4, f5, f6, f7, f8 := fc[0], fc[1], fc[2], fc[3], fc[4], fc[5], fc[6], fc[7], fc[8]
+			for o := 0; o < oh; o++ {
+				r := o * stride * pw
+				r0, r1, r2 := xp[r:r+pw], xp[r+pw:r+2*pw], xp[r+2*pw:r+3*pw]
+				yr := out[o*ow : (o+1)*ow]
+				for j := range yr {
+					b := j * stride
+					a0, a1, a2 := r0[b:b+3:b+3], r1[b:b+3:b+3], r2[b:b+3:b+3]
+					yr[j] = f0*a0[0] + f1*a0[1] + f2*a0[2] + f3*a1[0] + f4*a1[1] + f5*a1[2] + f6*a2[0] + f7*a2[1] + f8*a2[2]
+				}
+			}
+			continue
+		}
+		for o := 0; o < oh; o++ {
+			yr := out[o*ow : (o+1)*ow]
+			clear(yr)
+			for a := 0; a < kh; a++ {
+				xr := xp[(o*stride+a)*pw : (o*stride+a+1)*pw]
+				for b, fv := range fc[a*kw : (a+1)*kw] {
+					if stride == 1 {
+						axpy(yr, fv, xr[b:b+ow])
 						continue
 					}
-					for j := clo; j < chi; j++ {
-						yr[j] += fv * xr[j*stride+off]
+					for j := range yr {
+						yr[j] += fv * xr[j*stride+b]
 					}
 				}
 			}
@@ -178,30 +208,60 @@ func DepthwiseBackwardInput(dx, dy, f []float32, c, h, w, kh, kw, stride, pad in
 	need("DepthwiseBackwardInput", "dx", dx, c*h*w)
 	need("DepthwiseBackwardInput", "f", f, c*kh*kw)
 	need("DepthwiseBackwardInput", "dy", dy, c*oh*ow)
+	if oh == 0 || ow == 0 {
+		return
+	}
+	ph, pw := h+2*pad, w+2*pad
+	var stack [maxPadded]float32
+	gp := stack[:]
+	if ph*pw > len(gp) {
+		gp = make([]float32, ph*pw)
+	}
+	gp = gp[:ph*pw]
 	for ci := 0; ci < c; ci++ {
-		gin := dx[ci*h*w : (ci+1)*h*w]
+		// Scatter into the padded gradient, then keep its interior.
+		clear(gp)
+		fc := f[ci*kh*kw : (ci+1)*kh*kw]
 		gout := dy[ci*oh*ow : (ci+1)*oh*ow]
-		for ki := 0; ki < kh; ki++ {
-			rlo, rhi := validRange(oh, h, stride, ki-pad)
-			for kj := 0; kj < kw; kj++ {
-				fv := f[(ci*kh+ki)*kw+kj]
-				off := kj - pad
-				clo, chi := validRange(ow, w, stride, off)
-				for o := rlo; o < rhi; o++ {
-					xr := gin[(o*stride+ki-pad)*w : (o*stride+ki-pad+1)*w]
-					yr := gout[o*ow : (o+1)*ow]
-					if stride == 1 && clo < chi {
-						xs := xr[clo+off : chi+off]
-						for j, v := range yr[clo:chi] {
-							xs[j] += fv * v
+		if kh == 3 && kw == 3 {
+			f0, f1, f2, f3, f4, f5, f6, f7, f8 := fc[0], fc[1], fc[2], fc[3], fc[4], fc[5], fc[6], fc[7], fc[8]
+			for o := 0; o < oh; o++ {
+				r := o * stride * pw
+				r0, r1, r2 := gp[r:r+pw], gp[r+pw:r+2*pw], gp[r+2*pw:r+3*pw]
+				for j, g := range gout[o*ow : (o+1)*ow] {
+					b := j * stride
+					a0, a1, a2 := r0[b:b+3:b+3], r1[b:b+3:b+3], r2[b:b+3:b+3]
+					a0[0] += f0 * g
+					a0[1] += f1 * g
+					a0[2] += f2 * g
+					a1[0] += f3 * g
+					a1[1] += f4 * g
+					a1[2] += f5 * g
+					a2[0] += f6 * g
+					a2[1] += f7 * g
+					a2[2] += f8 * g
+				}
+			}
+		} else {
+			for o := 0; o < oh; o++ {
+				yr := gout[o*ow : (o+1)*ow]
+				for a := 0; a < kh; a++ {
+					gr := gp[(o*stride+a)*pw : (o*stride+a+1)*pw]
+					for b, fv := range fc[a*kw : (a+1)*kw] {
+						if stride == 1 {
+							axpy(gr[b:b+ow], fv, yr)
+							continue
 						}
-						continue
-					}
-					for j := clo; j < chi; j++ {
-						xr[j*stride+off] += fv * yr[j]
+						for j, g := range yr {
+							gr[j*stride+b] += fv * g
+						}
 					}
 				}
 			}
+		}
+		plane := dx[ci*h*w : (ci+1)*h*w]
+		for i := 0; i < h; i++ {
+			addTo(plane[i*w:(i+1)*w], gp[(i+pad)*pw+pad:])
 		}
 	}
 }
@@ -215,31 +275,110 @@ func DepthwiseBackwardFilter(df, dy, x []float32, c, h, w, kh, kw, stride, pad i
 	need("DepthwiseBackwardFilter", "df", df, c*kh*kw)
 	need("DepthwiseBackwardFilter", "x", x, c*h*w)
 	need("DepthwiseBackwardFilter", "dy", dy, c*oh*ow)
+	if oh == 0 || ow == 0 {
+		return
+	}
+	ph, pw := h+2*pad, w+2*pad
+	var stack [maxPadded]float32
+	xp := stack[:]
+	if ph*pw > len(xp) {
+		xp = make([]float32, ph*pw)
+	}
+	xp = xp[:ph*pw]
 	for ci := 0; ci < c; ci++ {
-		in := x[ci*h*w : (ci+1)*h*w]
+		stagePlane(xp, x[ci*h*w:(ci+1)*h*w], h, w, pw, pad)
 		gout := dy[ci*oh*ow : (ci+1)*oh*ow]
-		for ki := 0; ki < kh; ki++ {
-			rlo, rhi := validRange(oh, h, stride, ki-pad)
-			for kj := 0; kj < kw; kj++ {
-				off := kj - pad
-				clo, chi := validRange(ow, w, stride, off)
+		dc := df[ci*kh*kw : (ci+1)*kh*kw]
+		if kh == 3 && kw == 3 {
+			var s0, s1, s2, s3, s4, s5, s6, s7, s8 float32
+			for o := 0; o < oh; o++ {
+				r := o * stride * pw
+				r0, r1, r2 := xp[r:r+pw], xp[r+pw:r+2*pw], xp[r+2*pw:r+3*pw]
+				for j, g := range gout[o*ow : (o+1)*ow] {
+					b := j * stride
+					a0, a1, a2 := r0[b:b+3:b+3], r1[b:b+3:b+3], r2[b:b+3:b+3]
+					s0 += g * a0[0]
+					s1 += g * a0[1]
+					s2 += g * a0[2]
+					s3 += g * a1[0]
+					s4 += g * a1[1]
+					s5 += g * a1[2]
+					s6 += g * a2[0]
+					s7 += g * a2[1]
+					s8 += g * a2[2]
+				}
+			}
+			dc = dc[:9]
+			dc[0] += s0
+			dc[1] += s1
+			dc[2] += s2
+			dc[3] += s3
+			dc[4] += s4
+			dc[5] += s5
+			dc[6] += s6
+			dc[7] += s7
+			dc[8] += s8
+			continue
+		}
+		for a := 0; a < kh; a++ {
+			for b := 0; b < kw; b++ {
 				var s float32
-				for o := rlo; o < rhi; o++ {
-					xr := in[(o*stride+ki-pad)*w : (o*stride+ki-pad+1)*w]
+				for o := 0; o < oh; o++ {
+					xr := xp[(o*stride+a)*pw : (o*stride+a+1)*pw]
 					yr := gout[o*ow : (o+1)*ow]
-					if stride == 1 && clo < chi {
-						xs := xr[clo+off : chi+off]
-						for j, v := range yr[clo:chi] {
-							s += v * xs[j]
-						}
+					if stride == 1 {
+						s += dotUnitary(yr, xr[b:b+ow])
 						continue
 					}
-					for j := clo; j < chi; j++ {
-						s += yr[j] * xr[j*stride+off]
+					for j, g := range yr {
+						s += g * xr[j*stride+b]
 					}
 				}
-				df[(ci*kh+ki)*kw+kj] += s
+				dc[a*kw+b] += s
 			}
 		}
 	}
+}
+
+// addTo computes dst += src over len(dst) elements.
+func addTo(dst, src []float32) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
+
+// axpy computes dst += a·x over len(dst) elements, four at a time.
+func axpy(dst []float32, a float32, x []float32) {
+	x = x[:len(dst)]
+	i := 0
+	for ; i+4 <= len(dst); i += 4 {
+		d, v := dst[i:i+4:i+4], x[i:i+4:i+4]
+		d[0] += a * v[0]
+		d[1] += a * v[1]
+		d[2] += a * v[2]
+		d[3] += a * v[3]
+	}
+	for ; i < len(dst); i++ {
+		dst[i] += a * x[i]
+	}
+}
+
+// dotUnitary is Σ a[i]·b[i] over len(a) elements with four partial sums,
+// which breaks the dependency chain of a single accumulator.
+func dotUnitary(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		u, v := a[i:i+4:i+4], b[i:i+4:i+4]
+		s0 += u[0] * v[0]
+		s1 += u[1] * v[1]
+		s2 += u[2] * v[2]
+		s3 += u[3] * v[3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }

@@ -34,6 +34,8 @@ func convCases(r *rand.Rand) []convCase {
 		{2, 5, 6, 1, 1, 1, 2}, // rows and columns entirely in the padding
 		{2, 4, 4, 2, 3, 1, 3},
 		{1, 28, 28, 5, 5, 1, 0},
+		{1, 100, 95, 3, 3, 2, 1}, // padded plane beyond the depthwise stack buffer
+		{2, 91, 91, 5, 4, 1, 2},
 	}
 	sizes := []int{1, 2, 3, 7, 8, 33}
 	for len(cs) < 60 {

@@ -27,8 +27,12 @@ func needIdx(op string, s []int32, n int) {
 // MaxPool2DForward writes into dst (c×outH×outW) the maximum of every k×k
 // window of the c planes of x (c×h×w), and into arg the position of that
 // maximum within its plane (row·w+col), which the backward pass routes the
-// gradient to. Ties go to the first maximum in row-major order; a NaN in a
-// window is selected, so divergence propagates instead of hiding.
+// gradient to. The position is the first strict maximum in row-major order,
+// so ties go to the first. A window holding a NaN yields NaN, so divergence
+// propagates; its recorded position is then unspecified within the window.
+//
+// The scan updates the maximum with the branch-free built-in max and the
+// position by a conditional move; k = 2, the common window, is unrolled.
 func MaxPool2DForward(dst []float32, arg []int32, x []float32, c, h, w, k, stride int) {
 	oh, ow := poolGeom("MaxPool2DForward", c, h, w, k, stride)
 	if h*w > math.MaxInt32 {
@@ -42,19 +46,42 @@ func MaxPool2DForward(dst []float32, arg []int32, x []float32, c, h, w, k, strid
 		out := dst[ci*oh*ow : (ci+1)*oh*ow]
 		idx := arg[ci*oh*ow : (ci+1)*oh*ow]
 		for i := 0; i < oh; i++ {
-			for j := 0; j < ow; j++ {
-				best := i*stride*w + j*stride
+			yr, ir := out[i*ow:(i+1)*ow], idx[i*ow:(i+1)*ow]
+			top := i * stride * w
+			if k == 2 {
+				r0, r1 := in[top:top+w], in[top+w:top+2*w]
+				for j := range yr {
+					p := j * stride
+					a, b := r0[p:p+2:p+2], r1[p:p+2:p+2]
+					m, best := a[0], top+p
+					if a[1] > m {
+						best = top + p + 1
+					}
+					m = max(m, a[1])
+					if b[0] > m {
+						best = top + w + p
+					}
+					m = max(m, b[0])
+					if b[1] > m {
+						best = top + w + p + 1
+					}
+					yr[j], ir[j] = max(m, b[1]), int32(best)
+				}
+				continue
+			}
+			for j := range yr {
+				best := top + j*stride
 				m := in[best]
 				for a := 0; a < k; a++ {
-					r := (i*stride+a)*w + j*stride
+					r := top + a*w + j*stride
 					for b, v := range in[r : r+k] {
-						if v > m || (v != v && m == m) {
-							m, best = v, r+b
+						if v > m {
+							best = r + b
 						}
+						m = max(m, v)
 					}
 				}
-				out[i*ow+j] = m
-				idx[i*ow+j] = int32(best)
+				yr[j], ir[j] = m, int32(best)
 			}
 		}
 	}

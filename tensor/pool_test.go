@@ -79,18 +79,44 @@ func TestMaxPool2D(t *testing.T) {
 }
 
 func TestMaxPool2DTiesAndNaN(t *testing.T) {
-	x := []float32{
-		1, 1, 0, float32(math.NaN()),
-		1, 1, 2, 5,
-	}
-	y := make([]float32, 2)
-	arg := make([]int32, 2)
-	MaxPool2DForward(y, arg, x, 1, 2, 4, 2, 2)
-	if y[0] != 1 || arg[0] != 0 {
-		t.Errorf("tie: got %v at %d, want 1 at 0 (first maximum)", y[0], arg[0])
-	}
-	if !math.IsNaN(float64(y[1])) || arg[1] != 3 {
-		t.Errorf("NaN window: got %v at %d, want NaN at 3", y[1], arg[1])
+	nan := float32(math.NaN())
+	for _, tc := range []struct {
+		x       []float32
+		h, w, k int
+		want    []float32 // NaN: any position
+		arg     []int32
+	}{
+		{ // the unrolled 2×2 window
+			x: []float32{
+				1, 1, 0, nan, 3, 2,
+				1, 1, 2, 5, 3, 3,
+			},
+			h: 2, w: 6, k: 2, want: []float32{1, nan, 3}, arg: []int32{0, -1, 4},
+		},
+		{ // the general loop
+			x: []float32{
+				1, 1, 1, 0, 0, 0,
+				1, 1, 1, 0, nan, 0,
+				1, 1, 1, 0, 0, 0,
+			},
+			h: 3, w: 6, k: 3, want: []float32{1, nan}, arg: []int32{0, -1},
+		},
+	} {
+		oh, ow := ConvOutSize(tc.h, tc.k, tc.k, 0), ConvOutSize(tc.w, tc.k, tc.k, 0)
+		y := make([]float32, oh*ow)
+		arg := make([]int32, oh*ow)
+		MaxPool2DForward(y, arg, tc.x, 1, tc.h, tc.w, tc.k, tc.k)
+		for i, want := range tc.want {
+			if math.IsNaN(float64(want)) {
+				if !math.IsNaN(float64(y[i])) {
+					t.Errorf("k=%d window %d holds a NaN but gave %v", tc.k, i, y[i])
+				}
+				continue
+			}
+			if y[i] != want || arg[i] != tc.arg[i] {
+				t.Errorf("k=%d window %d: got %v at %d, want %v at %d (first maximum)", tc.k, i, y[i], arg[i], want, tc.arg[i])
+			}
+		}
 	}
 }
 
