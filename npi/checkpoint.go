@@ -1,0 +1,159 @@
+package npi
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+)
+
+// ModelFile is the model checkpoint's name inside a run directory.
+const ModelFile = "model.npi"
+
+const ckptMagic = "NADIRNPI"
+
+type ckptHeader struct {
+	Version int          `json:"version"`
+	Config  ModelConfig  `json:"config"`
+	Params  []ckptTensor `json:"params"`
+}
+
+type ckptTensor struct {
+	Name string `json:"name"`
+	Rows int    `json:"rows"`
+	Cols int    `json:"cols"`
+}
+
+// Save writes the model to dir/model.npi atomically (temporary file,
+// fsync, rename), creating dir if needed. The file is the magic "NADIRNPI",
+// a little-endian uint32 header length, a JSON header (architecture and
+// parameter shapes) and the parameters as little-endian float32.
+func Save(dir string, m *Model) error {
+	var buf bytes.Buffer
+	h := ckptHeader{Version: 1, Config: m.Config}
+	for _, p := range m.Params() {
+		h.Params = append(h.Params, ckptTensor{p.Name, p.Rows, p.Cols})
+	}
+	hj, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	buf.WriteString(ckptMagic)
+	binary.Write(&buf, binary.LittleEndian, uint32(len(hj)))
+	buf.Write(hj)
+	for _, p := range m.Params() {
+		binary.Write(&buf, binary.LittleEndian, p.Data)
+	}
+	return WriteFileAtomic(filepath.Join(dir, ModelFile), buf.Bytes())
+}
+
+// Load reads dir/model.npi and rebuilds the model with its task.
+func Load(dir string) (*Model, error) {
+	path := filepath.Join(dir, ModelFile)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load model: %w", err)
+	}
+	defer f.Close()
+	m, err := readModel(f)
+	if err != nil {
+		return nil, fmt.Errorf("load model %s: %w", path, err)
+	}
+	return m, nil
+}
+
+func readModel(r io.Reader) (*Model, error) {
+	magic := make([]byte, len(ckptMagic))
+	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != ckptMagic {
+		return nil, fmt.Errorf("not an NPI model file")
+	}
+	var n uint32
+	if err := binary.Read(r, binary.LittleEndian, &n); err != nil || n > 1<<20 {
+		return nil, fmt.Errorf("bad header length")
+	}
+	hj := make([]byte, n)
+	if _, err := io.ReadFull(r, hj); err != nil {
+		return nil, fmt.Errorf("truncated header")
+	}
+	var h ckptHeader
+	if err := json.Unmarshal(hj, &h); err != nil {
+		return nil, fmt.Errorf("header: %v", err)
+	}
+	if h.Version != 1 {
+		return nil, fmt.Errorf("unsupported version %d", h.Version)
+	}
+	t, err := NewTask(h.Config.Task, h.Config.Recursive)
+	if err != nil {
+		return nil, err
+	}
+	m, err := NewModel(t, h.Config, rand.New(rand.NewPCG(0, 0)))
+	if err != nil {
+		return nil, err
+	}
+	ps := m.Params()
+	if len(ps) != len(h.Params) {
+		return nil, fmt.Errorf("%d parameters, the architecture has %d", len(h.Params), len(ps))
+	}
+	for i, p := range ps {
+		if h.Params[i] != (ckptTensor{p.Name, p.Rows, p.Cols}) {
+			return nil, fmt.Errorf("parameter %d is %+v, the architecture has %s %d×%d", i, h.Params[i], p.Name, p.Rows, p.Cols)
+		}
+		if err := binary.Read(r, binary.LittleEndian, p.Data); err != nil {
+			return nil, fmt.Errorf("parameter %s: truncated data", p.Name)
+		}
+		for _, v := range p.Data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, fmt.Errorf("parameter %s holds a non-finite value", p.Name)
+			}
+		}
+	}
+	return m, nil
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// directory, synced and renamed over path, so a reader never sees a partial
+// file. The directory is created if needed.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// WriteJSON writes v as indented JSON to path atomically.
+func WriteJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, append(b, '\n'))
+}
