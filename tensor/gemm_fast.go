@@ -1,7 +1,9 @@
 package tensor
 
 import (
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -124,19 +126,21 @@ func gemmRun(kn *gemmKernel, args *gemmArgs) {
 	t = min(t, tiles)
 	ctx := getGemmCtx()
 	ctx.args = *args
-	if t > 1 {
-		startGemmWorkers(t - 1)
-		for w := 1; w < t; w++ {
-			lo, hi := w*tiles/t*unit, (w+1)*tiles/t*unit
-			gemmJobs <- gemmJob{kn: kn, ctx: ctx, lo: lo, hi: hi, splitN: splitN}
+	ctx.t, ctx.splitN, ctx.tiles, ctx.unit = t, splitN, tiles, unit
+	if t > 1 && !splitN {
+		// The team shares packed B blocks, double-buffered (see teamBlock).
+		sz := evenBlock(k, kn.kc, 1) * evenBlock(n, kn.nc, kn.nr)
+		for i := range ctx.bufB {
+			if cap(ctx.bufB[i]) < sz {
+				ctx.bufB[i] = alignedFloats(sz)
+			}
 		}
+		ctx.bar.reset(t)
 	}
-	hi := tiles / t * unit
-	if splitN {
-		kn.block(&ctx.args, &ctx.buf, 0, m, 0, min(hi, n))
-	} else {
-		kn.block(&ctx.args, &ctx.buf, 0, min(hi, m), 0, n)
+	for w := 1; w < t; w++ {
+		dispatchGemm(gemmJob{kn: kn, ctx: ctx, w: w})
 	}
+	ctx.run(kn, 0, &ctx.buf)
 	for w := 1; w < t; w++ {
 		<-ctx.done
 	}
@@ -149,8 +153,9 @@ const packCost = 8
 
 // split chooses whether t threads share the rows (M) or the columns (N) of
 // C, in whole micro-tiles: the one whose busiest thread does the least
-// padded work, counting that each thread packs its share of one operand and
-// all of the other. It returns the number of tiles to share and their size.
+// padded work. Sharing rows, the threads pack their own rows of A and share
+// the packing of B; sharing columns, each packs its columns of B and all of
+// A. It returns the number of tiles to share and their size.
 func (kn *gemmKernel) split(m, n, k, t int) (splitN bool, tiles, unit int) {
 	mt, nt := (m+kn.mr-1)/kn.mr, (n+kn.nr-1)/kn.nr
 	if t <= 1 {
@@ -158,7 +163,7 @@ func (kn *gemmKernel) split(m, n, k, t int) (splitN bool, tiles, unit int) {
 	}
 	rows, cols := (mt+t-1)/t*kn.mr, (nt+t-1)/t*kn.nr
 	mp, np := mt*kn.mr, nt*kn.nr
-	costM := k * (rows*np + packCost*(rows+np))
+	costM := k * (rows*np + packCost*(rows+np/t))
 	costN := k * (mp*cols + packCost*(mp+cols))
 	if costN < costM {
 		return true, nt, kn.nr
@@ -166,12 +171,43 @@ func (kn *gemmKernel) split(m, n, k, t int) (splitN bool, tiles, unit int) {
 	return false, mt, kn.mr
 }
 
-// gemmCtx is one call's state: its arguments, the calling goroutine's
-// packing buffers and the channel the workers report to.
+// evenBlock splits x into the fewest blocks of at most max (rounded up to
+// unit) and returns their common size, so no block is a sliver.
+func evenBlock(x, max, unit int) int {
+	if x <= 0 {
+		return unit
+	}
+	nb := (x + max - 1) / max
+	return roundUp((x+nb-1)/nb, unit)
+}
+
+// gemmCtx is one call's state: its arguments and partition, the calling
+// goroutine's packing buffers, the team's shared B buffers and barrier, and
+// the channel the workers report to.
 type gemmCtx struct {
-	args gemmArgs
-	buf  gemmBuf
-	done chan struct{}
+	args   gemmArgs
+	t      int  // threads
+	splitN bool // threads own columns of C rather than rows
+	tiles  int  // micro-tiles along the split dimension
+	unit   int  // their size
+	buf    gemmBuf
+	bufB   [2][]float32
+	bar    gemmBarrier
+	done   chan struct{}
+}
+
+// run computes thread w's share of the call.
+func (ctx *gemmCtx) run(kn *gemmKernel, w int, buf *gemmBuf) {
+	g := &ctx.args
+	lo, hi := w*ctx.tiles/ctx.t*ctx.unit, (w+1)*ctx.tiles/ctx.t*ctx.unit
+	switch {
+	case ctx.splitN:
+		kn.block(g, buf, 0, g.m, lo, min(hi, g.n))
+	case ctx.t == 1:
+		kn.block(g, buf, lo, min(hi, g.m), 0, g.n)
+	default:
+		kn.teamBlock(ctx, buf, w, lo, min(hi, g.m))
+	}
 }
 
 // gemmCtxFree recycles contexts (and so their buffers). A channel rather
@@ -184,7 +220,9 @@ func getGemmCtx() *gemmCtx {
 	case ctx := <-gemmCtxFree:
 		return ctx
 	default:
-		return &gemmCtx{done: make(chan struct{}, 64)}
+		ctx := &gemmCtx{done: make(chan struct{}, 64)}
+		ctx.bar.cond.L = &ctx.bar.mu
+		return ctx
 	}
 }
 
@@ -195,81 +233,185 @@ func putGemmCtx(ctx *gemmCtx) {
 	}
 }
 
-// gemmJob is a range of rows (or columns, if splitN) of one call.
+// gemmJob is thread w's share of one call.
 type gemmJob struct {
-	kn     *gemmKernel
-	ctx    *gemmCtx
-	lo, hi int
-	splitN bool
+	kn  *gemmKernel
+	ctx *gemmCtx
+	w   int
+}
+
+// gemmWorker is a goroutine that runs jobs with its own packing buffers.
+// Each job gets a worker of its own (idle or new), never a queue slot:
+// members of a team wait for each other, so queueing one behind another
+// call's team could deadlock. Workers live for the life of the process;
+// their number is the most jobs ever in flight at once.
+type gemmWorker struct {
+	jobs chan gemmJob
+	buf  gemmBuf
 }
 
 var (
-	gemmJobs      = make(chan gemmJob, 64)
-	gemmWorkersMu sync.Mutex
-	gemmWorkers   int
+	gemmIdleMu sync.Mutex
+	gemmIdle   []*gemmWorker
 )
 
-// startGemmWorkers makes sure at least n worker goroutines serve gemmJobs.
-// Workers live for the life of the process, each with its own buffers; a
-// job never calls back into Gemm, so callers cannot deadlock on them.
-func startGemmWorkers(n int) {
-	gemmWorkersMu.Lock()
-	for ; gemmWorkers < n; gemmWorkers++ {
-		go gemmWorker()
+func dispatchGemm(j gemmJob) {
+	var wk *gemmWorker
+	gemmIdleMu.Lock()
+	if n := len(gemmIdle); n > 0 {
+		wk = gemmIdle[n-1]
+		gemmIdle = gemmIdle[:n-1]
 	}
-	gemmWorkersMu.Unlock()
+	gemmIdleMu.Unlock()
+	if wk == nil {
+		wk = &gemmWorker{jobs: make(chan gemmJob, 1)}
+		go wk.loop()
+	}
+	wk.jobs <- j
 }
 
-func gemmWorker() {
-	var buf gemmBuf
-	for j := range gemmJobs {
-		args := &j.ctx.args
-		lo, hi := j.lo, j.hi
-		if j.splitN {
-			j.kn.block(args, &buf, 0, args.m, lo, min(hi, args.n))
-		} else {
-			j.kn.block(args, &buf, lo, min(hi, args.m), 0, args.n)
-		}
+func (wk *gemmWorker) loop() {
+	for j := range wk.jobs {
+		j.ctx.run(j.kn, j.w, &wk.buf)
+		// Become idle before reporting, so that the caller's next call
+		// finds this worker rather than starting another.
+		gemmIdleMu.Lock()
+		gemmIdle = append(gemmIdle, wk)
+		gemmIdleMu.Unlock()
 		j.ctx.done <- struct{}{}
 	}
 }
 
-// block computes rows [i0,i1) × columns [j0,j1) of C on the calling goroutine.
+// gemmBarrier is a reusable barrier for a team: a short spin (the threads
+// usually arrive within microseconds of each other), then a condition
+// variable so that a thread delayed by the OS is not spun against.
+type gemmBarrier struct {
+	n     int32
+	spin  bool // whether spinning is worthwhile: one P for each member
+	count atomic.Int32
+	gen   atomic.Uint32
+	mu    sync.Mutex
+	cond  sync.Cond
+}
+
+func (b *gemmBarrier) reset(n int) {
+	b.n = int32(n)
+	b.spin = n <= runtime.GOMAXPROCS(0)
+	b.count.Store(0)
+}
+
+// gemmBarrierSpin is how many polls a thread spins (some microseconds)
+// before sleeping.
+const gemmBarrierSpin = 1 << 14
+
+func (b *gemmBarrier) wait() {
+	g := b.gen.Load()
+	if b.count.Add(1) == b.n {
+		b.count.Store(0)
+		b.mu.Lock()
+		b.gen.Add(1)
+		b.cond.Broadcast()
+		b.mu.Unlock()
+		return
+	}
+	if b.spin {
+		for range gemmBarrierSpin {
+			if b.gen.Load() != g {
+				return
+			}
+		}
+	}
+	b.mu.Lock()
+	for b.gen.Load() == g {
+		b.cond.Wait()
+	}
+	b.mu.Unlock()
+}
+
+// block computes rows [i0,i1) × columns [j0,j1) of C on the calling
+// goroutine with its own packing buffers.
 func (kn *gemmKernel) block(g *gemmArgs, buf *gemmBuf, i0, i1, j0, j1 int) {
-	mr, nr := kn.mr, kn.nr
-	m, n, k := i1-i0, j1-j0, g.k
-	mcMax := min(kn.mc, roundUp(m, mr))
-	ncMax := min(kn.nc, roundUp(n, nr))
-	kcMax := min(kn.kc, k)
-	buf.ensure(mcMax*kcMax, ncMax*kcMax, mr*nr)
-	for ic := i0; ic < i1; ic += kn.mc {
-		mc := min(kn.mc, i1-ic)
-		for pc := 0; pc < k; pc += kn.kc {
-			kc := min(kn.kc, k-pc)
+	mr, nr, k := kn.mr, kn.nr, g.k
+	kc := evenBlock(k, kn.kc, 1)
+	mc := evenBlock(i1-i0, kn.mc, mr)
+	nc := evenBlock(j1-j0, kn.nc, nr)
+	buf.ensure(mc*kc, nc*kc, mr*nr)
+	for ic := i0; ic < i1; ic += mc {
+		mcb := min(mc, i1-ic)
+		for pc := 0; pc < k; pc += kc {
+			kcb := min(kc, k-pc)
 			beta := g.beta
 			if pc > 0 {
 				beta = 1
 			}
-			kn.packA(buf.a, g.a, g.lda, g.transA, ic, mc, pc, kc)
-			for jc := j0; jc < j1; jc += kn.nc {
-				nc := min(kn.nc, j1-jc)
-				kn.packB(buf.b, g.b, g.ldb, g.transB, pc, kc, jc, nc)
-				kn.macro(g, buf, ic, mc, jc, nc, kc, beta)
+			kn.packA(buf.a, g.a, g.lda, g.transA, ic, mcb, pc, kcb)
+			for jc := j0; jc < j1; jc += nc {
+				ncb := min(nc, j1-jc)
+				kn.packB(buf.b, g.b, g.ldb, g.transB, pc, kcb, jc, ncb)
+				kn.macro(g, buf.a, buf.b, buf.tile, ic, mcb, jc, ncb, kcb, beta)
 			}
 		}
 	}
 }
 
-// macro runs the micro-kernel over one packed mc×kc block of A and kc×nc
-// block of B, updating C[ic:ic+mc, jc:jc+nc].
-func (kn *gemmKernel) macro(g *gemmArgs, buf *gemmBuf, ic, mc, jc, nc, kc int, beta float32) {
+// teamBlock computes rows [i0,i1) × all columns of C as member w of a team
+// of ctx.t threads that own consecutive rows. Each member packs its own
+// rows of A, and a 1/t share of each B block into a buffer the team shares;
+// a barrier then makes the whole block visible. B buffers alternate, so the
+// one barrier per block also guarantees that nobody still reads a buffer
+// being refilled: packing block i+2 happens after barrier i+1, which every
+// member reaches only once done with block i.
+func (kn *gemmKernel) teamBlock(ctx *gemmCtx, buf *gemmBuf, w, i0, i1 int) {
+	g := &ctx.args
+	mr, nr, k, n := kn.mr, kn.nr, g.k, g.n
+	kc := evenBlock(k, kn.kc, 1)
+	nc := evenBlock(n, kn.nc, nr)
+	// Every member must run the same sequence of blocks (and barriers).
+	maxRows := (ctx.tiles + ctx.t - 1) / ctx.t * mr
+	nib := (maxRows + kn.mc - 1) / kn.mc
+	mc := roundUp((i1-i0+nib-1)/nib, mr)
+	buf.ensure(mc*kc, 0, mr*nr)
+	it := 0
+	for ib := 0; ib < nib; ib++ {
+		ic := i0 + ib*mc
+		mcb := max(0, min(mc, i1-ic))
+		for pc := 0; pc < k; pc += kc {
+			kcb := min(kc, k-pc)
+			beta := g.beta
+			if pc > 0 {
+				beta = 1
+			}
+			if mcb > 0 {
+				kn.packA(buf.a, g.a, g.lda, g.transA, ic, mcb, pc, kcb)
+			}
+			for jc := 0; jc < n; jc += nc {
+				ncb := min(nc, n-jc)
+				bb := ctx.bufB[it&1]
+				it++
+				np := (ncb + nr - 1) / nr
+				p0, p1 := w*np/ctx.t, (w+1)*np/ctx.t
+				if p1 > p0 {
+					kn.packB(bb[p0*nr*kcb:], g.b, g.ldb, g.transB, pc, kcb, jc+p0*nr, min(ncb, p1*nr)-p0*nr)
+				}
+				ctx.bar.wait()
+				if mcb > 0 {
+					kn.macro(g, buf.a, bb, buf.tile, ic, mcb, jc, ncb, kcb, beta)
+				}
+			}
+		}
+	}
+}
+
+// macro runs the micro-kernel over one packed mc×kc block of A (in pa) and
+// kc×nc block of B (in pb), updating C[ic:ic+mc, jc:jc+nc].
+func (kn *gemmKernel) macro(g *gemmArgs, bufA, bufB, tileBuf []float32, ic, mc, jc, nc, kc int, beta float32) {
 	mr, nr, ldc := kn.mr, kn.nr, g.ldc
 	c := g.c
 	for ir := 0; ir < mc; ir += mr {
-		pa := &buf.a[ir*kc]
+		pa := &bufA[ir*kc]
 		rows := min(mr, mc-ir)
 		for jr := 0; jr < nc; jr += nr {
-			pb := &buf.b[jr*kc]
+			pb := &bufB[jr*kc]
 			cols := min(nr, nc-jr)
 			off := (ic+ir)*ldc + jc + jr
 			if rows == mr && cols == nr {
@@ -278,7 +420,7 @@ func (kn *gemmKernel) macro(g *gemmArgs, buf *gemmBuf, ic, mc, jc, nc, kc int, b
 			}
 			// Overhanging tile: run the kernel on a full-size buffer and copy
 			// the valid part, so C is never touched out of bounds.
-			tile := buf.tile[:mr*nr]
+			tile := tileBuf[:mr*nr]
 			if beta != 0 {
 				for r := 0; r < rows; r++ {
 					copy(tile[r*nr:r*nr+cols], c[off+r*ldc:off+r*ldc+cols])

@@ -126,16 +126,16 @@ func checkGemmCase(t *testing.T, tc gemmCase, rng *rand.Rand, impls []gemmImplCa
 
 // testKernels returns every driver configuration to check: each CPU kernel
 // as installed, the same with blocking shrunk so that small problems cross
-// every block boundary and with the small-problem and threading thresholds
-// removed, and the portable Go kernel in the same driver.
+// every block boundary, without the small-problem path and with threading
+// from small sizes on, and the portable Go kernel in the same driver.
 func testKernels() []*gemmKernel {
 	var ks []*gemmKernel
 	add := func(kn *gemmKernel) {
 		ks = append(ks, kn)
 		tiny := *kn
 		tiny.name += "/tiny-blocks"
-		tiny.kc, tiny.mc, tiny.nc = 5, 2*kn.mr, 2*kn.nr
-		tiny.minFlops, tiny.parFlops = 0, 0
+		tiny.kc, tiny.mc, tiny.nc = 13, 2*kn.mr, 2*kn.nr
+		tiny.minFlops, tiny.parFlops = 0, 1<<16
 		ks = append(ks, &tiny)
 	}
 	for _, kn := range gemmKernels {
@@ -278,17 +278,20 @@ func TestGemmNoAlloc(t *testing.T) {
 }
 
 // TestGemmConcurrent: Gemm may be called from several goroutines at once
-// (layers parallelise over a batch); each call must still be exact.
+// (layers parallelise over a batch) while each call also splits over
+// threads; teams of different calls must neither deadlock nor mix.
 func TestGemmConcurrent(t *testing.T) {
+	defer SetThreads(Threads())
+	SetThreads(3)
 	rng := rand.New(rand.NewPCG(9, 10))
-	tc := gemmCase{false, true, 64, 96, 150, 1, 0, 0}
+	tc := gemmCase{false, true, 200, 64, 200, 1, 0, 0} // a team of threads sharing rows
 	a, lda, b, ldb, c0, ldc := tc.operands(rng)
 	want := append([]float32(nil), c0...)
 	Gemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, want, ldc)
-	outs := make([][]float32, 8)
+	outs := make([][]float32, 6)
 	ParallelFor(len(outs), func(lo, hi int) {
 		for w := lo; w < hi; w++ {
-			for rep := 0; rep < 20; rep++ {
+			for rep := 0; rep < 10; rep++ {
 				outs[w] = append(outs[w][:0], c0...)
 				Gemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, outs[w], ldc)
 			}
