@@ -10,8 +10,9 @@ import (
 
 // gradChunks is the number of fixed batch slices whose parameter gradients
 // are accumulated separately and then summed in slice order. It depends on
-// nothing but itself, so gradients are bitwise the same for any thread count
-// or schedule; 8 slices keep two to eight cores busy.
+// nothing but the batch size, so gradients are bitwise the same for any
+// thread count or schedule; 8 slices keep two to eight cores busy, at the
+// price of 8 private copies of a convolution's weight gradient.
 const gradChunks = 8
 
 // Conv2D is a 2-D convolution over NCHW batches with square kernels, stride
@@ -123,14 +124,21 @@ func (c *Conv2D) OutShape() []int { return []int{c.out, c.oh, c.ow} }
 func (c *Conv2D) OutHW() (h, w int) { return c.oh, c.ow }
 
 // SetIn records the per-example input shape (C, H, W). The channel count
-// must agree with the weights, which surgery resizes; Forward checks.
+// must agree with the weights, which surgery resizes; Forward checks. A
+// shape that is not (C,H,W), or too small for the kernel, gives an empty
+// OutShape, which Net.Validate reports as an error.
 func (c *Conv2D) SetIn(in []int) {
+	c.in = shape3(in)
+	c.oh = tensor.ConvOutSize(c.in[1], c.k, c.stride, c.pad)
+	c.ow = tensor.ConvOutSize(c.in[2], c.k, c.stride, c.pad)
+}
+
+// shape3 is in as (C, H, W), or all zeros when it is not three sizes.
+func shape3(in []int) [3]int {
 	if len(in) != 3 {
-		panic(fmt.Sprintf("nn: conv2d input shape %v is not (C,H,W)", in))
+		return [3]int{}
 	}
-	c.in = [3]int{in[0], in[1], in[2]}
-	c.oh = tensor.ConvOutSize(in[1], c.k, c.stride, c.pad)
-	c.ow = tensor.ConvOutSize(in[2], c.k, c.stride, c.pad)
+	return [3]int{in[0], in[1], in[2]}
 }
 
 // Params is W, then b when the layer has a bias.

@@ -51,13 +51,12 @@ func (p *pool2d) Spec() LayerSpec {
 // OutShape is (C, outH, outW).
 func (p *pool2d) OutShape() []int { return []int{p.in[0], p.oh, p.ow} }
 
-// SetIn records the per-example input shape (C, H, W).
+// SetIn records the per-example input shape (C, H, W). A shape that is not
+// (C,H,W), or smaller than the window, gives an empty OutShape, which
+// Net.Validate reports as an error.
 func (p *pool2d) SetIn(in []int) {
-	if len(in) != 3 || in[1] < p.k || in[2] < p.k {
-		panic(fmt.Sprintf("nn: %s input shape %v is not (C,H,W) with room for window %d", p.kind, in, p.k))
-	}
-	p.in = [3]int{in[0], in[1], in[2]}
-	p.oh, p.ow = tensor.ConvOutSize(in[1], p.k, p.stride, 0), tensor.ConvOutSize(in[2], p.k, p.stride, 0)
+	p.in = shape3(in)
+	p.oh, p.ow = tensor.ConvOutSize(p.in[1], p.k, p.stride, 0), tensor.ConvOutSize(p.in[2], p.k, p.stride, 0)
 }
 
 func (p *pool2d) Params() []*Param { return nil }
@@ -217,13 +216,9 @@ func (l *GlobalAvgPool) Spec() LayerSpec {
 // OutShape is (C).
 func (l *GlobalAvgPool) OutShape() []int { return []int{l.in[0]} }
 
-// SetIn records the per-example input shape (C, H, W).
-func (l *GlobalAvgPool) SetIn(in []int) {
-	if len(in) != 3 {
-		panic(fmt.Sprintf("nn: gap input shape %v is not (C,H,W)", in))
-	}
-	l.in = [3]int{in[0], in[1], in[2]}
-}
+// SetIn records the per-example input shape (C, H, W); another shape gives
+// an empty OutShape, which Net.Validate reports as an error.
+func (l *GlobalAvgPool) SetIn(in []int) { l.in = shape3(in) }
 
 func (l *GlobalAvgPool) Params() []*Param { return nil }
 

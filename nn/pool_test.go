@@ -150,3 +150,25 @@ func BenchmarkPool(b *testing.B) {
 		}
 	})
 }
+
+// Shapes that do not fit reach the user as errors from the network, not as
+// panics from SetIn.
+func TestShapeMismatchThroughNet(t *testing.T) {
+	r := rand.New(rand.NewPCG(55, 56))
+	c := mustConv(t, []int{3, 8, 8}, 4, 3, 1, 0, 1, false, r)
+	mp, _ := NewMaxPool2D([]int{2, 8, 8}, 4, 4)
+	g, _ := NewGlobalAvgPool([]int{2, 8, 8})
+	for _, tc := range []struct {
+		in []int
+		l  Layer
+	}{
+		{[]int{12}, c},       // a convolution after a vector
+		{[]int{3, 2, 2}, c},  // image smaller than the kernel
+		{[]int{2, 3, 3}, mp}, // map smaller than the window
+		{[]int{5}, g},
+	} {
+		if _, err := NewNet(tc.in, tc.l); err == nil {
+			t.Errorf("%s on input %v accepted", tc.l.Spec().Kind, tc.in)
+		}
+	}
+}
