@@ -30,6 +30,9 @@ func packT16AVX512(dst *float32, dw int, src *float32, ld int, nrows int, mask u
 func packNAVX512(dst *float32, src *float32, ld int, kc int, nfull int, mask uint16, nzero int)
 
 //go:noescape
+func packNarrowAVX512(dst *float32, dw int, src *float32, ld int, kc int, lmask, smask uint16)
+
+//go:noescape
 func gemmKernAVX2_6x16(k int, a, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)
 
 // Block sizes for Zen 4 (32 KiB L1d, 1 MiB L2 per core), shared by every
@@ -58,7 +61,7 @@ var gemmKernels []*gemmKernel
 func init() {
 	// cpu reports AVX-512 only where the OS also saves the zmm state.
 	if cpu.X86.HasAVX512F {
-		packT16, packN = packT16AVX512, packNAVX512
+		packT16, packN, packNarrow = packT16AVX512, packNAVX512, packNarrowAVX512
 		gemmKernels = append(gemmKernels,
 			newKernel("avx512-14x32", 14, 32, gemmKernAVX512_14x32, true),
 			newKernel("avx512-12x32", 12, 32, gemmKernAVX512_12x32, true),

@@ -2433,3 +2433,32 @@ next:
 done:
 	VZEROUPPER
 	RET
+
+// func packNarrowAVX512(dst *float32, dw int, src *float32, ld int, kc int, lmask uint16, smask uint16)
+// Requires: AVX, AVX512F
+TEXT ·packNarrowAVX512(SB), NOSPLIT, $0-44
+	MOVQ    dst+0(FP), AX
+	MOVQ    dw+8(FP), CX
+	MOVQ    src+16(FP), DX
+	MOVQ    ld+24(FP), BX
+	MOVQ    kc+32(FP), SI
+	MOVWLZX lmask+40(FP), DI
+	MOVWLZX smask+42(FP), R8
+	KMOVW   DI, K1
+	KMOVW   R8, K2
+	SHLQ    $0x02, CX
+	SHLQ    $0x02, BX
+	TESTQ   SI, SI
+	JZ      done
+
+row:
+	VMOVUPS.Z (DX), K1, Z0
+	VMOVUPS   Z0, K2, (AX)
+	ADDQ      BX, DX
+	ADDQ      CX, AX
+	DECQ      SI
+	JNZ       row
+
+done:
+	VZEROUPPER
+	RET

@@ -444,6 +444,10 @@ var packT16 func(dst *float32, dw int, src *float32, ld int, nrows int, mask uin
 // has none); see packB.
 var packN func(dst *float32, src *float32, ld int, kc int, nfull int, mask uint16, nzero int)
 
+// packNarrow copies runs of at most 16 floats into a panel in assembly
+// (nil where the CPU has none); see packA.
+var packNarrow func(dst *float32, dw int, src *float32, ld int, kc int, lmask, smask uint16)
+
 // packStrided fills one panel d (kc steps of w lanes) whose lane r at step p
 // is src[r*ld+p], for r < rows; lanes past rows are zero. It serves op(A) = A
 // (lanes are rows of A) and op(B) = Bᵀ (lanes are rows of B).
@@ -528,6 +532,10 @@ func (kn *gemmKernel) packA(dst, a []float32, lda int, transA bool, i0, mc, p0, 
 			continue
 		}
 		// op(A)[i][p] = a[p*lda+i]: each step is a contiguous run.
+		if kn.t16 && packNarrow != nil && mr <= 16 {
+			packNarrow(&d[0], mr, &a[p0*lda+i0+ir], lda, kc, uint16(1)<<rows-1, uint16(1)<<mr-1)
+			continue
+		}
 		for p := 0; p < kc; p++ {
 			s := (p0+p)*lda + i0 + ir
 			dd := d[p*mr : p*mr+mr]

@@ -305,3 +305,23 @@ func TestGemmConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// Gemm multiplies row-major matrices; here C = A·Bᵀ with A 2×3 and B 2×3,
+// accumulating into C (beta = 1).
+func ExampleGemm() {
+	a := []float32{
+		1, 2, 3,
+		4, 5, 6,
+	}
+	b := []float32{
+		1, 0, 1,
+		0, 1, 0,
+	}
+	c := []float32{
+		10, 10,
+		10, 10,
+	}
+	Gemm(false, true, 2, 2, 3, 1, a, 3, b, 3, 1, c, 2)
+	fmt.Println(c)
+	// Output: [14 12 20 15]
+}

@@ -43,12 +43,6 @@ func ymm(i int) reg.VecPhysical {
 		reg.Y8, reg.Y9, reg.Y10, reg.Y11, reg.Y12, reg.Y13, reg.Y14, reg.Y15}[i]
 }
 
-func xmm(i int) reg.VecPhysical {
-	return []reg.VecPhysical{reg.X0, reg.X1, reg.X2, reg.X3, reg.X4, reg.X5, reg.X6, reg.X7,
-		reg.X8, reg.X9, reg.X10, reg.X11, reg.X12, reg.X13, reg.X14, reg.X15,
-		reg.X16, reg.X17, reg.X18, reg.X19, reg.X20, reg.X21, reg.X22, reg.X23,
-		reg.X24, reg.X25, reg.X26, reg.X27, reg.X28, reg.X29, reg.X30, reg.X31}[i]
-}
 
 var (
 	avx512 = isa{name: "AVX512", width: 16, nregs: 32, vec: zmm,
@@ -332,6 +326,38 @@ func copyPanel() {
 	RET()
 }
 
+// copyNarrow emits packNarrowAVX512, the packing helper for op(A) = Aᵀ:
+// each of kc steps copies one run of at most 16 floats (lanes in lmask, the
+// rest zero) from src (steps ld floats apart) to a panel row of dw ≤ 16
+// floats at dst (the lanes in smask).
+func copyNarrow() {
+	TEXT("packNarrowAVX512", NOSPLIT, "func(dst *float32, dw int, src *float32, ld int, kc int, lmask uint16, smask uint16)")
+	Doc("packNarrowAVX512 copies kc runs of at most 16 floats into a panel (see copyNarrow).")
+	dst := Load(Param("dst"), GP64())
+	dw := Load(Param("dw"), GP64())
+	src := Load(Param("src"), GP64())
+	ld := Load(Param("ld"), GP64())
+	kc := Load(Param("kc"), GP64())
+	lmask := Load(Param("lmask"), GP32())
+	smask := Load(Param("smask"), GP32())
+	KMOVW(lmask, reg.K1)
+	KMOVW(smask, reg.K2)
+	SHLQ(U8(2), dw)
+	SHLQ(U8(2), ld)
+	TESTQ(kc, kc)
+	JZ(LabelRef("done"))
+	Label("row")
+	VMOVUPS_Z(Mem{Base: src}, reg.K1, reg.Z0)
+	VMOVUPS(reg.Z0, reg.K2, Mem{Base: dst})
+	ADDQ(ld, src)
+	ADDQ(dw, dst)
+	DECQ(kc)
+	JNZ(LabelRef("row"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
 func main() {
 	ConstraintExpr("amd64,!noasm")
 	kernel(avx512, 14, 2)
@@ -342,5 +368,6 @@ func main() {
 	kernel(avx2, 6, 2)
 	transpose()
 	copyPanel()
+	copyNarrow()
 	Generate()
 }
