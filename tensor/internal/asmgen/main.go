@@ -43,7 +43,6 @@ func ymm(i int) reg.VecPhysical {
 		reg.Y8, reg.Y9, reg.Y10, reg.Y11, reg.Y12, reg.Y13, reg.Y14, reg.Y15}[i]
 }
 
-
 var (
 	avx512 = isa{name: "AVX512", width: 16, nregs: 32, vec: zmm,
 		// VPXORD needs only AVX512F (VXORPS on zmm needs AVX512DQ).
