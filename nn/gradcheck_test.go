@@ -26,9 +26,9 @@ import (
 //     perturbed (convolutions, pooling, the affine part of BatchNorm)
 //     compute both sides of a difference nearly exactly.
 //
-// Inputs of more than 64 values therefore span about ±n·2h: keep layers whose gradient is
-// sensitive to the input's scale (BatchNorm in training, saturating
-// activations) to inputs of at most a few hundred values.
+// Inputs of more than 64 values therefore span about ±n·2h: keep layers
+// whose gradient is sensitive to the input's scale (BatchNorm in training,
+// saturating activations) to inputs of at most a few hundred values.
 const (
 	gradStep    = 1.0 / 128
 	gradMaxEval = 200  // elements checked per tensor
