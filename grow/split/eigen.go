@@ -56,7 +56,11 @@ func Solve(ctx context.Context, st *LayerStats, opts SolverOptions) ([]Eigen, er
 				ex, err = linalg.DenseExtremes(st.DenseMatrix(i), st.K)
 			} else {
 				r := rand.New(rand.NewPCG(opts.Seed, uint64(st.Layer)<<32|uint64(i)))
-				ex, err = linalg.Lanczos(st.Op(i), linalg.LanczosOptions{Tol: 1e-7}, r)
+				var op linalg.Operator = st.Op(i)
+				if st.FormCheaper() {
+					op = &linalg.Dense{N: st.K, Data: st.DenseMatrix(i)}
+				}
+				ex, err = linalg.Lanczos(op, linalg.LanczosOptions{Tol: 1e-7}, r)
 				if errors.Is(err, linalg.ErrNotConverged) {
 					err = nil // best estimates; residuals are reported by Lanczos
 				}

@@ -225,6 +225,15 @@ func (o *Operator) MulVec(dst, v []float64) {
 	}
 }
 
+// FormCheaper reports whether forming S_i explicitly (M·K² flops, in
+// GEMMs at tens of GFLOP/s) costs less than the matrix-free products a
+// Lanczos solve needs (a few dozen, each 4·M·K scalar flops): true for conv
+// layers, whose many positions make M large and K small; false for wide
+// dense inputs, where K² is the expensive part.
+func (st *LayerStats) FormCheaper() bool {
+	return st.K <= 256
+}
+
 // DenseMatrix forms S_i explicitly (K×K, row-major) — the reference
 // method's cost, O(M·K²) per neuron — summing float32 block products in
 // float64.
