@@ -24,14 +24,15 @@ type BatchNorm struct {
 	RunMean, RunVar []float32
 	Eps, Momentum   float64
 
-	in       []int // (C) or (C, H, W)
-	train    bool  // mode of the last Forward
-	n, hw    int   // batch and plane size of the last Forward
-	x, dy    []float32
-	xhat, y  *tensor.Tensor
-	dx       *tensor.Tensor
-	invStd   []float32 // per channel, of the last Forward
-	fwd, bwd func(lo, hi int)
+	in           []int // (C) or (C, H, W)
+	train        bool  // mode of the last Forward
+	n, hw        int   // batch and plane size of the last Forward
+	x, dy        []float32
+	xhat, y, dx  *tensor.Tensor
+	mean, invStd []float32 // per channel, as the last Forward normalised
+	acc          []float64 // per-channel sums of (N,C) batches
+	coef         []float32 // per-channel backward coefficients of (N,C) batches
+	fwd, bwd     func(lo, hi int)
 }
 
 // NewBatchNorm normalises inputs of per-example shape in = (C) or (C, H, W),
@@ -104,6 +105,11 @@ func (b *BatchNorm) Scale() []float32 {
 // Forward normalises x (N, in...) with batch statistics when train is true
 // (updating the running statistics) and with the running statistics
 // otherwise.
+//
+// Per-channel (N,C,H,W) batches are split over goroutines by channel, each
+// channel reduced by one goroutine; (N,C) batches run row by row on one
+// goroutine, which reads memory in order. Sums are float64, the
+// elementwise passes float32.
 func (b *BatchNorm) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	c := b.in[0]
 	if b.Gamma.Rows != c || b.Beta.Rows != c || len(b.RunMean) != c || len(b.RunVar) != c {
@@ -116,59 +122,101 @@ func (b *BatchNorm) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	b.x = x.Data[:x.Len()]
 	b.xhat = tensor.Reshape(b.xhat, x.Shape...)
 	b.y = tensor.Reshape(b.y, x.Shape...)
+	b.mean = resize(b.mean, c)
 	b.invStd = resize(b.invStd, c)
-	tensor.ParallelFor(c, b.fwd)
+	if b.hw == 1 {
+		b.forwardRows()
+	} else {
+		tensor.ParallelFor(c, b.fwd)
+	}
 	b.x = nil
 	return b.y
 }
 
-// forwardChannels handles channels [lo, hi); each channel's statistics are
-// reduced by one goroutine in a fixed order.
+// setStats records channel ch's normalisation from its sum s and sum of
+// squared deviations ss over m values (train), or from the running
+// statistics (eval), and moves the running statistics in training.
+func (b *BatchNorm) setStats(ch int, s, ss, m float64) {
+	if !b.train {
+		b.mean[ch] = b.RunMean[ch]
+		b.invStd[ch] = float32(1 / math.Sqrt(float64(b.RunVar[ch])+b.Eps))
+		return
+	}
+	mean, variance := s/m, ss/m
+	unbiased := variance // one value per channel: no unbiased estimate
+	if m > 1 {
+		unbiased = ss / (m - 1)
+	}
+	mo := b.Momentum
+	b.RunMean[ch] = float32((1-mo)*float64(b.RunMean[ch]) + mo*mean)
+	b.RunVar[ch] = float32((1-mo)*float64(b.RunVar[ch]) + mo*unbiased)
+	b.mean[ch] = float32(mean)
+	b.invStd[ch] = float32(1 / math.Sqrt(variance+b.Eps))
+}
+
+// forwardChannels handles channels [lo, hi) of an (N,C,H,W) batch.
 func (b *BatchNorm) forwardChannels(lo, hi int) {
 	c, hw := b.in[0], b.hw
-	m := float64(b.n * hw)
 	for ch := lo; ch < hi; ch++ {
-		var mean, inv float64
+		var s, ss float64
 		if b.train {
-			var s float64
 			for i := 0; i < b.n; i++ {
-				for _, v := range b.x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-					s += float64(v)
-				}
+				s += sum64(b.x[(i*c+ch)*hw : (i*c+ch+1)*hw])
 			}
-			mean = s / m
-			var ss float64
+			mean := s / float64(b.n*hw)
 			for i := 0; i < b.n; i++ {
-				for _, v := range b.x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-					d := float64(v) - mean
-					ss += d * d
-				}
+				ss += sqDev64(b.x[(i*c+ch)*hw:(i*c+ch+1)*hw], mean)
 			}
-			variance := ss / m
-			inv = 1 / math.Sqrt(variance+b.Eps)
-			unbiased := variance
-			if m > 1 {
-				unbiased = ss / (m - 1)
-			}
-			mo := b.Momentum
-			b.RunMean[ch] = float32((1-mo)*float64(b.RunMean[ch]) + mo*mean)
-			b.RunVar[ch] = float32((1-mo)*float64(b.RunVar[ch]) + mo*unbiased)
-		} else {
-			mean = float64(b.RunMean[ch])
-			inv = 1 / math.Sqrt(float64(b.RunVar[ch])+b.Eps)
 		}
-		b.invStd[ch] = float32(inv)
-		g, be := float64(b.Gamma.Data[ch]), float64(b.Beta.Data[ch])
+		b.setStats(ch, s, ss, float64(b.n*hw))
+		mean, inv, g, be := b.mean[ch], b.invStd[ch], b.Gamma.Data[ch], b.Beta.Data[ch]
 		for i := 0; i < b.n; i++ {
 			off := (i*c + ch) * hw
 			xs := b.x[off : off+hw]
 			xh := b.xhat.Data[off : off+hw]
 			ys := b.y.Data[off : off+hw]
 			for j, v := range xs {
-				h := (float64(v) - mean) * inv
-				xh[j] = float32(h)
-				ys[j] = float32(g*h + be)
+				h := (v - mean) * inv
+				xh[j] = h
+				ys[j] = g*h + be
 			}
+		}
+	}
+}
+
+// forwardRows handles an (N,C) batch.
+func (b *BatchNorm) forwardRows() {
+	c, n := b.in[0], b.n
+	if b.train {
+		b.acc = resize64(b.acc, 2*c)
+		s, ss := b.acc[:c], b.acc[c:]
+		clear(b.acc)
+		for i := 0; i < n; i++ {
+			for ch, v := range b.x[i*c : (i+1)*c] {
+				s[ch] += float64(v)
+			}
+		}
+		for i := 0; i < n; i++ {
+			for ch, v := range b.x[i*c : (i+1)*c] {
+				d := float64(v) - s[ch]/float64(n)
+				ss[ch] += d * d
+			}
+		}
+		for ch := range c {
+			b.setStats(ch, s[ch], ss[ch], float64(n))
+		}
+	} else {
+		for ch := range c {
+			b.setStats(ch, 0, 0, float64(n))
+		}
+	}
+	mean, inv, g, be := b.mean[:c], b.invStd[:c], b.Gamma.Data[:c], b.Beta.Data[:c]
+	for i := 0; i < n; i++ {
+		xs, xh, ys := b.x[i*c:(i+1)*c], b.xhat.Data[i*c:(i+1)*c], b.y.Data[i*c:(i+1)*c]
+		for ch, v := range xs {
+			h := (v - mean[ch]) * inv[ch]
+			xh[ch] = h
+			ys[ch] = g[ch]*h + be[ch]
 		}
 	}
 }
@@ -186,45 +234,136 @@ func (b *BatchNorm) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	}
 	b.dy = dy.Data[:dy.Len()]
 	b.dx = tensor.Reshape(b.dx, b.xhat.Shape...)
-	tensor.ParallelFor(b.in[0], b.bwd)
+	if b.hw == 1 {
+		b.backwardRows()
+	} else {
+		tensor.ParallelFor(b.in[0], b.bwd)
+	}
 	b.dy = nil
 	return b.dx
 }
 
+// gradCoeffs adds channel ch's γ and β gradients and returns the
+// coefficients of dx = k·(dy − a − x̂·s).
+func (b *BatchNorm) gradCoeffs(ch int, sdy, sdyx float64) (k, a, s float32) {
+	b.Gamma.Grad[ch] += float32(sdyx)
+	b.Beta.Grad[ch] += float32(sdy)
+	k = b.Gamma.Data[ch] * b.invStd[ch]
+	if !b.train {
+		return k, 0, 0
+	}
+	m := float64(b.n * b.hw)
+	return k, float32(sdy / m), float32(sdyx / m)
+}
+
 func (b *BatchNorm) backwardChannels(lo, hi int) {
 	c, hw := b.in[0], b.hw
-	m := float64(b.n * hw)
 	for ch := lo; ch < hi; ch++ {
 		var sdy, sdyx float64
 		for i := 0; i < b.n; i++ {
 			off := (i*c + ch) * hw
-			xh := b.xhat.Data[off : off+hw]
-			for j, d := range b.dy[off : off+hw] {
-				sdy += float64(d)
-				sdyx += float64(d) * float64(xh[j])
-			}
+			u, v := sumDot64(b.dy[off:off+hw], b.xhat.Data[off:off+hw])
+			sdy += u
+			sdyx += v
 		}
-		b.Gamma.Grad[ch] += float32(sdyx)
-		b.Beta.Grad[ch] += float32(sdy)
-		k := float64(b.Gamma.Data[ch]) * float64(b.invStd[ch])
+		k, a, s := b.gradCoeffs(ch, sdy, sdyx)
 		for i := 0; i < b.n; i++ {
 			off := (i*c + ch) * hw
 			xh := b.xhat.Data[off : off+hw]
-			ds := b.dy[off : off+hw]
 			dx := b.dx.Data[off : off+hw]
-			if !b.train {
-				kf := float32(k)
-				for j, d := range ds {
-					dx[j] = kf * d
-				}
-				continue
-			}
-			mdy, mdyx := sdy/m, sdyx/m
-			for j, d := range ds {
-				dx[j] = float32(k * (float64(d) - mdy - float64(xh[j])*mdyx))
+			for j, d := range b.dy[off : off+hw] {
+				dx[j] = k * (d - a - xh[j]*s)
 			}
 		}
 	}
+}
+
+func (b *BatchNorm) backwardRows() {
+	c, n := b.in[0], b.n
+	b.acc = resize64(b.acc, 2*c)
+	sdy, sdyx := b.acc[:c], b.acc[c:]
+	clear(b.acc)
+	for i := 0; i < n; i++ {
+		xh := b.xhat.Data[i*c : (i+1)*c]
+		for ch, d := range b.dy[i*c : (i+1)*c] {
+			sdy[ch] += float64(d)
+			sdyx[ch] += float64(d) * float64(xh[ch])
+		}
+	}
+	// The coefficients overwrite the sums: k, a, s per channel.
+	b.coef = resize(b.coef, 3*c)
+	for ch := range c {
+		b.coef[ch], b.coef[c+ch], b.coef[2*c+ch] = b.gradCoeffs(ch, sdy[ch], sdyx[ch])
+	}
+	k, a, s := b.coef[:c], b.coef[c:2*c], b.coef[2*c:]
+	for i := 0; i < n; i++ {
+		xh, dx := b.xhat.Data[i*c:(i+1)*c], b.dx.Data[i*c:(i+1)*c]
+		for ch, d := range b.dy[i*c : (i+1)*c] {
+			dx[ch] = k[ch] * (d - a[ch] - xh[ch]*s[ch])
+		}
+	}
+}
+
+// sum64 is Σ s[i] in float64 with four partial sums.
+func sum64(s []float32) float64 {
+	var a0, a1, a2, a3 float64
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		v := s[i : i+4 : i+4]
+		a0 += float64(v[0])
+		a1 += float64(v[1])
+		a2 += float64(v[2])
+		a3 += float64(v[3])
+	}
+	for ; i < len(s); i++ {
+		a0 += float64(s[i])
+	}
+	return (a0 + a1) + (a2 + a3)
+}
+
+// sqDev64 is Σ (s[i]−m)² in float64 with four partial sums.
+func sqDev64(s []float32, m float64) float64 {
+	var a0, a1, a2, a3 float64
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		v := s[i : i+4 : i+4]
+		d0, d1, d2, d3 := float64(v[0])-m, float64(v[1])-m, float64(v[2])-m, float64(v[3])-m
+		a0 += d0 * d0
+		a1 += d1 * d1
+		a2 += d2 * d2
+		a3 += d3 * d3
+	}
+	for ; i < len(s); i++ {
+		d := float64(s[i]) - m
+		a0 += d * d
+	}
+	return (a0 + a1) + (a2 + a3)
+}
+
+// sumDot64 is (Σ d[i], Σ d[i]·x[i]) in float64 with two partial sums each.
+func sumDot64(d, x []float32) (float64, float64) {
+	x = x[:len(d)]
+	var s0, s1, p0, p1 float64
+	i := 0
+	for ; i+2 <= len(d); i += 2 {
+		u, v := d[i:i+2:i+2], x[i:i+2:i+2]
+		s0 += float64(u[0])
+		s1 += float64(u[1])
+		p0 += float64(u[0]) * float64(v[0])
+		p1 += float64(u[1]) * float64(v[1])
+	}
+	if i < len(d) {
+		s0 += float64(d[i])
+		p0 += float64(d[i]) * float64(x[i])
+	}
+	return s0 + s1, p0 + p1
+}
+
+func resize64(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
 }
 
 // FollowAppend adds one channel per entry of like, copying γ, β and the

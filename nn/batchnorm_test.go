@@ -231,3 +231,22 @@ func ExampleBatchNorm() {
 	// [-1.000 -1.000 1.000 1.000]
 	// mean [0.2 2.0] var [1.1 20.9]
 }
+
+func BenchmarkBatchNormForwardBackward(b *testing.B) {
+	for _, in := range [][]int{{32, 24, 24}, {128}} {
+		b.Run(fmt.Sprint(in), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 2))
+			bn := mustBN(b, in)
+			x := uniformTensor(r, append([]int{128}, in...)...)
+			dy := uniformTensor(r, append([]int{128}, in...)...)
+			bn.Forward(x, true)
+			bn.Backward(dy)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				bn.Forward(x, true)
+				bn.Backward(dy)
+			}
+		})
+	}
+}
