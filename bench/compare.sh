@@ -1,0 +1,48 @@
+#!/bin/bash
+# compare.sh: nadir's and PyTorch's timings of the same five workloads, run
+# back to back on this machine, and their ratios.
+#
+# Usage: bench/compare.sh [REPS]   (from anywhere; REPS defaults to 5)
+#
+# Installs Debian's python3-torch when /usr/bin/python3 cannot import torch.
+# The PyTorch side is /work/shared/bench/torch_ref.py when present, else
+# bench/torch_ref.py (the same workloads). Both sides use 2 threads; on a
+# shared machine run it a few times and quote the spread.
+set -euo pipefail
+
+reps=${1:-5}
+root=$(cd "$(dirname "$0")/.." && pwd)
+ref=/work/shared/bench/torch_ref.py
+[ -f "$ref" ] || ref=$root/bench/torch_ref.py
+
+if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+	echo "compare.sh: installing python3-torch" >&2
+	sudo=
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get install -y python3-torch >&2
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+(cd "$root" && go run ./cmd/nadir bench --json --reps "$reps") | tee "$tmp/nadir"
+OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 "$ref" "$reps" --json | tee "$tmp/torch"
+echo
+
+/usr/bin/python3 - "$tmp/nadir" "$tmp/torch" "$ref" <<'PY'
+import json, sys
+
+def last_json(path):
+    with open(path) as f:
+        lines = [l for l in f.read().splitlines() if l.strip()]
+    return json.loads(lines[-1])
+
+nadir, torch = last_json(sys.argv[1]), last_json(sys.argv[2])
+print(f"PyTorch side: {sys.argv[3]}")
+print("ratio: GFLOP/s rows nadir/torch, ms rows torch/nadir; above 1 means nadir is faster")
+print(f"{'figure':<18}{'nadir':>12}{'torch':>12}{'ratio':>9}")
+for key in ("gemm512_gflops", "gemm1024_gflops", "mlp_step_ms", "lenet_step_ms", "depthwise_ms"):
+    n, t = nadir[key], torch[key]
+    r = n / t if key.endswith("_gflops") else t / n
+    print(f"{key:<18}{n:>12.2f}{t:>12.2f}{r:>9.2f}")
+PY
