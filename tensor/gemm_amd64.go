@@ -80,3 +80,4 @@ func init() {
 		gemmImpl = gemmFast
 	}
 }
+
