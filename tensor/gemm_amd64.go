@@ -80,4 +80,3 @@ func init() {
 		gemmImpl = gemmFast
 	}
 }
-
