@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // gemmCase is one Gemm problem with padded strides.
@@ -324,4 +325,36 @@ func ExampleGemm() {
 	Gemm(false, true, 2, 2, 3, 1, a, 3, b, 3, 1, c, 2)
 	fmt.Println(c)
 	// Output: [14 12 20 15]
+}
+
+// goKernel returns a portable micro-kernel of shape mr×nr (at most 16×64).
+// It restates the assembly kernels' contract and lets the driver be tested
+// on every platform.
+func goKernel(mr, nr int) microKernel {
+	return func(k int, a, b *float32, bstride int, c *float32, ldc int, alpha, beta float32) {
+		var acc [16 * 64]float32
+		as := unsafe.Slice(a, k*mr)
+		bs := unsafe.Slice(b, (k-1)*bstride+nr)
+		for p := 0; p < k; p++ {
+			ap := as[p*mr : p*mr+mr]
+			bp := bs[p*bstride : p*bstride+nr]
+			for i, av := range ap {
+				row := acc[i*nr : i*nr+nr]
+				for j, bv := range bp {
+					row[j] += av * bv
+				}
+			}
+		}
+		cs := unsafe.Slice(c, (mr-1)*ldc+nr)
+		for i := 0; i < mr; i++ {
+			ci := cs[i*ldc : i*ldc+nr]
+			for j := range ci {
+				v := alpha * acc[i*nr+j]
+				if beta != 0 {
+					v += beta * ci[j]
+				}
+				ci[j] = v
+			}
+		}
+	}
 }
