@@ -153,13 +153,18 @@ func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
 	if !(hi > lo) || math.IsInf(hi-lo, 0) {
 		return plot.DefaultTicks{}.Ticks(lo, hi)
 	}
+	// The step of 1, 2, 2.5 or 5 times a power of ten that gives the
+	// number of labels closest to six.
 	raw := (hi - lo) / 6
 	mag := math.Pow10(int(math.Floor(math.Log10(raw))))
-	var m float64
-	for _, m = range []float64{1, 2, 2.5, 5, 10} {
-		if m*mag >= raw {
-			break
+	m, best := 1.0, math.Inf(1)
+	for _, c := range []float64{1, 2, 2.5, 5, 10} {
+		if d := math.Abs((hi-lo)/(c*mag) - 6); d < best {
+			m, best = c, d
 		}
+	}
+	if m == 10 {
+		m, mag = 1, mag*10
 	}
 	step := m * mag
 	exp := int(math.Floor(math.Log10(step) + 1e-9))

@@ -224,10 +224,21 @@ func LambdaHistogram(r *Run, round int) (*Figure, error) {
 		}
 		return nil, fmt.Errorf("report: run %s: no eigen events: %w", r.Dir, ErrNoData)
 	}
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for i := range lmin {
-		lo = math.Min(lo, math.Min(lmin[i], lmax[i]))
-		hi = math.Max(hi, math.Max(lmin[i], lmax[i]))
+	// A few neurons have eigenvalues far out in the tails; spanning them
+	// would squeeze the bulk into a couple of bins. With enough neurons the
+	// range is cut at the 0.5% and 99.5% quantiles and the values beyond
+	// are counted in the end bins.
+	all := append(append(make([]float64, 0, 2*len(lmin)), lmin...), lmax...)
+	sort.Float64s(all)
+	lo, hi := all[0], all[len(all)-1]
+	if len(all) >= 200 {
+		lo, hi = all[len(all)/200], all[len(all)-1-len(all)/200]
+	}
+	clipped := 0
+	for _, v := range all {
+		if v < lo || v > hi {
+			clipped++
+		}
 	}
 	if hi == lo {
 		lo, hi = lo-0.5, hi+0.5
@@ -261,6 +272,9 @@ func LambdaHistogram(r *Run, round int) (*Figure, error) {
 	caption := "Smallest (λ_min) and largest (λ_max) eigenvalue of each candidate neuron's splitting matrix. " +
 		"A neuron with λ_min < 0 has a split that lowers the loss by about ε²|λ_min|/2 for step ε (S2D); " +
 		"signed splitting can also use λ_max > 0 through off-spring of negative weight."
+	if clipped > 0 {
+		caption += fmt.Sprintf(" The %s outside [%.3g, %.3g] are counted in the end bins.", plural(clipped, "eigenvalue"), lo, hi)
+	}
 	return newFigure("lambda_hist.png", caption, p), nil
 }
 
