@@ -43,6 +43,9 @@ func Solve(ctx context.Context, st *LayerStats, opts SolverOptions) ([]Eigen, er
 	default:
 		return nil, fmt.Errorf("unknown solver %q (want lanczos, dense or rayleigh)", opts.Solver)
 	}
+	if opts.Solver != "dense" && !st.FormCheaper() {
+		return solveBatched(ctx, st, opts.Seed)
+	}
 	errs := make([]error, st.Units)
 	tensor.ParallelFor(st.Units, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
@@ -56,10 +59,7 @@ func Solve(ctx context.Context, st *LayerStats, opts SolverOptions) ([]Eigen, er
 				ex, err = linalg.DenseExtremes(st.DenseMatrix(i), st.K)
 			} else {
 				r := rand.New(rand.NewPCG(opts.Seed, uint64(st.Layer)<<32|uint64(i)))
-				var op linalg.Operator = st.Op(i)
-				if st.FormCheaper() {
-					op = &linalg.Dense{N: st.K, Data: st.DenseMatrix(i)}
-				}
+				op := &linalg.Dense{N: st.K, Data: st.DenseMatrix(i)}
 				ex, err = linalg.Lanczos(op, linalg.LanczosOptions{Tol: 1e-7}, r)
 				if errors.Is(err, linalg.ErrNotConverged) {
 					err = nil // best estimates; residuals are reported by Lanczos
