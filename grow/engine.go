@@ -22,6 +22,7 @@ type Config struct {
 	Rounds         int     `json:"rounds"`
 	EpochsPerRound int     `json:"epochs_per_round"`
 	SeedEpochs     int     `json:"seed_epochs"`
+	FinalEpochs    int     `json:"final_epochs"` // extra fine-tuning after the last growth step
 	GrowRatio      float64 `json:"grow_ratio"`
 	Eps            float64 `json:"eps"`
 	AllowPositive  bool    `json:"allow_positive"`
@@ -181,7 +182,11 @@ func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
 			rec.Round = e.State.Round
 			e.State.Pending = &rec
 			e.State.Phase = "train"
-			t.BeginPhase(e.Cfg.EpochsPerRound)
+			epochs := e.Cfg.EpochsPerRound
+			if e.State.Round == e.Cfg.Rounds {
+				epochs += e.Cfg.FinalEpochs
+			}
+			t.BeginPhase(epochs)
 			if err := e.save(""); err != nil {
 				return e.State.History, err
 			}

@@ -35,6 +35,7 @@ func cmdGrow(ctx context.Context, args []string) error {
 	fs.IntVar(&g.Rounds, "rounds", 3, "growth rounds")
 	fs.IntVar(&g.EpochsPerRound, "epochs-per-round", 1, "fine-tuning epochs after each growth step")
 	fs.IntVar(&g.SeedEpochs, "seed-epochs", 0, "epochs to train the seed network (0: --epochs)")
+	fs.IntVar(&g.FinalEpochs, "final-epochs", 0, "extra fine-tuning epochs after the last growth step")
 	fs.Float64Var(&g.GrowRatio, "grow-ratio", 0.3, "units added per round as a fraction of current units (budget scale for knapsack)")
 	fs.Float64Var(&g.Eps, "eps", 0.01, "split step ε (absolute; directions are unit vectors)")
 	fs.BoolVar(&g.AllowPositive, "allow-positive", false, "also split neurons with λ ≥ 0 (the reference code's behaviour)")
@@ -70,8 +71,8 @@ func cmdGrow(ctx context.Context, args []string) error {
 			return err
 		}
 		fromSpec = &spec
-		total := cfgFrom.SeedEpochs + cfgFrom.Rounds*cfgFrom.EpochsPerRound
-		g.SeedEpochs, g.Rounds = total, 0
+		total := cfgFrom.SeedEpochs + cfgFrom.Rounds*cfgFrom.EpochsPerRound + cfgFrom.FinalEpochs
+		g.SeedEpochs, g.Rounds, g.FinalEpochs = total, 0, 0
 		if g.Method == "prune" {
 			// Train the wide network for half the epochs, prune to the
 			// grown network's widths, fine-tune for the rest.
@@ -131,6 +132,8 @@ func checkGrowConfig(g *grow.Config) error {
 		return fmt.Errorf("--method %q: unknown (want %s)", g.Method, strings.Join(growMethods, ", "))
 	case g.Rounds < 0:
 		return fmt.Errorf("--rounds %d: must be >= 0", g.Rounds)
+	case g.FinalEpochs < 0:
+		return fmt.Errorf("--final-epochs %d: must be >= 0", g.FinalEpochs)
 	case g.EpochsPerRound < 0:
 		return fmt.Errorf("--epochs-per-round %d: must be >= 0", g.EpochsPerRound)
 	case g.GrowRatio <= 0 || g.GrowRatio > 10:
