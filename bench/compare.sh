@@ -5,14 +5,15 @@
 # Usage: bench/compare.sh [REPS]   (from anywhere; REPS defaults to 5)
 #
 # Installs Debian's python3-torch when /usr/bin/python3 cannot import torch.
-# The PyTorch side is /work/shared/bench/torch_ref.py when present, else
-# bench/torch_ref.py (the same workloads). Both sides use 2 threads; on a
-# shared machine run it a few times and quote the spread.
+# The PyTorch side is $TORCH_REF (default /work/shared/bench/torch_ref.py)
+# when that file exists, else bench/torch_ref.py (the same workloads). Both
+# sides use 2 threads; on a shared machine run it a few times and quote the
+# spread.
 set -euo pipefail
 
 reps=${1:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
-ref=/work/shared/bench/torch_ref.py
+ref=${TORCH_REF:-/work/shared/bench/torch_ref.py}
 [ -f "$ref" ] || ref=$root/bench/torch_ref.py
 
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
@@ -25,8 +26,11 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# Other work on the machine skews both sides; the load shows how much.
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 (cd "$root" && go run ./cmd/nadir bench --json --reps "$reps") | tee "$tmp/nadir"
 OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 "$ref" "$reps" --json | tee "$tmp/torch"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 
 /usr/bin/python3 - "$tmp/nadir" "$tmp/torch" "$ref" <<'PY'
