@@ -11,11 +11,15 @@ import (
 // Dense is a fully connected layer y = x Wᵀ + b with W stored Out×In, so
 // that row i of W is unit i's incoming weight vector.
 type Dense struct {
-	W, B  *Param
-	in    int
-	x     *tensor.Tensor // cached input
-	y, dx *tensor.Tensor
+	W, B   *Param
+	in     int
+	x      *tensor.Tensor // cached input
+	y, dx  *tensor.Tensor
+	skipDx bool
 }
+
+// SkipInputGrad stops Backward from forming dL/dx (it returns nil).
+func (d *Dense) SkipInputGrad(skip bool) { d.skipDx = skip }
 
 // NewDense makes an in→out layer with Kaiming-uniform weights drawn from r
 // (PyTorch's default scale, bound 1/sqrt(in)).
@@ -84,6 +88,9 @@ func (d *Dense) Backward(dy *tensor.Tensor) *tensor.Tensor {
 				g[j] += v
 			}
 		}
+	}
+	if d.skipDx {
+		return nil
 	}
 	d.dx = tensor.Reshape(d.dx, d.x.Shape...)
 	tensor.Gemm(false, false, n, d.in, out, 1, dy.Data, out, d.W.Data, d.in, 0, d.dx.Data, d.in)

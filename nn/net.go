@@ -18,8 +18,20 @@ type Net struct {
 	In     []int // per-example input shape
 	Layers []Layer
 
-	outs  []*tensor.Tensor // output of each layer in the last Forward
-	grads []*tensor.Tensor // dL/d(output) of each layer in the last Backward
+	// InputGrad makes Backward compute the gradient with respect to the
+	// network's input. Training never needs it, so by default the first
+	// layer skips that product (a third of an MLP's first-layer backward).
+	InputGrad bool
+
+	outs   []*tensor.Tensor // output of each layer in the last Forward
+	grads  []*tensor.Tensor // dL/d(output) of each layer in the last Backward
+	params []*Param         // cached Params(); rebuilt after surgery
+}
+
+// InputGradSkipper is implemented by layers that can skip computing
+// dL/d(input) when nobody needs it.
+type InputGradSkipper interface {
+	SkipInputGrad(skip bool)
 }
 
 // NewNet checks that the layers' shapes chain and returns the network.
@@ -34,6 +46,7 @@ func NewNet(in []int, layers ...Layer) (*Net, error) {
 // Validate re-propagates shapes through the layers and checks that every
 // parameter has the size its layer's shapes imply.
 func (n *Net) Validate() error {
+	n.params = nil
 	shape := n.In
 	for i, l := range n.Layers {
 		l.SetIn(shape)
@@ -82,10 +95,30 @@ func (n *Net) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 }
 
 // Backward propagates dL/d(output) and accumulates parameter gradients.
+// Unless InputGrad is set, layers before the first one with parameters are
+// skipped and that layer does not form its input gradient (nothing needs
+// it), and Backward returns nil.
 func (n *Net) Backward(dy *tensor.Tensor) *tensor.Tensor {
+	first := 0
+	if !n.InputGrad {
+		for first < len(n.Layers)-1 && len(n.Layers[first].Params()) == 0 {
+			first++
+		}
+	}
+	for i, l := range n.Layers {
+		if s, ok := l.(InputGradSkipper); ok {
+			s.SkipInputGrad(i == first && !n.InputGrad)
+		}
+	}
 	for i := len(n.Layers) - 1; i >= 0; i-- {
 		n.grads[i] = dy
+		if i < first {
+			continue
+		}
 		dy = n.Layers[i].Backward(dy)
+	}
+	if !n.InputGrad {
+		return nil
 	}
 	return dy
 }
@@ -99,13 +132,15 @@ func (n *Net) Backward(dy *tensor.Tensor) *tensor.Tensor {
 func (n *Net) Output(i int) *tensor.Tensor { return n.outs[i] }
 func (n *Net) Grad(i int) *tensor.Tensor   { return n.grads[i] }
 
-// Params lists every trainable parameter in layer order.
+// Params lists every trainable parameter in layer order. The list is
+// cached; surgery through Net's methods refreshes it.
 func (n *Net) Params() []*Param {
-	var ps []*Param
-	for _, l := range n.Layers {
-		ps = append(ps, l.Params()...)
+	if n.params == nil {
+		for _, l := range n.Layers {
+			n.params = append(n.params, l.Params()...)
+		}
 	}
-	return ps
+	return n.params
 }
 
 // ZeroGrad clears all gradients.
