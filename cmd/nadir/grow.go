@@ -32,7 +32,7 @@ func cmdGrow(ctx context.Context, args []string) error {
 	f.register(fs, "mlp:16", 1, 0.05, "sgd")
 	var g grow.Config
 	fs.StringVar(&g.Method, "method", "fast", "method: "+strings.Join(growMethods, " | "))
-	fs.IntVar(&g.Rounds, "rounds", 3, "growth rounds")
+	fs.IntVar(&g.Rounds, "rounds", 4, "growth rounds")
 	fs.IntVar(&g.EpochsPerRound, "epochs-per-round", 1, "fine-tuning epochs after each growth step")
 	fs.IntVar(&g.SeedEpochs, "seed-epochs", 0, "epochs to train the seed network (0: --epochs)")
 	fs.IntVar(&g.FinalEpochs, "final-epochs", 0, "extra fine-tuning epochs after the last growth step")
