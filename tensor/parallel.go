@@ -21,9 +21,33 @@ func SetThreads(n int) {
 // Threads reports the kernel thread count.
 func Threads() int { return int(threads.Load()) }
 
+// task is one chunk of a parallel loop.
+type task struct {
+	body   func(lo, hi int)
+	lo, hi int
+	wg     *sync.WaitGroup
+}
+
+var (
+	startPool sync.Once
+	work      chan task // unbuffered: a send succeeds only when a worker is idle
+	wgPool    = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
+)
+
+func worker() {
+	for t := range work {
+		t.body(t.lo, t.hi)
+		t.wg.Done()
+	}
+}
+
 // parallelFor splits [0,n) into Threads() contiguous chunks fixed by n alone
 // (never by scheduling), so every element is computed by the same code path
-// whatever the timing, and results are reproducible.
+// whatever the timing, and results are reproducible. Chunks run on a pool
+// of persistent workers (no goroutine or allocation per call in steady
+// state); when every worker is busy — a parallel kernel called from inside
+// another — the chunk gets a goroutine of its own, so nesting cannot
+// deadlock.
 func parallelFor(n int, body func(lo, hi int)) {
 	t := Threads()
 	if t > n {
@@ -33,19 +57,34 @@ func parallelFor(n int, body func(lo, hi int)) {
 		body(0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	for w := 0; w < t; w++ {
+	startPool.Do(func() {
+		work = make(chan task)
+		for i := 0; i < runtime.NumCPU()+1; i++ {
+			go worker()
+		}
+	})
+	wg := wgPool.Get().(*sync.WaitGroup)
+	for w := 1; w < t; w++ {
 		lo, hi := w*n/t, (w+1)*n/t
 		if lo == hi {
 			continue
 		}
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			body(lo, hi)
-		}()
+		tk := task{body: body, lo: lo, hi: hi, wg: wg}
+		select {
+		case work <- tk:
+		default:
+			go func() {
+				tk.body(tk.lo, tk.hi)
+				tk.wg.Done()
+			}()
+		}
+	}
+	if hi := n / t; hi > 0 {
+		body(0, hi)
 	}
 	wg.Wait()
+	wgPool.Put(wg)
 }
 
 // ParallelFor is parallelFor exported for layers that parallelise over a
