@@ -38,6 +38,7 @@ type Conv2D struct {
 	oh, ow              int
 
 	x, y, dx *tensor.Tensor // x: copy of the last input
+	skipDx   bool           // Backward forms no input gradient (first layer)
 	dy       []float32      // the gradient being back-propagated
 	n        int            // batch size of the current pass
 	chunks   []convScratch
@@ -292,8 +293,15 @@ func (c *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 		}
 	}
 	c.dy = nil
+	if c.skipDx {
+		return nil
+	}
 	return c.dx
 }
+
+// SkipInputGrad stops Backward from forming dL/dx (it returns nil): the
+// first layer's input gradient is a third of its backward and unused.
+func (c *Conv2D) SkipInputGrad(skip bool) { c.skipDx = skip }
 
 func (c *Conv2D) backwardChunks(lo, hi int) {
 	nc := min(c.n, gradChunks)
@@ -311,8 +319,10 @@ func (c *Conv2D) backwardChunks(lo, hi int) {
 			dyi := c.dy[i*c.out*p : (i+1)*c.out*p]
 			if c.depthwise {
 				tensor.DepthwiseBackwardFilter(s.dW, dyi, xi, cin, h, w, c.k, c.k, c.stride, c.pad)
-				clear(dxi)
-				tensor.DepthwiseBackwardInput(dxi, dyi, c.W.Data, cin, h, w, c.k, c.k, c.stride, c.pad)
+				if !c.skipDx {
+					clear(dxi)
+					tensor.DepthwiseBackwardInput(dxi, dyi, c.W.Data, cin, h, w, c.k, c.k, c.stride, c.pad)
+				}
 			} else {
 				for g := 0; g < c.grp; g++ {
 					dyg := dyi[g*og*p : (g+1)*og*p]
@@ -320,6 +330,9 @@ func (c *Conv2D) backwardChunks(lo, hi int) {
 					cols := c.patches(s.cols, xi, g*cg, cg)
 					// dW_g += dY_g · colsᵀ; dcols = W_gᵀ · dY_g.
 					tensor.Gemm(false, true, og, kg, p, 1, dyg, p, cols, p, 1, s.dW[g*og*kg:], kg)
+					if c.skipDx {
+						continue
+					}
 					dxg := dxi[g*cg*h*w : (g+1)*cg*h*w]
 					if c.pointwise() {
 						tensor.Gemm(true, false, kg, p, og, 1, wg, kg, dyg, p, 0, dxg, p)

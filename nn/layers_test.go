@@ -35,7 +35,7 @@ func TestActivationGrads(t *testing.T) {
 	}
 }
 
-// σ' and σ'' against central differences of σ (and σ') in float64.
+// σ' and σ” against central differences of σ (and σ') in float64.
 func TestActivationDerivatives(t *testing.T) {
 	const h = 1e-5
 	for _, name := range []string{"softplus", "softplus:3", "tanh", "sigmoid", "swish", "leakyrelu:0.2", "relu", "identity"} {
@@ -176,4 +176,38 @@ func ExampleParseModel() {
 	// Output:
 	// conv2d batchnorm act maxpool conv2d batchnorm act maxpool flatten dense act dense
 	// 26722 307648 [0 4 9]
+}
+
+// Skipping the first layer's input gradient changes no parameter gradient.
+func TestSkipInputGrad(t *testing.T) {
+	for _, model := range []string{"mlp:5", "cnn:c3,f4", "cnn:c2,d3,g", "cnn:d3,g"} {
+		grads := func(inputGrad bool) [][]float32 {
+			r := rand.New(rand.NewPCG(7, 7))
+			act, _ := ParseActivation("tanh")
+			net, err := ParseModel(model, []int{2, 5, 5}, 3, act, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			net.InputGrad = inputGrad
+			var ce SoftmaxCE
+			ce.Forward(net.Forward(randTensor(r, 4, 2, 5, 5), true), []int{0, 1, 2, 0})
+			dx := net.Backward(ce.Backward())
+			if (dx != nil) != inputGrad {
+				t.Fatalf("%s: input gradient returned = %v", model, dx != nil)
+			}
+			var out [][]float32
+			for _, p := range net.Params() {
+				out = append(out, append([]float32(nil), p.Grad...))
+			}
+			return out
+		}
+		a, b := grads(true), grads(false)
+		for i := range a {
+			for j := range a[i] {
+				if a[i][j] != b[i][j] {
+					t.Fatalf("%s: param %d grad %d differs: %v vs %v", model, i, j, a[i][j], b[i][j])
+				}
+			}
+		}
+	}
 }

@@ -378,3 +378,22 @@ func IdentityDense(width int) *Dense {
 	}
 	return d
 }
+
+// IdentityConv is a c→c convolution with a k×k Dirac kernel (1 at the
+// centre tap of channel i's own input), same padding and no bias: the
+// identity on its input. Followed by ReLU after a ReLU layer it preserves
+// the function, which is how a layer is inserted for depth.
+func IdentityConv(in []int, k int) (*Conv2D, error) {
+	if len(in) != 3 || k < 1 || k%2 == 0 {
+		return nil, fmt.Errorf("identity conv: need a C×H×W input and an odd kernel, got %v and %d", in, k)
+	}
+	c, err := NewConv2D(in, in[0], k, 1, k/2, 1, false, nil)
+	if err != nil {
+		return nil, err
+	}
+	clear(c.W.Data)
+	for i := 0; i < in[0]; i++ {
+		c.W.Data[i*c.W.Cols+i*k*k+(k/2)*k+k/2] = 1
+	}
+	return c, nil
+}

@@ -297,3 +297,22 @@ func TestParseModelErrors(t *testing.T) {
 		t.Error("cnn on vector data accepted")
 	}
 }
+
+func TestInsertIdentityConv(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 9))
+	act, _ := ParseActivation("relu")
+	net, err := ParseModel("cnn:c4,p,f5", []int{1, 6, 6}, 2, act, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPreserved(t, "insert-identity-conv", net, []int{2, 1, 6, 6}, r, func() error {
+		ic, err := IdentityConv([]int{4, 6, 6}, 3)
+		if err != nil {
+			return err
+		}
+		return net.InsertLayers(3, ic, NewAct(act, []int{4, 6, 6}))
+	})
+	if len(net.Growable()) != 3 {
+		t.Fatalf("inserted conv should be growable, growable = %v", net.Growable())
+	}
+}
