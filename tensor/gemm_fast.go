@@ -10,11 +10,11 @@ import (
 // This file is the blocked GEMM driver behind Gemm on CPUs with a
 // micro-kernel (GotoBLAS/BLIS design). Per thread:
 //
-//	for ic over M in blocks of mc:          (rows owned by the thread)
+//	for ic over its rows of M in blocks of mc:
 //	  for pc over K in blocks of kc:
-//	    pack op(A)[ic:ic+mc, pc:pc+kc] into MR-row panels    (Ap)
+//	    pack op(A)[ic:ic+mc, pc:pc+kc] into MR-row panels     (Ap)
 //	    for jc over N in blocks of nc:
-//	      pack op(B)[pc:pc+kc, jc:jc+nc] into NR-column panels  (Bp, L2-sized)
+//	      pack op(B)[pc:pc+kc, jc:jc+nc] into NR-column panels (Bp, L2-sized)
 //	      for each MR panel of Ap:          (kc×MR micro-panel stays in L1)
 //	        for each NR panel of Bp:        (streams from L2)
 //	          micro-kernel: C tile = alpha*Ap·Bp + beta*C tile
@@ -22,10 +22,16 @@ import (
 // Packing resolves all four transpose combinations, so the micro-kernel
 // sees one layout: an A micro-panel is kc steps of MR contiguous floats, a
 // B micro-panel kc rows of NR contiguous floats. Panels are zero padded, and
-// tiles that overhang C go through a small MR×NR buffer, so any size works
-// with a single kernel. Every element of C is computed by the same sequence
-// of operations whatever the thread partition, so results do not depend on
-// Threads() or on scheduling.
+// tiles that overhang C go through a small MR×NR buffer, so any size works.
+//
+// Threads split C into contiguous ranges of whole tiles fixed by the sizes
+// alone: rows (each thread packs its own A, and a share of every B block
+// that the team then uses together) or, for short wide products, columns.
+// Several kernel shapes are available; each call takes the one that pads C
+// least. Block sizes are evened out (k = 1000 gives 334+334+332, not
+// 384+384+232), and kc depends on k alone, so every element of C is computed
+// by the same operations in the same order whatever the kernel, the
+// partition or the scheduling: results do not depend on Threads().
 
 // microKernel computes one mr×nr tile: C = alpha*A·B + beta*C over k steps,
 // with A packed (mr floats per step), B rows bstride floats apart and C rows
