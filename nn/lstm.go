@@ -30,7 +30,8 @@ import (
 // For inference one sequence at a time, Step advances (h, c) in place with
 // no allocation. Sequences of different lengths can share a batch when they
 // are padded at the end and the padded steps get zero gradient: BPTT is
-// linear in the upstream gradients, so padding then changes nothing.
+// linear in the upstream gradients, so padding then changes nothing (but
+// Last then holds the state after the padding, not at each sequence's end).
 type LSTM struct {
 	In, Hidden int
 	Wx         *Param // 4H×In
