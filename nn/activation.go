@@ -27,12 +27,12 @@ var actNames = map[ActKind]string{Identity: "identity", ReLU: "relu", LeakyReLU:
 // softplus sharpness (default 1) or the leaky-ReLU negative slope
 // (default 0.01).
 //
-// Splitting needs σ''. ReLU and leaky ReLU have σ'' = 0 almost everywhere,
+// Splitting needs σ″. ReLU and leaky ReLU have σ″ = 0 almost everywhere,
 // which would make every splitting matrix vanish, so SplitD2 substitutes the
 // second derivative of a softplus with sharpness SurrogateBeta (3 by
 // default, as the reference code does; METHODS.md §1.3), scaled by (1−slope)
-// for leaky ReLU. Identity uses σ'' ≡ 1, the reference code's heuristic for
-// linear layers. Every other activation uses its exact σ''.
+// for leaky ReLU. Identity uses σ″ ≡ 1, the reference code's heuristic for
+// linear layers. Every other activation uses its exact σ″.
 type Activation struct {
 	Kind          ActKind
 	Beta          float64
@@ -149,7 +149,7 @@ func (a Activation) D1(z float64) float64 {
 	return 1
 }
 
-// D2 is the true σ''(z) (0 for ReLU, leaky ReLU and identity).
+// D2 is the true σ″(z) (0 for ReLU, leaky ReLU and identity).
 func (a Activation) D2(z float64) float64 {
 	switch a.Kind {
 	case Softplus:
@@ -168,7 +168,7 @@ func (a Activation) D2(z float64) float64 {
 	return 0
 }
 
-// SplitD2 is the σ'' used by the splitting matrix (see the type comment).
+// SplitD2 is the σ″ used by the splitting matrix (see the type comment).
 func (a Activation) SplitD2(z float64) float64 {
 	switch a.Kind {
 	case ReLU, LeakyReLU:

@@ -48,7 +48,7 @@ func TestActivationDerivatives(t *testing.T) {
 			}
 		}
 	}
-	// The splitting surrogate for ReLU is softplus-β=3's σ''.
+	// The splitting surrogate for ReLU is softplus-β=3's σ″.
 	relu, _ := ParseActivation("relu")
 	sp, _ := ParseActivation("softplus:3")
 	for _, z := range []float64{-1, 0, 0.5} {
@@ -58,7 +58,7 @@ func TestActivationDerivatives(t *testing.T) {
 	}
 	id, _ := ParseActivation("identity")
 	if id.SplitD2(0.3) != 1 {
-		t.Error("identity splits with σ'' ≡ 1 (the reference code's heuristic)")
+		t.Error("identity splits with σ″ ≡ 1 (the reference code's heuristic)")
 	}
 	for _, bad := range []string{"gelu", "softplus:-1", "tanh:2", "relu:x"} {
 		if _, err := ParseActivation(bad); err == nil {

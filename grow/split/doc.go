@@ -7,7 +7,7 @@
 // with outgoing weights w_j (Σ w_j = 1). The loss changes to second order
 // by (ε²/2) Σ_j w_j δ_jᵀ S δ_j, where the splitting matrix
 //
-//	S = E[ g · σ''(z) · b² · p pᵀ ]
+//	S = E[ g · σ″(z) · b² · p pᵀ ]
 //
 // couples the loss gradient g at the neuron's output, the activation's
 // curvature at its pre-activation z, the BatchNorm scale b and the input
