@@ -27,15 +27,17 @@ func init() {
 
 // runFlags are the flags shared by train and grow.
 type runFlags struct {
-	cfg   train.RunConfig
-	seed  uint64
-	json  bool
-	quiet bool
-	out   string
+	cfg       train.RunConfig
+	defaultLR float64
+	seed      uint64
+	json      bool
+	quiet     bool
+	out       string
 }
 
 func (f *runFlags) register(fs *flag.FlagSet, model string, epochs int, lr float64, opt string) {
 	c := &f.cfg
+	f.defaultLR = lr
 	fs.StringVar(&c.Data, "data", "mnist", "dataset: mnist | fashion-mnist | idx:DIR | csv:FILE")
 	fs.StringVar(&c.Label, "label", "", "csv label column (name or index; default last)")
 	fs.IntVar(&c.MaxTrain, "max-train", 0, "use the first N training examples (0: all)")
@@ -45,7 +47,7 @@ func (f *runFlags) register(fs *flag.FlagSet, model string, epochs int, lr float
 	fs.IntVar(&c.Epochs, "epochs", epochs, "training epochs")
 	fs.IntVar(&c.Threads, "threads", 0, "kernel threads (0: all cores)")
 	fs.StringVar(&c.Train.Optimizer, "optimizer", opt, "optimizer: sgd | adam | rmsprop")
-	fs.Float64Var(&c.Train.LR, "lr", lr, "learning rate")
+	fs.Float64Var(&c.Train.LR, "lr", 0, fmt.Sprintf("learning rate (0: %g for sgd on mlp, %g for sgd on cnn, 0.001 for adam/rmsprop)", lr, lr*0.4))
 	fs.StringVar(&c.Train.Schedule, "schedule", "cosine", "lr schedule: const | cosine | step")
 	fs.Float64Var(&c.Train.WeightDecay, "wd", 0, "L2 weight decay")
 	fs.IntVar(&c.Train.Batch, "batch", 64, "mini-batch size")
@@ -62,6 +64,16 @@ func (f *runFlags) resolve(command string) error {
 	c := &f.cfg
 	c.Command = command
 	c.Train.Seed = f.seed
+	if c.Train.LR == 0 {
+		// Conv nets with BatchNorm diverge into dead units at the MLP rate.
+		c.Train.LR = f.defaultLR
+		if strings.HasPrefix(c.Model, "cnn:") {
+			c.Train.LR *= 0.4
+		}
+		if c.Train.Optimizer != "sgd" {
+			c.Train.LR = 0.001
+		}
+	}
 	if f.out == "" {
 		f.out = filepath.Join("runs", fmt.Sprintf("%s-%d", command, f.seed))
 	}
@@ -161,9 +173,9 @@ func finishTraining(ctx context.Context, s *train.Session, t *train.Trainer, asJ
 // epochPrinter prints nothing per step; the trainer logs epochs itself.
 type epochPrinter struct{ quiet bool }
 
-func (epochPrinter) PhaseStart(string, int)  {}
-func (epochPrinter) StepDone(int, float64)   {}
-func (epochPrinter) PhaseEnd()               {}
+func (epochPrinter) PhaseStart(string, int) {}
+func (epochPrinter) StepDone(int, float64)  {}
+func (epochPrinter) PhaseEnd()              {}
 
 func printJSON(v any) error {
 	b, err := json.Marshal(v)
