@@ -46,6 +46,10 @@ func Solve(ctx context.Context, st *LayerStats, opts SolverOptions) ([]Eigen, er
 	if opts.Solver != "dense" && !st.FormCheaper() {
 		return solveBatched(ctx, st, opts.Seed)
 	}
+	var mats [][]float64
+	if st.FormCheaper() {
+		mats = st.DenseMatrices()
+	}
 	errs := make([]error, st.Units)
 	tensor.ParallelFor(st.Units, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
@@ -56,10 +60,16 @@ func Solve(ctx context.Context, st *LayerStats, opts SolverOptions) ([]Eigen, er
 			var ex linalg.Extremes
 			var err error
 			if opts.Solver == "dense" {
-				ex, err = linalg.DenseExtremes(st.DenseMatrix(i), st.K)
+				var a []float64
+				if mats != nil {
+					a = mats[i]
+				} else {
+					a = st.DenseMatrix(i) // one at a time: K² per neuron bounds memory
+				}
+				ex, err = linalg.DenseExtremes(a, st.K)
 			} else {
 				r := rand.New(rand.NewPCG(opts.Seed, uint64(st.Layer)<<32|uint64(i)))
-				op := &linalg.Dense{N: st.K, Data: st.DenseMatrix(i)}
+				op := &linalg.Dense{N: st.K, Data: mats[i]}
 				ex, err = linalg.Lanczos(op, linalg.LanczosOptions{Tol: 1e-7}, r)
 				if errors.Is(err, linalg.ErrNotConverged) {
 					err = nil // best estimates; residuals are reported by Lanczos

@@ -269,6 +269,54 @@ func (st *LayerStats) DenseMatrix(i int) []float64 {
 	return s
 }
 
+// DenseMatrices forms every neuron's S_i at once (each K×K, row-major):
+// with W = [c_1⊙P | … | c_U⊙P] for a block of rows, Pᵀ·W holds all U
+// matrices side by side — one GEMM of width K·U per block instead of U
+// skinny ones. Blocks are summed in float32 inside the GEMM and across
+// blocks in float64.
+func (st *LayerStats) DenseMatrices() [][]float64 {
+	K, U := st.K, st.Units
+	KU := K * U
+	blk := max(64, min(2048, (1<<21)/KU))
+	w := make([]float32, blk*KU)
+	part := make([]float32, K*KU)
+	acc := make([]float64, K*KU)
+	for lo := 0; lo < st.M; lo += blk {
+		hi := min(lo+blk, st.M)
+		nb := hi - lo
+		tensor.ParallelFor(nb, func(r0, r1 int) {
+			for r := r0; r < r1; r++ {
+				p := st.P[(lo+r)*K : (lo+r+1)*K]
+				c := st.C[(lo+r)*U : (lo+r+1)*U]
+				row := w[r*KU : (r+1)*KU]
+				for i, ci := range c {
+					dst := row[i*K : (i+1)*K]
+					for a, pa := range p {
+						dst[a] = ci * pa
+					}
+				}
+			}
+		})
+		tensor.Gemm(true, false, K, KU, nb, 1, st.P[lo*K:], K, w, KU, 0, part, KU)
+		for i, v := range part {
+			acc[i] += float64(v)
+		}
+	}
+	inv := 1 / float64(st.Batches)
+	out := make([][]float64, U)
+	for i := range out {
+		s := make([]float64, K*K)
+		for a := 0; a < K; a++ {
+			for b := a; b < K; b++ {
+				v := (acc[a*KU+i*K+b] + acc[b*KU+i*K+a]) / 2 * inv
+				s[a*K+b], s[b*K+a] = v, v
+			}
+		}
+		out[i] = s
+	}
+	return out
+}
+
 // Quad returns vᵀ S_i v.
 func (st *LayerStats) Quad(i int, v []float64) float64 {
 	o := st.Op(i)
