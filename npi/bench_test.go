@@ -1,6 +1,7 @@
 package npi
 
 import (
+	"github.com/nadir-ml/nadir/optim"
 	"math/rand/v2"
 	"testing"
 )
@@ -29,7 +30,8 @@ func BenchmarkTrainBatch(b *testing.B) {
 	m, _ := NewModel(task, DefaultModelConfig("addition", true), r)
 	seqs := TrainingSet(task, 50, 5, r)[:32]
 	br := newBatchRunner(m)
-	opt := newAdam(0.003)
+	opt := &optim.Adam{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+	lr := 0.003
 	params := m.Params()
 	steps := 0
 	for _, s := range seqs {
@@ -42,7 +44,8 @@ func BenchmarkTrainBatch(b *testing.B) {
 			p.ZeroGrad()
 		}
 		br.lossBackward(1 / float32(steps))
-		opt.step(params)
+		optim.ClipGradNorm(params, gradClip)
+		opt.Step(params, lr)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*steps), "ns/step")
 }

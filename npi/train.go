@@ -2,6 +2,7 @@ package npi
 
 import (
 	"fmt"
+	"github.com/nadir-ml/nadir/optim"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -117,7 +118,8 @@ func Train(t Task, cfg TrainConfig) (*Model, *Summary, error) {
 	for _, s := range seqs {
 		sum.Steps += len(s.Steps)
 	}
-	opt := newAdam(cfg.LR)
+	opt := &optim.Adam{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+	lr := cfg.LR
 	params := m.Params()
 	b := newBatchRunner(m)
 	order := slices.Clone(seqs)
@@ -136,7 +138,8 @@ func Train(t Task, cfg TrainConfig) (*Model, *Summary, error) {
 				rows += len(s.Steps)
 			}
 			loss += b.lossBackward(1 / float32(rows))
-			opt.step(params)
+			optim.ClipGradNorm(params, gradClip)
+			opt.Step(params, lr)
 		}
 		sum.Epochs = epoch
 		sum.Loss = loss / float64(sum.Steps)

@@ -200,3 +200,25 @@ func NewSchedule(name string, base float64) (Schedule, error) {
 	}
 	return nil, fmt.Errorf("unknown schedule %q (want const, cosine or step)", name)
 }
+
+// ClipGradNorm scales all gradients so that their joint L2 norm is at most
+// maxNorm (recurrent nets meet occasional steep steps) and returns the norm
+// before clipping.
+func ClipGradNorm(params []*nn.Param, maxNorm float64) float64 {
+	var ss float64
+	for _, p := range params {
+		for _, g := range p.Grad {
+			ss += float64(g) * float64(g)
+		}
+	}
+	norm := math.Sqrt(ss)
+	if maxNorm > 0 && norm > maxNorm {
+		s := float32(maxNorm / norm)
+		for _, p := range params {
+			for i := range p.Grad {
+				p.Grad[i] *= s
+			}
+		}
+	}
+	return norm
+}
