@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nadir-ml/nadir/grow"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -47,22 +48,9 @@ type Summary struct {
 }
 
 // Round is one row of a grow run's table: the network after the round's
-// growth step and fine-tuning.
-type Round struct {
-	Round        int     `json:"round"`
-	Widths       []int   `json:"widths"`
-	Params       int     `json:"params"`
-	MACs         int64   `json:"macs"`
-	Cost         float64 `json:"cost"`
-	TrainLoss    float64 `json:"train_loss"`
-	TestLoss     float64 `json:"test_loss"`
-	TestAccuracy float64 `json:"test_accuracy"`
-	Splits       int     `json:"splits"`
-	Added        int     `json:"added"`
-	GrowSeconds  float64 `json:"grow_seconds"`
-	TrainSeconds float64 `json:"train_seconds"`
-	EpochSeconds float64 `json:"epoch_seconds"`
-}
+// growth step and fine-tuning (the engine's record, read back from
+// summary.json).
+type Round = grow.RoundRecord
 
 // Epoch is an "epoch" event: metrics at the end of one training epoch.
 // Validation fields are zero when the run holds out no validation split.

@@ -269,19 +269,10 @@ func resumeGrow(ctx context.Context, s *train.Session, ck *train.Checkpoint, asJ
 	if err := json.Unmarshal(s.Cfg.Grow, &g); err != nil {
 		return fmt.Errorf("%s/config.json: grow section: %v", s.Dir, err)
 	}
-	ds, err := train.LoadData(s.Cfg)
+	t, ds, err := restoreTrainer(s, ck)
 	if err != nil {
 		return err
 	}
-	net, opt, err := ck.Restore()
-	if err != nil {
-		return err
-	}
-	t, err := s.NewTrainer(net, opt, ds)
-	if err != nil {
-		return err
-	}
-	t.Pos = ck.Pos
 	e, err := newEngine(s, t, ds, g, quiet, asJSON)
 	if err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 
 	"github.com/nadir-ml/nadir/grow"
 	"github.com/nadir-ml/nadir/grow/split"
-	"github.com/nadir-ml/nadir/train"
 )
 
 func init() {
@@ -40,18 +39,7 @@ func cmdSplitStats(ctx context.Context, args []string) error {
 	default:
 		return fmt.Errorf("--solver %q: unknown (want dense, lanczos or rayleigh)", *solver)
 	}
-	net, cfg, err := loadNet(pos[0])
-	if err != nil {
-		return err
-	}
-	rc := train.RunConfig{Data: "mnist"}
-	if cfg != nil {
-		rc = *cfg
-	}
-	if *dataFlag != "" {
-		rc.Data = *dataFlag
-	}
-	ds, err := train.LoadData(rc)
+	net, ds, _, err := loadNetData(pos[0], *dataFlag)
 	if err != nil {
 		return err
 	}

@@ -205,24 +205,58 @@ func cmdResume(ctx context.Context, args []string) error {
 	tensor.SetThreads(s.Cfg.Threads)
 	switch s.Cfg.Command {
 	case "train":
-		ds, err := train.LoadData(s.Cfg)
+		t, _, err := restoreTrainer(s, ck)
 		if err != nil {
 			return err
 		}
-		net, opt, err := ck.Restore()
-		if err != nil {
-			return err
-		}
-		t, err := s.NewTrainer(net, opt, ds)
-		if err != nil {
-			return err
-		}
-		t.Pos = ck.Pos
 		return finishTraining(ctx, s, t, *asJSON, *quiet)
 	case "grow":
 		return resumeGrow(ctx, s, ck, *asJSON, *quiet)
 	}
 	return fmt.Errorf("%s: unknown command %q in config.json", pos[0], s.Cfg.Command)
+}
+
+// restoreTrainer rebuilds a run's data, network, optimiser and position
+// from its last checkpoint.
+func restoreTrainer(s *train.Session, ck *train.Checkpoint) (*train.Trainer, train.Datasets, error) {
+	ds, err := train.LoadData(s.Cfg)
+	if err != nil {
+		return nil, ds, err
+	}
+	net, opt, err := ck.Restore()
+	if err != nil {
+		return nil, ds, err
+	}
+	t, err := s.NewTrainer(net, opt, ds)
+	if err != nil {
+		return nil, ds, err
+	}
+	t.Pos = ck.Pos
+	return t, ds, nil
+}
+
+// loadNetData reads a run's (or checkpoint's) network and the data it was
+// trained on, or the data named by dataFlag.
+func loadNetData(path, dataFlag string) (*nn.Net, train.Datasets, string, error) {
+	net, cfg, err := loadNet(path)
+	if err != nil {
+		return nil, train.Datasets{}, "", err
+	}
+	rc := train.RunConfig{Data: "mnist"}
+	if cfg != nil {
+		rc = *cfg
+	}
+	if dataFlag != "" {
+		rc.Data = dataFlag
+	}
+	ds, err := train.LoadData(rc)
+	if err != nil {
+		return nil, ds, "", err
+	}
+	if got, want := ds.Test.Dim(), tensor.Numel(net.In); got != want {
+		return nil, ds, "", fmt.Errorf("data %s has %d inputs per example, the network takes %d", rc.Data, got, want)
+	}
+	return net, ds, rc.Data, nil
 }
 
 // loadNet reads a network from a run directory (its last checkpoint) or a
@@ -265,23 +299,9 @@ func cmdEval(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return errors.New("usage: nadir eval DIR|CKPT [--data SRC]")
 	}
-	net, cfg, err := loadNet(pos[0])
+	net, ds, _, err := loadNetData(pos[0], *dataFlag)
 	if err != nil {
 		return err
-	}
-	rc := train.RunConfig{Data: "mnist"}
-	if cfg != nil {
-		rc = *cfg
-	}
-	if *dataFlag != "" {
-		rc.Data = *dataFlag
-	}
-	ds, err := train.LoadData(rc)
-	if err != nil {
-		return err
-	}
-	if got, want := ds.Test.Dim(), tensor.Numel(net.In); got != want {
-		return fmt.Errorf("data %s has %d inputs per example, the network takes %d", rc.Data, got, want)
 	}
 	m := train.Evaluate(net, ds.Test, 500)
 	if *asJSON {
