@@ -276,7 +276,7 @@ func (l *LSTM) Step(h, c, x, scratch []float32) {
 	z := scratch[:G]
 	wx, wh := l.Wx.Data, l.Wh.Data
 	for r := 0; r < G; r++ {
-		z[r] = l.B.Data[r] + dot32(wx[r*In:(r+1)*In], x) + dot32(wh[r*H:(r+1)*H], h)
+		z[r] = l.B.Data[r] + tensor.Dot(wx[r*In:(r+1)*In], x) + tensor.Dot(wh[r*H:(r+1)*H], h)
 	}
 	// cellStep needs separate old/new cell buffers only elementwise, so the
 	// update can be done in place; tanh(c) is not needed afterwards.
@@ -290,23 +290,4 @@ func (l *LSTM) Step(h, c, x, scratch []float32) {
 		c[j] = cj
 		h[j] = o * float32(math.Tanh(float64(cj)))
 	}
-}
-
-// dot32 is a·b over len(a) values with four independent accumulators, so
-// the loop is bound by throughput rather than by the latency of one chain
-// of additions.
-func dot32(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
 }

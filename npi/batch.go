@@ -1,6 +1,7 @@
 package npi
 
 import (
+	"github.com/nadir-ml/nadir/tensor"
 	"math"
 
 	"github.com/nadir-ml/nadir/nn"
@@ -101,7 +102,7 @@ func (b *batchRunner) forward() {
 	for r := 0; r < rows; r++ {
 		k := b.keyY[r*K : (r+1)*K]
 		for p := 0; p < m.nProg; p++ {
-			b.scores[r*m.nProg+p] = dot(m.keys.Data[p*K:(p+1)*K], k)
+			b.scores[r*m.nProg+p] = tensor.Dot(m.keys.Data[p*K:(p+1)*K], k)
 		}
 	}
 	for s, d := range m.args {

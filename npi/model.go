@@ -84,24 +84,8 @@ func (d *dense) backward(x, dy []float32, rows int, dx []float32) {
 // apply computes one output row without allocation (inference).
 func (d *dense) apply(x, y []float32) {
 	for o := 0; o < d.out; o++ {
-		y[o] = d.B.Data[o] + dot(d.W.Data[o*d.in:(o+1)*d.in], x)
+		y[o] = d.B.Data[o] + tensor.Dot(d.W.Data[o*d.in:(o+1)*d.in], x)
 	}
-}
-
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return s0 + s1 + s2 + s3
 }
 
 func grow(s []float32, n int) []float32 {
@@ -239,7 +223,7 @@ func (m *Model) Predict(ws *Workspace, h, c, obs []float32, cur int, prev Call) 
 	K := m.Config.KeyDim
 	best, bestScore := 0, float32(math.Inf(-1))
 	for p := 0; p < m.nProg; p++ {
-		if s := dot(m.keys.Data[p*K:(p+1)*K], ws.key); s > bestScore {
+		if s := tensor.Dot(m.keys.Data[p*K:(p+1)*K], ws.key); s > bestScore {
 			best, bestScore = p, s
 		}
 	}
