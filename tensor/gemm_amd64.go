@@ -48,9 +48,12 @@ const (
 	gemmNC = 384  // a multiple of every nr
 	// Below gemmMinFlops (2mnk) packing does not pay: about 6×6×6.
 	gemmMinFlops = 1 << 9
-	// From gemmParFlops (about 20 µs on one core) splitting over threads
-	// repays waking the workers.
-	gemmParFlops = 1 << 22
+	// From gemmParFlops (about 80 µs on one core) a call splits over
+	// threads. Below it, waking helpers and the barriers cost more than
+	// they save as soon as the other core is busy: 64×64×800 (a LeNet
+	// convolution, per image inside a layer's ParallelFor) ran at 88 GFLOP/s
+	// on one thread and 44 on two beside another process.
+	gemmParFlops = 1 << 23
 )
 
 func newKernel(name string, mr, nr int, kern microKernel, t16 bool) *gemmKernel {

@@ -112,8 +112,15 @@ func gemmFast(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc})
 }
 
+// gemmBusy counts the goroutines doing Gemm work (callers and helpers). A
+// call takes helpers only for the threads that others leave free, so that
+// Gemm called from goroutines which already occupy every core (a layer's
+// ParallelFor over images) does not oversubscribe the machine; the result
+// does not depend on the number of helpers.
+var gemmBusy atomic.Int32
+
 // gemmRun computes args with kernel kn, splitting rows or columns of C into
-// Threads() contiguous ranges fixed by the sizes alone.
+// up to Threads() contiguous ranges of whole tiles fixed by the sizes.
 func gemmRun(kn *gemmKernel, args *gemmArgs) {
 	m, n, k := args.m, args.n, args.k
 	if m == 0 || n == 0 {
@@ -125,11 +132,16 @@ func gemmRun(kn *gemmKernel, args *gemmArgs) {
 		return
 	}
 	t := Threads()
+	others := int(gemmBusy.Add(1)) - 1
 	if flops < kn.parFlops {
 		t = 1
+	} else if others > 0 {
+		t = max(1, t-others)
 	}
 	splitN, tiles, unit := kn.split(m, n, k, t)
 	t = min(t, tiles)
+	gemmBusy.Add(int32(t - 1))
+	defer gemmBusy.Add(-int32(t))
 	ctx := getGemmCtx()
 	ctx.args = *args
 	ctx.t, ctx.splitN, ctx.tiles, ctx.unit = t, splitN, tiles, unit
