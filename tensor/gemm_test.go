@@ -279,13 +279,13 @@ func TestGemmNoAlloc(t *testing.T) {
 }
 
 // TestGemmConcurrent: Gemm may be called from several goroutines at once
-// (layers parallelise over a batch) while each call also splits over
-// threads; teams of different calls must neither deadlock nor mix.
+// (layers parallelise over a batch) while calls also form teams of threads
+// when cores are free; calls must neither deadlock nor mix.
 func TestGemmConcurrent(t *testing.T) {
 	defer SetThreads(Threads())
-	SetThreads(3)
+	SetThreads(4)
 	rng := rand.New(rand.NewPCG(9, 10))
-	tc := gemmCase{false, true, 200, 64, 200, 1, 0, 0} // a team of threads sharing rows
+	tc := gemmCase{false, true, 300, 64, 250, 1, 0, 0} // above the threading threshold
 	a, lda, b, ldb, c0, ldc := tc.operands(rng)
 	want := append([]float32(nil), c0...)
 	Gemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, want, ldc)
