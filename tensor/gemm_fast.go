@@ -24,9 +24,10 @@ import (
 // B micro-panel kc rows of NR contiguous floats. Panels are zero padded, and
 // tiles that overhang C go through a small MR×NR buffer, so any size works.
 //
-// Threads split C into contiguous ranges of whole tiles fixed by the sizes
-// alone: rows (each thread packs its own A, and a share of every B block
-// that the team then uses together) or, for short wide products, columns.
+// Threads split C into contiguous ranges of whole tiles, fixed by the sizes
+// and the number of threads (never by scheduling): rows (each thread packs
+// its own A, and a share of every B block that the team then uses
+// together) or, for short wide products, columns.
 // Several kernel shapes are available; each call takes the one that pads C
 // least. Block sizes are evened out (k = 1000 gives 334+334+332, not
 // 384+384+232), and kc depends on k alone, so every element of C is computed
@@ -120,7 +121,8 @@ func gemmFast(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 var gemmBusy atomic.Int32
 
 // gemmRun computes args with kernel kn, splitting rows or columns of C into
-// up to Threads() contiguous ranges of whole tiles fixed by the sizes.
+// up to Threads() contiguous ranges of whole tiles. The ranges depend on the
+// sizes and on how many threads are free at the call; the result on neither.
 func gemmRun(kn *gemmKernel, args *gemmArgs) {
 	m, n, k := args.m, args.n, args.k
 	if m == 0 || n == 0 {
@@ -189,13 +191,13 @@ func (kn *gemmKernel) split(m, n, k, t int) (splitN bool, tiles, unit int) {
 	return false, mt, kn.mr
 }
 
-// evenBlock splits x into the fewest blocks of at most max (rounded up to
+// evenBlock splits x into the fewest blocks of at most limit (rounded up to
 // unit) and returns their common size, so no block is a sliver.
-func evenBlock(x, max, unit int) int {
+func evenBlock(x, limit, unit int) int {
 	if x <= 0 {
 		return unit
 	}
-	nb := (x + max - 1) / max
+	nb := (x + limit - 1) / limit
 	return roundUp((x+nb-1)/nb, unit)
 }
 
