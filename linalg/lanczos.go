@@ -93,6 +93,9 @@ func lanczos(op Operator, tol float64, maxIter int, r *rand.Rand, start []float6
 		sMin     = make([]float64, maxIter)
 		sMax     = make([]float64, maxIter)
 		t        tridiag
+		tb       tridiag // the block since the last restart
+		block    int     // index of the block's first vector
+		sb       = make([]float64, maxIter)
 		anorm    float64
 		explored bool
 		e        Extremes
@@ -131,15 +134,35 @@ func lanczos(op Operator, tol float64, maxIter int, r *rand.Rand, start []float6
 		e.ResMax = b*math.Abs(sMax[k-1]) + rMax
 		lim := tol * max(math.Abs(e.Min), math.Abs(e.Max))
 		converged := e.ResMin <= lim && e.ResMax <= lim
+		if block > 0 && converged {
+			// After a restart the old block's Ritz pairs are exact, so the
+			// global test passes at once; the new block must also have
+			// converged its own extremes before they can be trusted not to
+			// hide a larger or smaller eigenvalue.
+			tb.d, tb.e = alpha[block:k], beta[block:k-1]
+			m := k - block
+			for _, theta := range []float64{tb.eigval(0), tb.eigval(m - 1)} {
+				rb := tb.eigvec(theta, sb[:m])
+				if b*math.Abs(sb[m-1])+rb > lim {
+					converged = false
+				}
+			}
+		}
 		invariant := b <= lim || b <= breakdownTol*anorm
 		done := k == n || (converged && (!invariant || explored))
 		next := !done && k < maxIter
 		if next && invariant {
 			explored = true
 		}
-		if next && b <= breakdownTol*anorm {
-			// w is noise: restart in the orthogonal complement.
+		if next && invariant {
+			// The Krylov space is invariant to working accuracy: w is below
+			// the tolerance (dropping it perturbs T by less than the
+			// accepted residual) and, near rounding noise, its direction is
+			// not random — continuing from it can miss the rest of the
+			// spectrum. Restart with a random vector in the orthogonal
+			// complement instead.
 			beta = append(beta, 0)
+			block = k
 			if !randomOrthogonal(q, basis, h, r) {
 				// The basis already spans the space numerically.
 				beta = beta[:k-1]
