@@ -68,8 +68,8 @@
 // concave maximisation of min_i λ_min(S_i(r)). When that is ≥ 0 the point
 // is a genuine local minimum, because at a stationary point the Hessian is
 // the Gauss–Newton term plus blockdiag(S_i). The result records which way
-// the state was found and how many students were tried. Every neuron then
-// has λ_max > 0, and the signed scheme (clone with weight (c+1)/2, two
+// the state was found and how many students were tried. In every run
+// made (seeds 1–5) each neuron then had λ_max > 0, and the signed scheme (clone with weight (c+1)/2, two
 // copies at ±ε v_max with weight −(c−1)/4 each) lowers the loss by about
 // (ε²/2)·(c−1)/2·λ_max; training on, the grown network keeps descending
 // while the unsplit one, trained as long, does not move.
