@@ -19,7 +19,7 @@
 //
 // # Toy: S2D on a one-dimensional regression
 //
-// RunToy reproduces the S2D paper's toy: y = sin(3x) + x/2 on 1000 points
+// RunToy runs a version of the S2D paper's toy: y = sin(3x) + x/2 on 1000 points
 // of [−3, 3], an RBF network (σ(z) = exp(−z²/2)) grown from one neuron by
 // one neuron every 800 full-batch gradient-descent steps (learning rate
 // 0.1) up to 8, by five methods with the same seed network and the same
@@ -27,9 +27,8 @@
 // one-neuron net trained throughout) and signed (S3D, c = 3). With these
 // defaults split ends below random-split and new-neuron for each of the
 // seeds 1–10 (0.002–0.005, against 0.006–0.24 for random-split and
-// 0.22–0.27 for new-neuron). What the
-// ranking needs, found by a sweep over optimisers, step counts, targets
-// and ε:
+// 0.22–0.27 for new-neuron). What the ranking needs, found by a sweep
+// over optimisers, learning rates, step counts, targets and ε:
 //
 //   - Plain gradient descent. With Adam a fresh neuron escapes its
 //     zero-output saddle at once (Adam normalises the tiny gradients), and
