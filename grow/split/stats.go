@@ -225,13 +225,13 @@ func (o *Operator) MulVec(dst, v []float64) {
 	}
 }
 
-// FormCheaper reports whether forming S_i explicitly (M·K² flops, in
-// GEMMs at tens of GFLOP/s) costs less than the matrix-free products a
-// Lanczos solve needs (a few dozen, each 4·M·K scalar flops): true for conv
-// layers, whose many positions make M large and K small; false for wide
-// dense inputs, where K² is the expensive part.
+// FormCheaper reports whether forming every S_i explicitly (2·M·K² flops
+// per neuron, in wide GEMMs) costs less than the batched matrix-free
+// Lanczos products (4·M·K flops per neuron and sweep, also GEMMs): forming
+// wins when K/2 is below the few dozen sweeps a solve takes, i.e. for
+// small K (early conv layers, small dense inputs).
 func (st *LayerStats) FormCheaper() bool {
-	return st.K <= 256
+	return st.K <= 96
 }
 
 // DenseMatrix forms S_i explicitly (K×K, row-major) — the reference
