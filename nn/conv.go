@@ -15,6 +15,20 @@ import (
 // price of 8 private copies of a convolution's weight gradient.
 const gradChunks = 8
 
+// patchCacheBytes bounds the im2col patches a Conv2D keeps from Forward
+// for Backward and Patches, per layer. Keeping them saves Backward a
+// second im2col of every image, at the price of memory and of memory
+// traffic: the patches are up to k·k times the input, written once and
+// read back by Backward, where a rebuilt per-slice buffer stays in cache.
+// Which wins depends on the cost of im2col. Where tensor.FastIm2Col holds
+// (stride 1 with AVX-512) rebuilding is nearly a copy from cache, and
+// keeping LeNet's patches (7.4 and 25.6 MB at batch 128) made its train
+// step 3-8% slower on a 2-core Zen 4, so those layers never keep them;
+// with the portable im2col (stride 2, say) keeping them made a layer's
+// step 10-17% faster. It is a variable so that tests can exercise both
+// paths.
+var patchCacheBytes = 64 << 20
+
 // Conv2D is a 2-D convolution over NCHW batches with square kernels, stride
 // and zero padding, optionally grouped.
 //
@@ -42,6 +56,11 @@ type Conv2D struct {
 	dy       []float32      // the gradient being back-propagated
 	n        int            // batch size of the current pass
 	chunks   []convScratch
+	// cols holds the im2col patches of every image of the last Forward
+	// (colLen floats each) when colsValid; see patchCacheBytes.
+	cols      []float32
+	colLen    int
+	colsValid bool
 	// Method values bound once, so that ParallelFor gets no new closure
 	// per call.
 	fwd, bwd, sum func(lo, hi int)
@@ -49,7 +68,7 @@ type Conv2D struct {
 
 // convScratch is one batch slice's private buffers.
 type convScratch struct {
-	cols, dcols []float32 // im2col patches and their gradient
+	cols, dcols []float32 // im2col patches (when not cached) and their gradient
 	dW, db      []float32 // the slice's parameter gradients
 }
 
@@ -129,6 +148,7 @@ func (c *Conv2D) OutHW() (h, w int) { return c.oh, c.ow }
 // shape that is not (C,H,W), or too small for the kernel, gives an empty
 // OutShape, which Net.Validate reports as an error.
 func (c *Conv2D) SetIn(in []int) {
+	c.colsValid = false
 	c.in = shape3(in)
 	c.oh = tensor.ConvOutSize(c.in[1], c.k, c.stride, c.pad)
 	c.ow = tensor.ConvOutSize(c.in[2], c.k, c.stride, c.pad)
@@ -183,7 +203,9 @@ func (c *Conv2D) prepare(n int) int {
 	for i := range c.chunks[:nc] {
 		s := &c.chunks[i]
 		if !c.depthwise && !c.pointwise() {
-			s.cols = resize(s.cols, kg*p)
+			if !c.colsValid {
+				s.cols = resize(s.cols, kg*p)
+			}
 			s.dcols = resize(s.dcols, kg*p)
 		}
 		s.dW = resize(s.dW, c.W.Len())
@@ -205,8 +227,9 @@ func resize(s []float32, n int) []float32 {
 // chunkRange is the images of batch slice ch out of nc.
 func (c *Conv2D) chunkRange(ch, nc int) (int, int) { return ch * c.n / nc, (ch + 1) * c.n / nc }
 
-// Forward convolves the batch x (N, C, H, W) and caches a copy of it for
-// Backward and Patches.
+// Forward convolves the batch x (N, C, H, W) and caches a copy of it, and
+// its im2col patches when they take at most patchCacheBytes, for Backward
+// and Patches.
 func (c *Conv2D) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	c.check()
 	if len(x.Shape) != 4 || x.Shape[1] != c.in[0] || x.Shape[2] != c.in[1] || x.Shape[3] != c.in[2] {
@@ -216,6 +239,14 @@ func (c *Conv2D) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	c.x = tensor.Reshape(c.x, x.Shape...)
 	copy(c.x.Data, x.Data[:x.Len()])
 	c.y = tensor.Reshape(c.y, n, c.out, c.oh, c.ow)
+	c.colsValid = false
+	if !c.depthwise && !c.pointwise() && !tensor.FastIm2Col(c.k, c.stride, c.ow) {
+		c.colLen = c.in[0] * c.k * c.k * c.oh * c.ow
+		if n*c.colLen <= patchCacheBytes/4 {
+			c.cols = resize(c.cols, n*c.colLen)
+			c.colsValid = true
+		}
+	}
 	tensor.ParallelFor(c.prepare(n), c.fwd)
 	return c.y
 }
@@ -224,7 +255,7 @@ func (c *Conv2D) forwardChunks(lo, hi int) {
 	nc := min(c.n, gradChunks)
 	cin, h, w := c.in[0], c.in[1], c.in[2]
 	p := c.oh * c.ow
-	cg, og, kg := cin/c.grp, c.out/c.grp, c.W.Cols
+	og, kg := c.out/c.grp, c.W.Cols
 	for ch := lo; ch < hi; ch++ {
 		s := &c.chunks[ch]
 		n0, n1 := c.chunkRange(ch, nc)
@@ -234,32 +265,38 @@ func (c *Conv2D) forwardChunks(lo, hi int) {
 			if c.depthwise {
 				tensor.DepthwiseForward(yi, xi, c.W.Data, cin, h, w, c.k, c.k, c.stride, c.pad)
 			} else {
+				if c.colsValid {
+					// All groups' patches at once: they are the
+					// groups' row blocks of the image's matrix.
+					tensor.Im2Col(c.cols[i*c.colLen:(i+1)*c.colLen], xi, cin, h, w, c.k, c.k, c.stride, c.pad)
+				}
 				for g := 0; g < c.grp; g++ {
-					cols := c.patches(s.cols, xi, g*cg, cg)
+					cols := c.patches(s.cols, xi, i, g)
 					tensor.Gemm(false, false, og, p, kg, 1, c.W.Data[g*og*kg:], kg, cols, p, 0, yi[g*og*p:], p)
 				}
 			}
 			if c.B != nil {
-				for o, b := range c.B.Data {
-					row := yi[o*p : (o+1)*p]
-					for j := range row {
-						row[j] += b
-					}
-				}
+				tensor.AddPlaneBias(yi, c.B.Data, p)
 			}
 		}
 	}
 }
 
-// patches returns the im2col matrix of channels [c0, c0+nch) of image xi,
-// in buf unless the convolution is pointwise, where the image is its own
-// patch matrix.
-func (c *Conv2D) patches(buf, xi []float32, c0, nch int) []float32 {
+// patches returns the im2col matrix of group g of image i (whose input is
+// xi): the image itself for a pointwise convolution, its block of the
+// cached patches, or else built in buf.
+func (c *Conv2D) patches(buf, xi []float32, i, g int) []float32 {
 	hw := c.in[1] * c.in[2]
-	if c.pointwise() {
-		return xi[c0*hw : (c0+nch)*hw]
+	cg := c.in[0] / c.grp
+	c0 := g * cg
+	switch {
+	case c.pointwise():
+		return xi[c0*hw : (c0+cg)*hw]
+	case c.colsValid:
+		kg := c.W.Cols * c.oh * c.ow
+		return c.cols[i*c.colLen+g*kg : i*c.colLen+(g+1)*kg]
 	}
-	tensor.Im2Col(buf, xi[c0*hw:(c0+nch)*hw], nch, c.in[1], c.in[2], c.k, c.k, c.stride, c.pad)
+	tensor.Im2Col(buf, xi[c0*hw:(c0+cg)*hw], cg, c.in[1], c.in[2], c.k, c.k, c.stride, c.pad)
 	return buf
 }
 
@@ -327,7 +364,7 @@ func (c *Conv2D) backwardChunks(lo, hi int) {
 				for g := 0; g < c.grp; g++ {
 					dyg := dyi[g*og*p : (g+1)*og*p]
 					wg := c.W.Data[g*og*kg : (g+1)*og*kg]
-					cols := c.patches(s.cols, xi, g*cg, cg)
+					cols := c.patches(s.cols, xi, i, g)
 					// dW_g += dY_g · colsᵀ; dcols = W_gᵀ · dY_g.
 					tensor.Gemm(false, true, og, kg, p, 1, dyg, p, cols, p, 1, s.dW[g*og*kg:], kg)
 					if c.skipDx {
@@ -344,13 +381,7 @@ func (c *Conv2D) backwardChunks(lo, hi int) {
 				}
 			}
 			if s.db != nil {
-				for o := range s.db {
-					var t float32
-					for _, v := range dyi[o*p : (o+1)*p] {
-						t += v
-					}
-					s.db[o] += t
-				}
+				tensor.AddPlaneSums(s.db, dyi, p)
 			}
 		}
 	}
@@ -373,7 +404,8 @@ func (c *Conv2D) sumGrads(lo, hi int) {
 // input over all input channels: a (C·k·k)×(outH·outW) row-major matrix
 // whose column h·outW+w is the patch p(n,h,w) that output position (h, w)
 // sees (for groups = 1, the vector every filter's θ multiplies). dst is
-// reused when large enough.
+// reused when large enough. After a Forward that kept its patches this is
+// a copy.
 func (c *Conv2D) Patches(dst []float32, n int) []float32 {
 	if c.x == nil {
 		panic("nn: conv2d Patches before Forward")
@@ -382,7 +414,12 @@ func (c *Conv2D) Patches(dst []float32, n int) []float32 {
 		panic(fmt.Sprintf("nn: conv2d Patches: example %d out of range [0,%d)", n, c.x.Shape[0]))
 	}
 	cin, h, w := c.x.Shape[1], c.x.Shape[2], c.x.Shape[3]
-	dst = resize(dst, cin*c.k*c.k*c.oh*c.ow)
+	full := cin * c.k * c.k * c.oh * c.ow
+	dst = resize(dst, full)
+	if c.colsValid && c.colLen == full {
+		copy(dst, c.cols[n*full:(n+1)*full])
+		return dst
+	}
 	tensor.Im2Col(dst, c.x.Data[n*cin*h*w:(n+1)*cin*h*w], cin, h, w, c.k, c.k, c.stride, c.pad)
 	return dst
 }
@@ -451,6 +488,7 @@ func (c *Conv2D) AppendInputs(spatial int, cols [][]float32) {
 	c.mustProduce("AppendInputs")
 	appendInputCols(c.W, c.k*c.k, cols)
 	c.in[0] = c.W.Cols / (c.k * c.k)
+	c.colsValid = false
 }
 
 // ScaleInput multiplies input channel j's weights by s.
@@ -464,6 +502,7 @@ func (c *Conv2D) RemoveInputs(spatial int, idx []int) {
 	c.mustProduce("RemoveInputs")
 	c.W.RemoveColGroups(c.k*c.k, idx)
 	c.in[0] = c.W.Cols / (c.k * c.k)
+	c.colsValid = false
 }
 
 func (c *Conv2D) mustFollow(op string) {

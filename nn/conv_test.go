@@ -407,6 +407,45 @@ func TestConv2DPatches(t *testing.T) {
 	}
 }
 
+// Keeping the forward patches must not change any result: outputs,
+// gradients and Patches agree bitwise with patches rebuilt in Backward.
+func TestConv2DPatchCache(t *testing.T) {
+	defer func(n int) { patchCacheBytes = n }(patchCacheBytes)
+	for _, s := range []int{1, 2} {
+		var ref [][]float32
+		for _, bound := range []int{64 << 20, 0} {
+			patchCacheBytes = bound
+			r := rand.New(rand.NewPCG(35, 36))
+			c := mustConv(t, []int{4, 9, 9}, 6, 3, s, 1, 2, true, r)
+			x := uniformTensor(r, 5, 4, 9, 9)
+			dy := uniformTensor(r, append([]int{5}, c.OutShape()...)...)
+			var got [][]float32
+			for range 2 { // the second step reuses the buffers
+				got = append(got, c.Forward(x, true).Clone().Data)
+				got = append(got, c.Backward(dy).Clone().Data)
+			}
+			got = append(got, c.W.Grad, c.B.Grad)
+			if want := bound > 0 && !tensor.FastIm2Col(3, s, c.ow); c.colsValid != want {
+				t.Fatalf("stride %d, bound %d: patches kept = %v, want %v", s, bound, c.colsValid, want)
+			}
+			for n := range 5 {
+				got = append(got, c.Patches(nil, n))
+			}
+			if ref == nil {
+				ref = got
+				continue
+			}
+			for k := range got {
+				for i := range got[k] {
+					if got[k][i] != ref[k][i] {
+						t.Fatalf("stride %d: result %d differs at %d with and without the cache: %v vs %v", s, k, i, ref[k][i], got[k][i])
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestNewConv2DErrors(t *testing.T) {
 	for _, tc := range []struct {
 		in              []int
@@ -479,27 +518,43 @@ func ExampleNewConv2D() {
 // (forward, then backward with parameter and input gradients) on a batch.
 func BenchmarkConv2DForwardBackward(b *testing.B) {
 	for _, bc := range []struct {
-		name                string
-		n, c, hw, out, k, p int
-		g                   int
+		name                   string
+		n, c, hw, out, k, s, p int
+		g                      int
 	}{
-		{"lenet1_1x28x28_32k5", 128, 1, 28, 32, 5, 0, 1},
-		{"lenet2_32x12x12_64k5", 128, 32, 12, 64, 5, 0, 1},
-		{"depthwise_64x16x16_k3", 32, 64, 16, 64, 3, 1, 64},
+		{"lenet1_1x28x28_32k5", 128, 1, 28, 32, 5, 1, 0, 1},
+		{"lenet2_32x12x12_64k5", 128, 32, 12, 64, 5, 1, 0, 1},
+		{"depthwise_64x16x16_k3", 32, 64, 16, 64, 3, 1, 1, 64},
+		// Stride 2 has no fast im2col, so Forward keeps the patches.
+		{"stride2_32x16x16_64k3", 128, 32, 16, 64, 3, 2, 1, 1},
 	} {
-		b.Run(bc.name, func(b *testing.B) {
-			r := rand.New(rand.NewPCG(1, 2))
-			c := mustConv(b, []int{bc.c, bc.hw, bc.hw}, bc.out, bc.k, 1, bc.p, bc.g, true, r)
-			x := uniformTensor(r, bc.n, bc.c, bc.hw, bc.hw)
-			dy := uniformTensor(r, append([]int{bc.n}, c.OutShape()...)...)
-			c.Forward(x, true)
-			c.Backward(dy)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
+		// rebuilt: without the patch cache, Backward redoes im2col.
+		for _, cache := range []bool{true, false} {
+			name := bc.name
+			if !cache {
+				if bc.s == 1 {
+					continue // nothing is cached
+				}
+				name += "/rebuilt"
+			}
+			b.Run(name, func(b *testing.B) {
+				if !cache {
+					defer func(n int) { patchCacheBytes = n }(patchCacheBytes)
+					patchCacheBytes = 0
+				}
+				r := rand.New(rand.NewPCG(1, 2))
+				c := mustConv(b, []int{bc.c, bc.hw, bc.hw}, bc.out, bc.k, bc.s, bc.p, bc.g, true, r)
+				x := uniformTensor(r, bc.n, bc.c, bc.hw, bc.hw)
+				dy := uniformTensor(r, append([]int{bc.n}, c.OutShape()...)...)
 				c.Forward(x, true)
 				c.Backward(dy)
-			}
-		})
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					c.Forward(x, true)
+					c.Backward(dy)
+				}
+			})
+		}
 	}
 }

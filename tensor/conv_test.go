@@ -36,6 +36,14 @@ func convCases(r *rand.Rand) []convCase {
 		{1, 28, 28, 5, 5, 1, 0},
 		{1, 100, 95, 3, 3, 2, 1}, // padded plane beyond the depthwise stack buffer
 		{2, 91, 91, 5, 4, 1, 2},
+		// Rows of several 16-column blocks for the AVX-512 kernels,
+		// with padding from none to wider than the 3×3 kernel.
+		{2, 9, 40, 3, 3, 1, 0},
+		{1, 5, 100, 3, 3, 1, 3},
+		{2, 6, 17, 3, 3, 1, 2},
+		{1, 3, 70, 5, 5, 1, 2},
+		// Too wide for their mask tables: the portable code runs.
+		{1, 2, 1100, 3, 3, 1, 1},
 	}
 	sizes := []int{1, 2, 3, 7, 8, 33}
 	for len(cs) < 60 {
@@ -86,7 +94,9 @@ func TestConvOutSize(t *testing.T) {
 	}
 }
 
-func TestIm2ColMatchesDefinition(t *testing.T) {
+func TestIm2ColMatchesDefinition(t *testing.T) { bothPaths(t, testIm2ColMatchesDefinition) }
+
+func testIm2ColMatchesDefinition(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, g := range convCases(r) {
 		oh, ow := g.out()
@@ -111,7 +121,9 @@ func TestIm2ColMatchesDefinition(t *testing.T) {
 	}
 }
 
-func TestCol2ImIsAdjoint(t *testing.T) {
+func TestCol2ImIsAdjoint(t *testing.T) { bothPaths(t, testCol2ImIsAdjoint) }
+
+func testCol2ImIsAdjoint(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, g := range convCases(r) {
 		oh, ow := g.out()
@@ -152,6 +164,99 @@ func TestCol2ImIsAdjoint(t *testing.T) {
 		Col2Im(adj, col, g.c, g.h, g.w, g.kh, g.kw, g.stride, g.pad)
 		if l, rr := dot(cx, col), dot(x, adj); !closeTo(l, rr, 1e-5) {
 			t.Fatalf("%v: <Im2Col x, y> = %v, <x, Col2Im y> = %v", g, l, rr)
+		}
+	}
+}
+
+// bothPaths runs test with the AVX-512 kernels, where this machine and
+// build have them, and with the portable code.
+func bothPaths(t *testing.T, test func(*testing.T)) {
+	defer func(on bool) { convAVX512 = on }(convAVX512)
+	if convAVX512 {
+		t.Run("avx512", test)
+	}
+	convAVX512 = false
+	t.Run("portable", test)
+}
+
+// The AVX-512 kernels must agree with the portable code: exactly where
+// both only copy or add in the same order (im2col, col2im, bias), within
+// rounding where the assembly fuses multiply and add or sums in another
+// order.
+func TestConvKernelsMatchPortable(t *testing.T) {
+	if !convAVX512 {
+		t.Skip("no AVX-512 kernels in this build or on this CPU")
+	}
+	defer func(on bool) { convAVX512 = on }(convAVX512)
+	r := rand.New(rand.NewPCG(9, 10))
+	both := func(f func()) {
+		convAVX512 = true
+		f()
+		convAVX512 = false
+		f()
+	}
+	for _, g := range convCases(r) {
+		oh, ow := g.out()
+		x := randSlice(r, g.c*g.h*g.w)
+		f := randSlice(r, g.c*g.kh*g.kw)
+		dy := randSlice(r, g.c*oh*ow)
+		col := randSlice(r, g.c*g.kh*g.kw*oh*ow)
+		base := randSlice(r, len(x))
+		var got [2][][]float32
+		n := 0
+		both(func() {
+			c := make([]float32, len(col))
+			Im2Col(c, x, g.c, g.h, g.w, g.kh, g.kw, g.stride, g.pad)
+			im := append([]float32(nil), base...)
+			Col2Im(im, col, g.c, g.h, g.w, g.kh, g.kw, g.stride, g.pad)
+			y := make([]float32, len(dy))
+			DepthwiseForward(y, x, f, g.c, g.h, g.w, g.kh, g.kw, g.stride, g.pad)
+			dx := append([]float32(nil), base...)
+			DepthwiseBackwardInput(dx, dy, f, g.c, g.h, g.w, g.kh, g.kw, g.stride, g.pad)
+			df := append([]float32(nil), f...)
+			DepthwiseBackwardFilter(df, dy, x, g.c, g.h, g.w, g.kh, g.kw, g.stride, g.pad)
+			got[n] = [][]float32{c, im, y, dx, df}
+			n++
+		})
+		for k, name := range []string{"Im2Col", "Col2Im", "DepthwiseForward", "DepthwiseBackwardInput", "DepthwiseBackwardFilter"} {
+			a, p := got[0][k], got[1][k]
+			for i := range a {
+				if k < 2 && a[i] != p[i] || !closeTo(float64(a[i]), float64(p[i]), 1e-5) {
+					t.Fatalf("%v %s: [%d] = %v with AVX-512, %v portable", g, name, i, a[i], p[i])
+				}
+			}
+		}
+	}
+}
+
+func TestPlaneBiasAndSums(t *testing.T) { bothPaths(t, testPlaneBiasAndSums) }
+
+func testPlaneBiasAndSums(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, plane := range []int{0, 1, 3, 15, 16, 17, 63, 64, 65, 200, 576} {
+		b := randSlice(r, 3)
+		x := randSlice(r, 3*plane+2) // the tail is not a plane
+		y := append([]float32(nil), x...)
+		AddPlaneBias(y, b, plane)
+		for i, v := range y {
+			want := x[i]
+			if i < 3*plane {
+				want += b[i/plane]
+			}
+			if v != want {
+				t.Fatalf("plane %d: AddPlaneBias gave y[%d] = %v, want %v", plane, i, v, want)
+			}
+		}
+		sums := append([]float32(nil), b...)
+		AddPlaneSums(sums, x, plane)
+		for i := range sums {
+			want := float64(b[i])
+			for _, v := range x[i*plane : (i+1)*plane] {
+				want += float64(v)
+			}
+			if !closeTo(float64(sums[i]), want, 1e-5) {
+				t.Fatalf("plane %d: AddPlaneSums gave %v for plane %d, want %v", plane, sums[i], i, want)
+			}
 		}
 	}
 }
@@ -210,7 +315,9 @@ func TestIm2ColGemmIsConvolution(t *testing.T) {
 	}
 }
 
-func TestDepthwise(t *testing.T) {
+func TestDepthwise(t *testing.T) { bothPaths(t, testDepthwise) }
+
+func testDepthwise(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, g := range convCases(r) {
 		oh, ow := g.out()
@@ -293,6 +400,8 @@ func TestConvKernelsPanicOnShortSlices(t *testing.T) {
 	mustPanic("Col2Im col", func() { Col2Im(x, make([]float32, 10), 2, 5, 5, 3, 3, 1, 1) })
 	mustPanic("DepthwiseForward f", func() { DepthwiseForward(make([]float32, 50), x, make([]float32, 9), 2, 5, 5, 3, 3, 1, 1) })
 	mustPanic("stride 0", func() { Im2Col(make([]float32, 1000), x, 2, 5, 5, 3, 3, 0, 1) })
+	mustPanic("AddPlaneBias y", func() { AddPlaneBias(x, make([]float32, 3), 17) })
+	mustPanic("AddPlaneSums x", func() { AddPlaneSums(make([]float32, 3), x, 17) })
 }
 
 func ExampleIm2Col() {
@@ -314,6 +423,16 @@ func ExampleIm2Col() {
 	// [2 3 5 6]
 	// [4 5 7 8]
 	// [5 6 8 9]
+}
+
+func ExampleAddPlaneSums() {
+	// Two output channels of a 2×2 map: the bias gradient is the sum of
+	// each channel's output gradient.
+	dy := []float32{1, 2, 3, 4, 0.5, 0.5, 0.5, 0.5}
+	db := make([]float32, 2)
+	AddPlaneSums(db, dy, 4)
+	fmt.Println(db)
+	// Output: [10 2]
 }
 
 func ExampleConvOutSize() {
