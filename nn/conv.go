@@ -52,6 +52,7 @@ type Conv2D struct {
 	oh, ow              int
 
 	x, y, dx *tensor.Tensor // x: copy of the last input
+	src      []float32      // the input being copied into x, during Forward
 	skipDx   bool           // Backward forms no input gradient (first layer)
 	dy       []float32      // the gradient being back-propagated
 	n        int            // batch size of the current pass
@@ -237,7 +238,7 @@ func (c *Conv2D) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	}
 	n := x.Shape[0]
 	c.x = tensor.Reshape(c.x, x.Shape...)
-	copy(c.x.Data, x.Data[:x.Len()])
+	c.src = x.Data[:x.Len()]
 	c.y = tensor.Reshape(c.y, n, c.out, c.oh, c.ow)
 	c.colsValid = false
 	if !c.depthwise && !c.pointwise() && !tensor.FastIm2Col(c.k, c.stride, c.ow) {
@@ -248,6 +249,7 @@ func (c *Conv2D) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 		}
 	}
 	tensor.ParallelFor(c.prepare(n), c.fwd)
+	c.src = nil
 	return c.y
 }
 
@@ -260,7 +262,11 @@ func (c *Conv2D) forwardChunks(lo, hi int) {
 		s := &c.chunks[ch]
 		n0, n1 := c.chunkRange(ch, nc)
 		for i := n0; i < n1; i++ {
+			// Each image is copied here rather than the batch before
+			// the loop: the copy is shared by the threads and leaves
+			// the image in cache for the kernels.
 			xi := c.x.Data[i*cin*h*w : (i+1)*cin*h*w]
+			copy(xi, c.src[i*cin*h*w:(i+1)*cin*h*w])
 			yi := c.y.Data[i*c.out*p : (i+1)*c.out*p]
 			if c.depthwise {
 				tensor.DepthwiseForward(yi, xi, c.W.Data, cin, h, w, c.k, c.k, c.stride, c.pad)

@@ -39,6 +39,24 @@
 	IMULQ R11, R12; \
 	ADDQ  R12, DX
 
+// LOAD3 loads tap columns 0, 1 and 2 of the source row at p (K1-K3).
+#define LOAD3(p, z0, z1, z2) \
+	VMOVUPS.Z (p), K1, z0; \
+	VMOVUPS.Z 4(p), K2, z1; \
+	VMOVUPS.Z 8(p), K3, z2
+
+// FMA3 adds Z4·f0 + Z5·f1 + Z6·f2 to acc, in that order.
+#define FMA3(f0, f1, f2, acc) \
+	VFMADD231PS Z4, f0, acc; \
+	VFMADD231PS Z5, f1, acc; \
+	VFMADD231PS Z6, f2, acc
+
+// GRAD3 adds Z10·dy, Z11·dy and Z12·dy to a0, a1 and a2.
+#define GRAD3(dy, a0, a1, a2) \
+	VFMADD231PS Z10, dy, a0; \
+	VFMADD231PS Z11, dy, a1; \
+	VFMADD231PS Z12, dy, a2
+
 // HSUM reduces the 16 lanes of Z register z (whose low half is y) to
 // lane 0 of X10, using Y10 and X11 as scratch, always in the same order.
 #define HSUM(z, y) \
@@ -182,6 +200,13 @@ c2i_kinext:
 	VZEROUPPER
 	RET
 
+// The two 3×3 kernels take output rows in pairs: rows i and i+1 read
+// source rows i−q … i+3−q, so the middle two are loaded once for both,
+// 12 loads instead of 18 (most of them split across cache lines, which
+// is what bounds these kernels). Each accumulator still receives its taps
+// in row-major order, so the result does not depend on the pairing; an
+// odd last row runs alone.
+
 // func dw3CorrAVX512(dst *float32, ldd, rows int, src *float32, lds, srows, off, q int, f *float32, masks uint64, init *float32)
 TEXT ·dw3CorrAVX512(SB), NOSPLIT, $0-88
 	MOVQ         f+64(FP), BX
@@ -201,56 +226,98 @@ TEXT ·dw3CorrAVX512(SB), NOSPLIT, $0-88
 	MOVQ         rows+16(FP), CX
 	MOVQ         init+80(FP), BX
 
-dwc_row:
+dwc_pair:
+	CMPQ         CX, $2
+	JLT          dwc_single
 	TESTQ        BX, BX
-	JZ           dwc_acc
+	JZ           dwc_pacc
 	VBROADCASTSS (BX), Z0
-	JMP          dwc_tap0
+	VMOVAPS      Z0, Z1
+	JMP          dwc_p0
 
-dwc_acc:
+dwc_pacc:
+	VMOVUPS.Z (DI), K4, Z0
+	VMOVUPS.Z (DI)(R9*1), K4, Z1
+
+dwc_p0:
+	CMPQ AX, R10
+	JCC  dwc_p1
+	LOAD3(DX, Z4, Z5, Z6)
+	FMA3(Z16, Z17, Z18, Z0)
+
+dwc_p1:
+	LEAQ 1(AX), R12
+	CMPQ R12, R10
+	JCC  dwc_p2
+	LEAQ (DX)(R11*1), R13
+	LOAD3(R13, Z4, Z5, Z6)
+	FMA3(Z19, Z20, Z21, Z0)
+	FMA3(Z16, Z17, Z18, Z1)
+
+dwc_p2:
+	LEAQ 2(AX), R12
+	CMPQ R12, R10
+	JCC  dwc_p3
+	LEAQ (DX)(R11*2), R13
+	LOAD3(R13, Z4, Z5, Z6)
+	FMA3(Z22, Z23, Z24, Z0)
+	FMA3(Z19, Z20, Z21, Z1)
+
+dwc_p3:
+	LEAQ 3(AX), R12
+	CMPQ R12, R10
+	JCC  dwc_pstore
+	LEAQ (DX)(R11*2), R13
+	ADDQ R11, R13
+	LOAD3(R13, Z4, Z5, Z6)
+	FMA3(Z22, Z23, Z24, Z1)
+
+dwc_pstore:
+	VMOVUPS Z0, K4, (DI)
+	VMOVUPS Z1, K4, (DI)(R9*1)
+	LEAQ    (DI)(R9*2), DI
+	LEAQ    (DX)(R11*2), DX
+	ADDQ    $2, AX
+	SUBQ    $2, CX
+	JMP     dwc_pair
+
+dwc_single:
+	TESTQ        CX, CX
+	JZ           dwc_done
+	TESTQ        BX, BX
+	JZ           dwc_sacc
+	VBROADCASTSS (BX), Z0
+	JMP          dwc_s0
+
+dwc_sacc:
 	VMOVUPS.Z (DI), K4, Z0
 
-dwc_tap0:
-	CMPQ        AX, R10
-	JCC         dwc_tap1
-	VMOVUPS.Z   (DX), K1, Z1
-	VMOVUPS.Z   4(DX), K2, Z2
-	VMOVUPS.Z   8(DX), K3, Z3
-	VFMADD231PS Z1, Z16, Z0
-	VFMADD231PS Z2, Z17, Z0
-	VFMADD231PS Z3, Z18, Z0
+dwc_s0:
+	CMPQ AX, R10
+	JCC  dwc_s1
+	LOAD3(DX, Z4, Z5, Z6)
+	FMA3(Z16, Z17, Z18, Z0)
 
-dwc_tap1:
-	LEAQ        1(AX), R12
-	CMPQ        R12, R10
-	JCC         dwc_tap2
-	LEAQ        (DX)(R11*1), R13
-	VMOVUPS.Z   (R13), K1, Z4
-	VMOVUPS.Z   4(R13), K2, Z5
-	VMOVUPS.Z   8(R13), K3, Z6
-	VFMADD231PS Z4, Z19, Z0
-	VFMADD231PS Z5, Z20, Z0
-	VFMADD231PS Z6, Z21, Z0
+dwc_s1:
+	LEAQ 1(AX), R12
+	CMPQ R12, R10
+	JCC  dwc_s2
+	LEAQ (DX)(R11*1), R13
+	LOAD3(R13, Z4, Z5, Z6)
+	FMA3(Z19, Z20, Z21, Z0)
 
-dwc_tap2:
-	LEAQ        2(AX), R12
-	CMPQ        R12, R10
-	JCC         dwc_store
-	LEAQ        (DX)(R11*2), R13
-	VMOVUPS.Z   (R13), K1, Z7
-	VMOVUPS.Z   4(R13), K2, Z8
-	VMOVUPS.Z   8(R13), K3, Z9
-	VFMADD231PS Z7, Z22, Z0
-	VFMADD231PS Z8, Z23, Z0
-	VFMADD231PS Z9, Z24, Z0
+dwc_s2:
+	LEAQ 2(AX), R12
+	CMPQ R12, R10
+	JCC  dwc_sstore
+	LEAQ (DX)(R11*2), R13
+	LOAD3(R13, Z4, Z5, Z6)
+	FMA3(Z22, Z23, Z24, Z0)
 
-dwc_store:
+dwc_sstore:
 	VMOVUPS Z0, K4, (DI)
-	ADDQ    R9, DI
-	ADDQ    R11, DX
-	INCQ    AX
-	DECQ    CX
-	JNZ     dwc_row
+
+dwc_done:
 	VZEROUPPER
 	RET
 
@@ -271,48 +338,76 @@ TEXT ·dw3FilterGradAVX512(SB), NOSPLIT, $0-80
 	VPXORD Z7, Z7, Z7
 	VPXORD Z8, Z8, Z8
 
-dwf_row:
+dwf_pair:
+	CMPQ      CX, $2
+	JLT       dwf_single
+	VMOVUPS.Z (DI), K4, Z9
+	VMOVUPS.Z (DI)(R9*1), K4, Z13
+	CMPQ      AX, R10
+	JCC       dwf_p1
+	LOAD3(DX, Z10, Z11, Z12)
+	GRAD3(Z9, Z0, Z1, Z2)
+
+dwf_p1:
+	LEAQ 1(AX), R12
+	CMPQ R12, R10
+	JCC  dwf_p2
+	LEAQ (DX)(R11*1), R13
+	LOAD3(R13, Z10, Z11, Z12)
+	GRAD3(Z9, Z3, Z4, Z5)
+	GRAD3(Z13, Z0, Z1, Z2)
+
+dwf_p2:
+	LEAQ 2(AX), R12
+	CMPQ R12, R10
+	JCC  dwf_p3
+	LEAQ (DX)(R11*2), R13
+	LOAD3(R13, Z10, Z11, Z12)
+	GRAD3(Z9, Z6, Z7, Z8)
+	GRAD3(Z13, Z3, Z4, Z5)
+
+dwf_p3:
+	LEAQ 3(AX), R12
+	CMPQ R12, R10
+	JCC  dwf_pnext
+	LEAQ (DX)(R11*2), R13
+	ADDQ R11, R13
+	LOAD3(R13, Z10, Z11, Z12)
+	GRAD3(Z13, Z6, Z7, Z8)
+
+dwf_pnext:
+	LEAQ (DI)(R9*2), DI
+	LEAQ (DX)(R11*2), DX
+	ADDQ $2, AX
+	SUBQ $2, CX
+	JMP  dwf_pair
+
+dwf_single:
+	TESTQ     CX, CX
+	JZ        dwf_reduce
 	VMOVUPS.Z (DI), K4, Z9
 	CMPQ      AX, R10
-	JCC       dwf_tap1
-	VMOVUPS.Z (DX), K1, Z10
-	VMOVUPS.Z 4(DX), K2, Z11
-	VMOVUPS.Z 8(DX), K3, Z12
-	VFMADD231PS Z10, Z9, Z0
-	VFMADD231PS Z11, Z9, Z1
-	VFMADD231PS Z12, Z9, Z2
+	JCC       dwf_s1
+	LOAD3(DX, Z10, Z11, Z12)
+	GRAD3(Z9, Z0, Z1, Z2)
 
-dwf_tap1:
-	LEAQ        1(AX), R12
-	CMPQ        R12, R10
-	JCC         dwf_tap2
-	LEAQ        (DX)(R11*1), R13
-	VMOVUPS.Z   (R13), K1, Z13
-	VMOVUPS.Z   4(R13), K2, Z14
-	VMOVUPS.Z   8(R13), K3, Z15
-	VFMADD231PS Z13, Z9, Z3
-	VFMADD231PS Z14, Z9, Z4
-	VFMADD231PS Z15, Z9, Z5
+dwf_s1:
+	LEAQ 1(AX), R12
+	CMPQ R12, R10
+	JCC  dwf_s2
+	LEAQ (DX)(R11*1), R13
+	LOAD3(R13, Z10, Z11, Z12)
+	GRAD3(Z9, Z3, Z4, Z5)
 
-dwf_tap2:
-	LEAQ        2(AX), R12
-	CMPQ        R12, R10
-	JCC         dwf_next
-	LEAQ        (DX)(R11*2), R13
-	VMOVUPS.Z   (R13), K1, Z16
-	VMOVUPS.Z   4(R13), K2, Z17
-	VMOVUPS.Z   8(R13), K3, Z18
-	VFMADD231PS Z16, Z9, Z6
-	VFMADD231PS Z17, Z9, Z7
-	VFMADD231PS Z18, Z9, Z8
+dwf_s2:
+	LEAQ 2(AX), R12
+	CMPQ R12, R10
+	JCC  dwf_reduce
+	LEAQ (DX)(R11*2), R13
+	LOAD3(R13, Z10, Z11, Z12)
+	GRAD3(Z9, Z6, Z7, Z8)
 
-dwf_next:
-	ADDQ R9, DI
-	ADDQ R11, DX
-	INCQ AX
-	DECQ CX
-	JNZ  dwf_row
-
+dwf_reduce:
 	MOVQ df+64(FP), DI
 	HSUM(Z0, Y0)
 	DFADD(0)

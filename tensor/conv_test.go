@@ -456,6 +456,20 @@ func BenchmarkIm2Col(b *testing.B) {
 	}
 }
 
+func BenchmarkCol2Im(b *testing.B) {
+	for _, g := range []convCase{{32, 12, 12, 5, 5, 1, 0}, {64, 16, 16, 3, 3, 1, 1}, {32, 16, 16, 3, 3, 2, 1}} {
+		b.Run(g.String(), func(b *testing.B) {
+			oh, ow := g.out()
+			x := make([]float32, g.c*g.h*g.w)
+			col := make([]float32, g.c*g.kh*g.kw*oh*ow)
+			b.SetBytes(int64(4 * len(col)))
+			for b.Loop() {
+				Col2Im(x, col, g.c, g.h, g.w, g.kh, g.kw, g.stride, g.pad)
+			}
+		})
+	}
+}
+
 func BenchmarkDepthwise(b *testing.B) {
 	g := convCase{64, 16, 16, 3, 3, 1, 1}
 	oh, ow := g.out()
