@@ -10,6 +10,11 @@ import "fmt"
 // the image form a contiguous range, computed once by validRange, so the
 // inner loops carry no bounds tests and, at stride 1, are plain slice copies
 // or axpys over contiguous memory.
+//
+// On amd64 with AVX-512 (conv_amd64.s), stride-1 Im2Col and Col2Im and the
+// 3×3 stride-1 depthwise kernels run vectorised: 16 output columns at a
+// time, with lane masks in place of the padding. Other cases, and the
+// noasm build, run the portable code, which the tests compare with.
 
 // ConvOutSize is the output length of a convolution or pooling window of
 // size k sliding with the given stride over in positions padded by pad on
@@ -213,11 +218,11 @@ func col2imS1(dst, col []float32, c, h, w, kh, kw, pad, oh, ow int) bool {
 	return true
 }
 
-// The depthwise kernels stage each channel in a zero-padded copy, so that
-// every tap of every output position is in range and the inner loops are
-// free of border logic; 3×3 filters, the common case, are unrolled with the
-// nine taps held in registers. Planes whose padded copy fits maxPadded
-// floats are staged on the stack; larger ones allocate.
+// The portable depthwise kernels stage each channel in a zero-padded
+// copy, so that every tap of every output position is in range and the
+// inner loops are free of border logic; 3×3 filters, the common case, are
+// unrolled with the nine taps held in registers. Planes whose padded copy
+// fits maxPadded floats are staged on the stack; larger ones allocate.
 const maxPadded = 8192
 
 // stagePlane copies the h×w plane into the interior of the (h+2pad)×pw
@@ -457,6 +462,9 @@ func dw3Masks(jb, n, sw, q int) uint64 {
 	return m
 }
 
+// dw3Forward, dw3BackwardInput and dw3BackwardFilter are the AVX-512
+// paths of the exported kernels for 3×3 filters at stride 1; each reports
+// false, doing nothing, when the plane is too wide for its mask table.
 func dw3Forward(dst, x, f []float32, c, h, w, pad, oh, ow int) bool {
 	var masks [maxDW3Blocks]uint64
 	nb := (ow + 15) / 16
@@ -481,6 +489,7 @@ func dw3BackwardInput(dx, dy, f []float32, c, h, w, pad, oh, ow int) bool {
 	if nb > len(masks) {
 		return false
 	}
+	// dx[i][j] = Σ f[a][b]·dy[i+pad−a][j+pad−b] = Σ rev[a][b]·dy[i+a−q][j+b−q].
 	q := 2 - pad
 	for t := range nb {
 		masks[t] = dw3Masks(16*t, w, ow, q)
