@@ -228,9 +228,9 @@ func resize(s []float32, n int) []float32 {
 // chunkRange is the images of batch slice ch out of nc.
 func (c *Conv2D) chunkRange(ch, nc int) (int, int) { return ch * c.n / nc, (ch + 1) * c.n / nc }
 
-// Forward convolves the batch x (N, C, H, W) and caches a copy of it, and
-// its im2col patches when they take at most patchCacheBytes, for Backward
-// and Patches.
+// Forward convolves the batch x (N, C, H, W) and caches a copy of it for
+// Backward and Patches, with its im2col patches where im2col is slow and
+// they take at most patchCacheBytes.
 func (c *Conv2D) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	c.check()
 	if len(x.Shape) != 4 || x.Shape[1] != c.in[0] || x.Shape[2] != c.in[1] || x.Shape[3] != c.in[2] {
