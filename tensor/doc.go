@@ -7,6 +7,8 @@
 // them: on amd64, Gemm runs packed, cache-blocked AVX-512 or AVX2+FMA
 // micro-kernels chosen at run time from the CPU's features; the portable Go
 // path stays as the reference and is selected with the noasm build tag.
+// Stride-1 im2col/col2im and the 3×3 depthwise kernels have AVX-512 paths
+// too (hand-written, in conv_amd64.s), tested against the portable code.
 //
 // Kernels parallelise over a fixed partition of the work (ParallelFor),
 // never over a scheduler-dependent one, so results are identical from run
