@@ -279,8 +279,8 @@ func TestGemmNoAlloc(t *testing.T) {
 }
 
 // TestGemmConcurrent: Gemm may be called from several goroutines at once
-// (layers parallelise over a batch) while calls also form teams of threads
-// when cores are free; calls must neither deadlock nor mix.
+// (layers parallelise over a batch) while calls also take helper threads
+// when some are free; calls must neither deadlock nor mix.
 func TestGemmConcurrent(t *testing.T) {
 	defer SetThreads(Threads())
 	SetThreads(4)
