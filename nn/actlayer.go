@@ -66,12 +66,12 @@ func (l *Act) Backward(dy *tensor.Tensor) *tensor.Tensor {
 		ds = ds[:len(zs)]
 		dx = dx[:len(zs)]
 		for i, z := range zs {
-			// Branch-free: a data-dependent branch mispredicts half the time.
-			m := float32(0)
-			if z > 0 {
-				m = 1
-			}
-			dx[i] = ds[i] * m
+			// Branch-free mask: keep the gradient where z > 0 (sign bit
+			// clear and not ±0). The signs of z are random, so a branch
+			// would mispredict half the time.
+			b := math.Float32bits(z)
+			keep := ((b | -b) >> 31) &^ (b >> 31)
+			dx[i] = math.Float32frombits(math.Float32bits(ds[i]) & -keep)
 		}
 	case Identity:
 		copy(dx, ds[:len(zs)])

@@ -38,8 +38,15 @@ func (o *SGD) Step(params []*nn.Param, lr float64) {
 			decay = 0
 		}
 		if mu == 0 {
+			d := p.Data[:len(p.Grad)]
+			if decay == 0 {
+				for i, g := range p.Grad {
+					d[i] -= l * g
+				}
+				continue
+			}
 			for i, g := range p.Grad {
-				p.Data[i] -= l * (g + decay*p.Data[i])
+				d[i] -= l * (g + decay*d[i])
 			}
 			continue
 		}
