@@ -172,9 +172,11 @@ func (a Activation) D2(z float64) float64 {
 func (a Activation) SplitD2(z float64) float64 {
 	switch a.Kind {
 	case ReLU, LeakyReLU:
+		// β·s(βz)·(1−s(βz)) = β·e/(1+e)² with e = exp(−|βz|): one
+		// exponential and no overflow (this runs once per statistics row).
 		b := a.SurrogateBeta
-		s := sigm(b * z)
-		d := b * s * (1 - s)
+		e := math.Exp(-math.Abs(b * z))
+		d := b * e / ((1 + e) * (1 + e))
 		if a.Kind == LeakyReLU {
 			d *= 1 - a.Beta
 		}

@@ -92,6 +92,12 @@ func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, lay
 		count int
 		patch []float32
 	)
+	// Every example contributes the same number of rows to a layer, so the
+	// row buffers are sized once (after the first batch) instead of grown.
+	examples := 0
+	for _, s := range steps {
+		examples += len(b.Indices(s))
+	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, 0, err
@@ -110,6 +116,10 @@ func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, lay
 			units := st.Units
 			pos := z.Len() / (n * units)
 			rows := n * pos
+			if st.M == 0 {
+				st.P = make([]float32, examples*pos*st.K)
+				st.C = make([]float32, examples*pos*units)
+			}
 			st.P = grow32(st.P, (st.M+rows)*st.K)
 			st.C = grow32(st.C, (st.M+rows)*units)
 			dstP := st.P[st.M*st.K:]
