@@ -43,7 +43,7 @@ func cmdGrow(ctx context.Context, args []string) error {
 	fs.StringVar(&g.Select, "select", "", "selection: ratio | knapsack (default: the method's)")
 	fs.StringVar(&g.Cost, "cost", "energy", "cost model for selection: params | macs | energy | latency")
 	fs.StringVar(&g.Budget, "budget", "", "final budget that ends growth: macs=N | params=N | energy=N | latency=MS")
-	fs.IntVar(&g.SplitBatches, "split-batches", 20, "mini-batches of splitting statistics per round")
+	fs.IntVar(&g.SplitBatches, "split-batches", 10, "mini-batches of splitting statistics per round (the reference uses a tenth of an epoch)")
 	fs.StringVar(&g.Solver, "solver", "lanczos", "eigen-solver: lanczos | dense | rayleigh")
 	fs.IntVar(&g.RayleighEpochs, "rayleigh-epochs", 10, "passes over the statistics for --solver rayleigh")
 	fs.Float64Var(&g.SignedC, "signed-c", 3, "signed splitting: bound on the total absolute off-spring weight")
