@@ -55,7 +55,7 @@ func (f *runFlags) register(fs *flag.FlagSet, model string, epochs int, lr float
 	fs.IntVar(&c.Train.Patience, "patience", 0, "early stopping patience in epochs (needs --val)")
 	fs.IntVar(&c.Train.CkptSteps, "ckpt-steps", 200, "also checkpoint every N steps inside an epoch (0: epoch ends only)")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed gives the same run")
-	fs.StringVar(&f.out, "out", "", "run directory (default runs/<command>-<seed>)")
+	fs.StringVar(&f.out, "out", "", "run directory (default runs/<command>-<seed>, or -2, -3, ... when taken)")
 	fs.BoolVar(&f.json, "json", false, "print summary.json as the last line of stdout")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bars")
 }
@@ -75,7 +75,16 @@ func (f *runFlags) resolve(command string) error {
 		}
 	}
 	if f.out == "" {
-		f.out = filepath.Join("runs", fmt.Sprintf("%s-%d", command, f.seed))
+		// Without --out, a repeated command gets a fresh directory rather
+		// than refusing to overwrite the previous run.
+		base := filepath.Join("runs", fmt.Sprintf("%s-%d", command, f.seed))
+		f.out = base
+		for i := 2; ; i++ {
+			if _, err := os.Stat(f.out); err != nil {
+				break
+			}
+			f.out = fmt.Sprintf("%s-%d", base, i)
+		}
 	}
 	switch {
 	case c.Epochs < 0:
