@@ -86,6 +86,21 @@ func npiHelp(fs *flag.FlagSet, w io.Writer) {
 }
 
 // npiDir takes the single run-directory argument of eval, verify and run.
+// npiRunDir parses the flags of a command that takes one run directory;
+// help is true when -h was asked for (and printed).
+func npiRunDir(fs *flag.FlagSet, args []string, stdout io.Writer, cmd string) (dir string, help bool, err error) {
+	pos, err := npiFlags(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		npiHelp(fs, stdout)
+		return "", true, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	dir, err = npiDir(cmd, pos)
+	return dir, false, err
+}
+
 func npiDir(cmd string, pos []string) (string, error) {
 	if len(pos) != 1 {
 		return "", fmt.Errorf("%s: want one run directory, got %d arguments", cmd, len(pos))
@@ -262,16 +277,8 @@ func npiEval(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", 2, "inputs evaluated in parallel")
 	asJSON := fs.Bool("json", false, "print one JSON object (accuracy per size)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	pos, err := npiFlags(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		npiHelp(fs, stdout)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	dir, err := npiDir("eval", pos)
-	if err != nil {
+	dir, help, err := npiRunDir(fs, args, stdout, "eval")
+	if help || err != nil {
 		return err
 	}
 	sizes, err := npiParseSizes(*sizesFlag)
@@ -328,16 +335,8 @@ type npiVerifyRecord struct {
 func npiVerify(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("npi verify", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print one JSON object (verified, cases, failed)")
-	pos, err := npiFlags(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		npiHelp(fs, stdout)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	dir, err := npiDir("verify", pos)
-	if err != nil {
+	dir, help, err := npiRunDir(fs, args, stdout, "verify")
+	if help || err != nil {
 		return err
 	}
 	m, err := npi.Load(dir)
@@ -373,16 +372,8 @@ func npiVerify(args []string, stdout io.Writer) error {
 func npiRun(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("npi run", flag.ContinueOnError)
 	input := fs.String("input", "", "the problem: 123+4567 | 5,3,9,1 | N:u>v,u>v")
-	pos, err := npiFlags(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		npiHelp(fs, stdout)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	dir, err := npiDir("run", pos)
-	if err != nil {
+	dir, help, err := npiRunDir(fs, args, stdout, "run")
+	if help || err != nil {
 		return err
 	}
 	if *input == "" {
