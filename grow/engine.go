@@ -13,6 +13,7 @@ import (
 	"github.com/nadir-ml/nadir/cost"
 	"github.com/nadir-ml/nadir/data"
 	"github.com/nadir-ml/nadir/nn"
+	"github.com/nadir-ml/nadir/run"
 	"github.com/nadir-ml/nadir/train"
 )
 
@@ -37,24 +38,9 @@ type Config struct {
 	From           string  `json:"from,omitempty"` // scratch / prune: the grown run to match
 }
 
-// RoundRecord is one row of the growth table (round 0 is the seed net).
-type RoundRecord struct {
-	Round        int     `json:"round"`
-	Widths       []int   `json:"widths"`
-	Params       int     `json:"params"`
-	MACs         int64   `json:"macs"`
-	Cost         float64 `json:"cost"`
-	TrainLoss    float64 `json:"train_loss"`
-	TestLoss     float64 `json:"test_loss"`
-	TestAccuracy float64 `json:"test_accuracy"`
-	Splits       int     `json:"splits"`
-	Added        int     `json:"added"`
-	GrowSeconds  float64 `json:"grow_seconds"`
-	TrainSeconds float64 `json:"train_seconds"`
-	// EpochSeconds is the mean training epoch time of the round, so the
-	// growth step's cost can be read as a fraction of an epoch.
-	EpochSeconds float64 `json:"epoch_seconds"`
-}
+// RoundRecord is one row of the growth table (round 0 is the seed net):
+// the "round" event, whose schema package run owns.
+type RoundRecord = run.Round
 
 // State is the engine's part of a checkpoint.
 type State struct {
@@ -227,12 +213,7 @@ func (e *Engine) finishRecord(rec *RoundRecord) error {
 		return err
 	}
 	rec.Cost = c
-	return e.Session.Log.Append("round", map[string]any{
-		"round": rec.Round, "widths": rec.Widths, "params": rec.Params, "macs": rec.MACs, "cost": rec.Cost,
-		"train_loss": rec.TrainLoss, "test_loss": rec.TestLoss, "test_accuracy": rec.TestAccuracy,
-		"splits": rec.Splits, "added": rec.Added, "grow_seconds": rec.GrowSeconds,
-		"train_seconds": rec.TrainSeconds, "epoch_seconds": rec.EpochSeconds,
-	})
+	return e.Session.Log.Append(*rec)
 }
 
 // StatsBatches returns the round's statistics batcher and steps: the
@@ -261,7 +242,7 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 			return RoundRecord{}, err
 		}
 		rec := RoundRecord{GrowSeconds: time.Since(start).Seconds()}
-		return rec, e.Session.Log.Append("prune", map[string]any{"round": round, "widths": Widths(net)})
+		return rec, e.Session.Log.Append(run.Prune{Round: round, Widths: Widths(net)})
 	}
 	for _, h := range e.Hooks {
 		h.PhaseStart(fmt.Sprintf("round %d: statistics", round), 1)
@@ -276,8 +257,8 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 	statSeconds := time.Since(start).Seconds()
 	if ev, ok := e.Method.(Evidence); ok {
 		for _, s := range ev.LastStats() {
-			if err := e.Session.Log.Append("eigen", map[string]any{"round": round, "layer": s.Layer, "neuron": s.Neuron,
-				"lambda_min": s.LambdaMin, "lambda_max": s.LambdaMax}); err != nil {
+			if err := e.Session.Log.Append(run.Eigen{Round: round, Layer: s.Layer, Neuron: s.Neuron,
+				LambdaMin: s.LambdaMin, LambdaMax: s.LambdaMax}); err != nil {
 				return RoundRecord{}, err
 			}
 		}
@@ -356,13 +337,14 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		}
 		after := e.statsLoss(net, b, steps)
 		costAfter, _ := e.Cost.Total(net)
-		ev := map[string]any{"round": round, "layer": c.Layer, "neuron": c.Unit, "scheme": c.Kind,
-			"lambda_min": c.LambdaMin, "lambda_max": c.LambdaMax, "eps": eps, "added": c.Added,
-			"cost_delta": costAfter - costBefore, "measured": after - before}
+		ev := run.Split{Round: round, Layer: c.Layer, Neuron: c.Unit, Scheme: c.Kind,
+			LambdaMin: c.LambdaMin, LambdaMax: c.LambdaMax, Eps: eps, Added: c.Added,
+			CostDelta: costAfter - costBefore, Measured: after - before}
 		if !c.Unscored {
-			ev["predicted"] = eps * eps / 2 * c.Score
+			p := eps * eps / 2 * c.Score
+			ev.Predicted = &p
 		}
-		if err := e.Session.Log.Append("split", ev); err != nil {
+		if err := e.Session.Log.Append(ev); err != nil {
 			return RoundRecord{}, err
 		}
 		before = after
@@ -378,8 +360,8 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 	rec.GrowSeconds = time.Since(start).Seconds()
 	slog.Debug("growth step", "round", round, "candidates", len(cands), "chosen", len(chosen),
 		"stats_seconds", statSeconds, "seconds", rec.GrowSeconds)
-	return rec, e.Session.Log.Append("grow", map[string]any{"round": round, "candidates": len(cands),
-		"splits": len(chosen), "added": rec.Added, "stats_seconds": statSeconds, "seconds": rec.GrowSeconds})
+	return rec, e.Session.Log.Append(run.GrowStep{Round: round, Candidates: len(cands), Selected: len(chosen),
+		Splits: rec.Splits, Added: rec.Added, StatsSeconds: statSeconds, Seconds: rec.GrowSeconds})
 }
 
 // statsLoss is the mean loss over the statistics batches (evaluation mode).

@@ -98,7 +98,7 @@ func runEngine(t *testing.T, dir, method, budget string) []grow.RoundRecord {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Log.Close()
+	defer s.Close()
 	act, _ := nn.ParseActivation("softplus")
 	net, err := nn.ParseModel("mlp:3,3", []int{6}, 3, act, rand.New(rand.NewPCG(5, 5)))
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/nadir-ml/nadir/grow/split"
 	"github.com/nadir-ml/nadir/nn"
 	"github.com/nadir-ml/nadir/optim"
+	"github.com/nadir-ml/nadir/run"
 	"github.com/nadir-ml/nadir/tensor"
 	"github.com/nadir-ml/nadir/train"
 )
@@ -108,7 +109,7 @@ func cmdGrow(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer s.Log.Close()
+	defer s.Close()
 	opt, _ := optim.New(f.cfg.Train.Optimizer, f.cfg.Train.WeightDecay)
 	t, err := s.NewTrainer(net, opt, ds)
 	if err != nil {
@@ -221,19 +222,6 @@ func newEngine(s *train.Session, t *train.Trainer, ds train.Datasets, g grow.Con
 	return e, nil
 }
 
-// growSummary is summary.json of a growth run.
-type growSummary struct {
-	Command      string             `json:"command"`
-	Method       string             `json:"method"`
-	Rounds       []grow.RoundRecord `json:"rounds"`
-	TestAccuracy float64            `json:"test_accuracy"`
-	TestLoss     float64            `json:"test_loss"`
-	Params       int                `json:"params"`
-	MACs         int64              `json:"macs"`
-	Widths       []int              `json:"widths"`
-	Seconds      float64            `json:"seconds"`
-}
-
 func runEngine(ctx context.Context, e *grow.Engine, asJSON bool) error {
 	hist, err := e.Run(ctx)
 	if err != nil {
@@ -248,7 +236,7 @@ func runEngine(ctx context.Context, e *grow.Engine, asJSON bool) error {
 
 func writeGrowSummary(e *grow.Engine, hist []grow.RoundRecord, asJSON bool) error {
 	last := hist[len(hist)-1]
-	sum := growSummary{Command: "grow", Method: e.Cfg.Method, Rounds: hist, TestAccuracy: last.TestAccuracy,
+	sum := run.Summary{Command: "grow", Method: e.Cfg.Method, Rounds: hist, TestAccuracy: last.TestAccuracy,
 		TestLoss: last.TestLoss, Params: last.Params, MACs: last.MACs, Widths: last.Widths}
 	for _, r := range hist {
 		sum.Seconds += r.GrowSeconds + r.TrainSeconds
@@ -286,18 +274,17 @@ func resumeGrow(ctx context.Context, s *train.Session, ck *train.Checkpoint, asJ
 // finalArchitecture reads a finished growth run's final network spec.
 func finalArchitecture(dir string) (nn.NetSpec, grow.Config, error) {
 	var g grow.Config
-	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	rc, err := run.ReadConfig(dir)
 	if err != nil {
 		return nn.NetSpec{}, g, fmt.Errorf("--from: %v", err)
 	}
-	var rc train.RunConfig
-	if err := json.Unmarshal(b, &rc); err != nil || rc.Command != "grow" {
+	if rc.Command != "grow" {
 		return nn.NetSpec{}, g, fmt.Errorf("--from %s: not a growth run", dir)
 	}
 	if err := json.Unmarshal(rc.Grow, &g); err != nil {
 		return nn.NetSpec{}, g, fmt.Errorf("--from %s: %v", dir, err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "summary.json")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, run.SummaryFile)); err != nil {
 		return nn.NetSpec{}, g, fmt.Errorf("--from %s: the run has not finished (no summary.json)", dir)
 	}
 	net, _, err := loadNet(dir)

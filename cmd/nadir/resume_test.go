@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nadir-ml/nadir/run"
 	"github.com/nadir-ml/nadir/train"
 )
 
@@ -103,12 +104,12 @@ func TestResumeAfterSIGKILLTrain(t *testing.T) {
 	if out, err := exec.Command(bin, args(ref)...).CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	run := filepath.Join(tmp, "killed")
-	killMidway(t, bin, args(run), run, func(c *train.Checkpoint) bool { return c.Pos.Epoch >= 1 && c.Pos.Step > 0 })
-	if out, err := exec.Command(bin, "resume", "--quiet", run).CombinedOutput(); err != nil {
+	killed := filepath.Join(tmp, "killed")
+	killMidway(t, bin, args(killed), killed, func(c *train.Checkpoint) bool { return c.Pos.Epoch >= 1 && c.Pos.Step > 0 })
+	if out, err := exec.Command(bin, "resume", "--quiet", killed).CombinedOutput(); err != nil {
 		t.Fatalf("resume: %v\n%s", err, out)
 	}
-	if a, b := readSummary(t, ref), readSummary(t, run); !reflect.DeepEqual(a, b) {
+	if a, b := readSummary(t, ref), readSummary(t, killed); !reflect.DeepEqual(a, b) {
 		t.Fatalf("resumed summary differs:\n%v\n%v", a, b)
 	}
 }
@@ -127,21 +128,21 @@ func TestResumeAfterSIGKILLGrow(t *testing.T) {
 	if out, err := exec.Command(bin, args(ref)...).CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	run := filepath.Join(tmp, "killed")
+	killed := filepath.Join(tmp, "killed")
 	// Kill inside round 2's fine-tuning, mid-epoch.
-	killMidway(t, bin, args(run), run, func(c *train.Checkpoint) bool {
+	killMidway(t, bin, args(killed), killed, func(c *train.Checkpoint) bool {
 		var st struct{ Round int }
 		json.Unmarshal(c.Extra, &st)
 		return st.Round >= 2 && c.Pos.Step > 0
 	})
-	if out, err := exec.Command(bin, "resume", "--quiet", run).CombinedOutput(); err != nil {
+	if out, err := exec.Command(bin, "resume", "--quiet", killed).CombinedOutput(); err != nil {
 		t.Fatalf("resume: %v\n%s", err, out)
 	}
-	if a, b := readSummary(t, ref), readSummary(t, run); !reflect.DeepEqual(a, b) {
+	if a, b := readSummary(t, ref), readSummary(t, killed); !reflect.DeepEqual(a, b) {
 		t.Fatalf("resumed summary differs:\n%v\n%v", a, b)
 	}
-	evA, _ := train.ReadEvents(filepath.Join(ref, "log.jsonl"))
-	evB, _ := train.ReadEvents(filepath.Join(run, "log.jsonl"))
+	evA, _ := run.ReadLog(filepath.Join(ref, "log.jsonl"))
+	evB, _ := run.ReadLog(filepath.Join(killed, "log.jsonl"))
 	if len(evA) != len(evB) {
 		t.Fatalf("event logs differ in length: %d vs %d", len(evA), len(evB))
 	}

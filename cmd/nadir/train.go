@@ -14,6 +14,7 @@ import (
 
 	"github.com/nadir-ml/nadir/nn"
 	"github.com/nadir-ml/nadir/optim"
+	"github.com/nadir-ml/nadir/run"
 	"github.com/nadir-ml/nadir/tensor"
 	"github.com/nadir-ml/nadir/train"
 )
@@ -152,7 +153,7 @@ func cmdTrain(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer s.Log.Close()
+	defer s.Close()
 	t, err := s.NewTrainer(net, opt, ds)
 	if err != nil {
 		return err
@@ -210,7 +211,10 @@ func cmdResume(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer s.Log.Close()
+	defer s.Close()
+	if ck.Warning != "" {
+		fmt.Fprintln(os.Stderr, "nadir resume: warning:", ck.Warning)
+	}
 	tensor.SetThreads(s.Cfg.Threads)
 	switch s.Cfg.Command {
 	case "train":
@@ -276,23 +280,24 @@ func loadNet(path string) (*nn.Net, *train.RunConfig, error) {
 		return nil, nil, err
 	}
 	var cfg *train.RunConfig
-	ckpath := path
+	var ck *train.Checkpoint
 	if st.IsDir() {
-		ckpath = filepath.Join(path, "ckpt", "last.ckpt")
-		if b, err := os.ReadFile(filepath.Join(path, "config.json")); err == nil {
-			var c train.RunConfig
-			if json.Unmarshal(b, &c) == nil {
-				cfg = &c
-			}
+		if c, err := run.ReadConfig(path); err == nil {
+			cfg = &c
 		}
+		ck, err = train.LoadRunCheckpoint(path)
+	} else {
+		ck, err = train.LoadCheckpoint(path)
 	}
-	ck, err := train.LoadCheckpoint(ckpath)
 	if err != nil {
 		return nil, nil, err
 	}
+	if ck.Warning != "" {
+		fmt.Fprintln(os.Stderr, "nadir: warning:", ck.Warning)
+	}
 	net, _, err := ck.Restore()
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %v", ckpath, err)
+		return nil, nil, fmt.Errorf("%s: %v", path, err)
 	}
 	return net, cfg, nil
 }
