@@ -105,6 +105,9 @@ func cmdGrow(ctx context.Context, args []string) error {
 	} else if net, err = buildModel(f.cfg, ds); err != nil {
 		return err
 	}
+	if err := applyInit(net, f.init); err != nil {
+		return err
+	}
 	s, err := train.CreateSession(f.out, f.cfg)
 	if err != nil {
 		return err

@@ -34,6 +34,7 @@ type runFlags struct {
 	json      bool
 	quiet     bool
 	out       string
+	init      string
 }
 
 func (f *runFlags) register(fs *flag.FlagSet, model string, epochs int, lr float64, opt string) {
@@ -59,6 +60,7 @@ func (f *runFlags) register(fs *flag.FlagSet, model string, epochs int, lr float
 	fs.StringVar(&f.out, "out", "", "run directory (default runs/<command>-<seed>, or -2, -3, ... when taken)")
 	fs.BoolVar(&f.json, "json", false, "print summary.json as the last line of stdout")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bars")
+	fs.StringVar(&f.init, "init", "", "start from the weights of a file nadir exported (FILE.safetensors or FILE.onnx; shapes must match --model)")
 }
 
 func (f *runFlags) resolve(command string) error {
@@ -146,6 +148,9 @@ func cmdTrain(ctx context.Context, args []string) error {
 	}
 	net, err := buildModel(f.cfg, ds)
 	if err != nil {
+		return err
+	}
+	if err := applyInit(net, f.init); err != nil {
 		return err
 	}
 	opt, _ := optim.New(f.cfg.Train.Optimizer, f.cfg.Train.WeightDecay)
