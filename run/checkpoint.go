@@ -100,9 +100,9 @@ func saveCheckpoint(dir string, c *Checkpoint) error {
 	cdir := filepath.Join(dir, CkptDir)
 	last := filepath.Join(cdir, LastCkpt)
 	tmp := filepath.Join(cdir, ".next.ckpt")
-	if err := WriteFile(tmp, EncodeCheckpoint(c)); err != nil {
+	if err := writeFile(tmp, EncodeCheckpoint(c)); err != nil {
 		os.Remove(tmp)
-		return err
+		return &WriteError{Path: last, Err: fmt.Errorf("%w (the last good checkpoint is kept)", err)}
 	}
 	if err := os.Rename(last, filepath.Join(cdir, PrevCkpt)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return &WriteError{Path: last, Err: err}
