@@ -1,7 +1,9 @@
 package run
 
 import (
+	"bytes"
 	"encoding/binary"
+	"encoding/gob"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -56,10 +58,10 @@ func EncodeCheckpoint(c *Checkpoint) []byte {
 // DecodeCheckpoint verifies and decodes a checkpoint file's bytes; a
 // damaged file gives an error wrapping ErrCorrupt.
 func DecodeCheckpoint(b []byte) (*Checkpoint, error) {
+	if len(b) >= len(ckptMagic1) && string(b[:len(ckptMagic1)]) == ckptMagic1 {
+		return decodeCheckpoint1(b)
+	}
 	if len(b) < len(ckptMagic) || string(b[:len(ckptMagic)]) != ckptMagic {
-		if len(b) >= 6 && string(b[:6]) == "NADIRC" {
-			return nil, fmt.Errorf("checkpoint format %q is not read by this program", b[:min(len(b), 8)])
-		}
 		return nil, errors.New("not a nadir checkpoint")
 	}
 	if len(b) < ckptHeader {
@@ -100,9 +102,9 @@ func saveCheckpoint(dir string, c *Checkpoint) error {
 	cdir := filepath.Join(dir, CkptDir)
 	last := filepath.Join(cdir, LastCkpt)
 	tmp := filepath.Join(cdir, ".next.ckpt")
-	if err := WriteFile(tmp, EncodeCheckpoint(c)); err != nil {
+	if err := writeFile(tmp, EncodeCheckpoint(c)); err != nil {
 		os.Remove(tmp)
-		return err
+		return &WriteError{Path: last, Err: fmt.Errorf("%w (the last good checkpoint is kept)", err)}
 	}
 	if err := os.Rename(last, filepath.Join(cdir, PrevCkpt)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return &WriteError{Path: last, Err: err}
@@ -138,4 +140,25 @@ func loadLatest(dir string) (*Checkpoint, error) {
 		return nil, perr
 	}
 	return nil, lerr
+}
+
+// Format 0 checkpoints ("NADIRCK1", written before this package) are a
+// CRC-32 (IEEE) of the body and the trainer's gob, which held the log size
+// itself as LogSize. The gob is the state as it was; decoding it into a
+// struct of that one field reads the size and skips the rest.
+const ckptMagic1 = "NADIRCK1"
+
+func decodeCheckpoint1(b []byte) (*Checkpoint, error) {
+	if len(b) < len(ckptMagic1)+4 {
+		return nil, fmt.Errorf("%w: truncated header (%d bytes)", ErrCorrupt, len(b))
+	}
+	body := b[len(ckptMagic1)+4:]
+	if crc32.ChecksumIEEE(body) != binary.LittleEndian.Uint32(b[len(ckptMagic1):]) {
+		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	}
+	var v0 struct{ LogSize int64 }
+	if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&v0); err != nil || v0.LogSize < 0 {
+		return nil, fmt.Errorf("%w: format 0 state: %v", ErrCorrupt, err)
+	}
+	return &Checkpoint{LogSize: v0.LogSize, State: append([]byte(nil), body...)}, nil
 }

@@ -25,10 +25,19 @@
 // *WriteError (a run-time failure, exit 1 in the CLI); InjectFault makes
 // them happen in tests.
 //
-// Versions: a kind whose fields change incompatibly gets a Version method
-// returning the next number, and its decoder learns to read the older
-// lines (a golden run directory of the old version stays under testdata/
-// and its tests keep passing); a line newer than the program is an error
-// naming it, not a silent misreading. The directory layout as a whole has
-// Format, in config.json, bumped the same way.
+// Versions: the golden run directories under testdata/runs (one train and
+// one grow run per format: train-v0 and grow-v0 were written before this
+// package, train and grow at Format 1) are read by the tests of this
+// package, of report and of cmd/nadir (eval, resume), so a change that
+// stops old runs from being read fails a test. To change the format: a kind
+// whose fields change incompatibly gets a Version method returning the next
+// number and its decoder learns the older lines; a change to the layout
+// bumps Format; then add golden runs of the new format next to the old
+// ones, made with
+//
+//	nadir train --model mlp:4 --epochs 2 --max-train 300 --batch 50 --ckpt-steps 0 --quiet --out testdata/runs/train-vN
+//	nadir grow --method fast --model mlp:4 --rounds 1 --epochs 1 --max-train 300 --batch 50 --ckpt-steps 0 --quiet --out testdata/runs/grow-vN
+//
+// (and the lock file removed). A line or a config.json newer than the
+// program is an error naming it, not a silent misreading.
 package run

@@ -4,8 +4,8 @@ import "encoding/json"
 
 // Format is the version of the run-directory layout written in
 // config.json's "format". Version 0 (no field) is the layout before the
-// field existed: its config, summary and log are read as version 1, its
-// checkpoints (format NADIRCK1) are not.
+// field existed: its config, summary and log read as version 1, and its
+// checkpoints (NADIRCK1) are read too.
 const Format = 1
 
 // Config is config.json: every flag of the run, resolved. A later command

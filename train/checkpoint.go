@@ -64,7 +64,9 @@ func decodeCheckpoint(rc *run.Checkpoint) (*Checkpoint, error) {
 	if err := gob.NewDecoder(bytes.NewReader(rc.State)).Decode(&c); err != nil {
 		return nil, fmt.Errorf("trainer state: %v", err)
 	}
-	if c.Version != stateVersion {
+	// Version 1 is the state of format-0 checkpoints, which also held the
+	// log size (read by package run; gob skips the field here).
+	if c.Version != 1 && c.Version != stateVersion {
 		return nil, fmt.Errorf("unsupported trainer state version %d", c.Version)
 	}
 	c.Warning = rc.Warning
