@@ -42,51 +42,23 @@ func TestExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	images := filepath.Join(mn, "t10k-images-idx3-ubyte.gz")
-	var onnxCases, torchCases []rtcheck.Case
-	var models []string
+	var runs [][2]string
 	for _, r := range exportRuns {
 		dir := filepath.Join(tmp, r.name)
 		args := append(append([]string(nil), r.args...), "--max-train", "2000", "--epochs", "1", "--quiet", "--out", dir)
 		if code, _, errOut := runMain(t, args...); code != 0 {
 			t.Fatalf("%s: exit %d: %s", r.name, code, errOut)
 		}
-		for _, ex := range [][]string{{"--out", dir + "/model.onnx"}, {"--fold-bn", "--out", dir + "/folded.onnx"}, {"--format", "safetensors"}} {
-			if code, _, errOut := runMain(t, append([]string{"export", dir}, ex...)...); code != 0 {
-				t.Fatalf("export %s %v: exit %d: %s", r.name, ex, code, errOut)
+		runs = append(runs, [2]string{r.name, dir})
+		// The default outputs, RUN/model.onnx and RUN/model.safetensors, for
+		// the subtests below.
+		for _, f := range []string{"onnx", "safetensors"} {
+			if code, _, errOut := runMain(t, "export", dir, "--format", f); code != 0 {
+				t.Fatalf("export %s: exit %d: %s", r.name, code, errOut)
 			}
 		}
-		// nadir's logits on the first 64 test images, preprocessed as in training.
-		net, info, err := loadRunModel(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, _, err := export.ReadExamples(images, net.In)
-		if err != nil {
-			t.Fatal(err)
-		}
-		const n = 64
-		dim := tensor.Numel(net.In)
-		x = x[:n*dim]
-		if err := info.Pre.Apply(x, dim); err != nil {
-			t.Fatal(err)
-		}
-		xt := &tensor.Tensor{Shape: append([]int{n}, net.In...), Data: x}
-		y := net.Forward(xt, false)
-		want := append([]float32(nil), y.Data[:y.Len()]...)
-		in := filepath.Join(dir, "input.f32")
-		rtcheck.WriteF32(t, in, x)
-		for _, m := range []string{"model", "folded"} {
-			c := rtcheck.Case{Name: r.name + "/" + m + ".onnx", Want: want, Model: filepath.Join(dir, m+".onnx"), Input: in,
-				Shape: xt.Shape, Output: filepath.Join(dir, m+".ort.f32")}
-			onnxCases = append(onnxCases, c)
-			models = append(models, c.Model)
-		}
-		torchCases = append(torchCases, rtcheck.Case{Name: r.name + "/model.safetensors", Want: want, File: filepath.Join(dir, "model.safetensors"),
-			Sidecar: filepath.Join(dir, "model.json"), Input: in, Shape: xt.Shape, Output: filepath.Join(dir, "torch.f32")})
 	}
-	t.Run("onnxruntime", func(t *testing.T) { rtcheck.ORT(t, onnxCases) })
-	t.Run("checker", func(t *testing.T) { rtcheck.Checker(t, models) })
-	t.Run("torch", func(t *testing.T) { rtcheck.Torch(t, torchCases) })
+	checkRuntimes(t, runs, images, 64)
 
 	t.Run("predict", func(t *testing.T) {
 		labels, err := data.ReadIDXFile(filepath.Join(mn, "t10k-labels-idx1-ubyte.gz"))
@@ -197,4 +169,75 @@ func TestExport(t *testing.T) {
 			t.Error("a refused --init left a run directory")
 		}
 	})
+}
+
+// TestExportRuns checks existing MNIST runs the way TestExport checks its
+// small ones, on the first 1000 test images:
+//
+//	NADIR_EXPORT_RUNS="runs/train-1 runs/grow-1" go test ./cmd/nadir -run TestExportRuns -v
+func TestExportRuns(t *testing.T) {
+	env := os.Getenv("NADIR_EXPORT_RUNS")
+	if env == "" {
+		t.Skip("set NADIR_EXPORT_RUNS to run directories of MNIST runs")
+	}
+	mn, err := data.MNISTDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs [][2]string
+	for _, d := range strings.Fields(env) {
+		runs = append(runs, [2]string{filepath.Base(d), d})
+	}
+	checkRuntimes(t, runs, filepath.Join(mn, "t10k-images-idx3-ubyte.gz"), 1000)
+}
+
+// checkRuntimes exports each run {name, dir} three ways (ONNX, ONNX with
+// --fold-bn, safetensors) into a temporary directory and compares ONNX
+// Runtime's and PyTorch's logits on the first n images with nadir's, and
+// runs the ONNX checker on every ONNX file.
+func checkRuntimes(t *testing.T, runs [][2]string, images string, n int) {
+	var onnxCases, torchCases []rtcheck.Case
+	var models []string
+	tmp := t.TempDir()
+	for _, r := range runs {
+		name, dir := r[0], r[1]
+		out := filepath.Join(tmp, name)
+		os.MkdirAll(out, 0o755)
+		for _, ex := range [][]string{{"--out", out + "/model.onnx"}, {"--fold-bn", "--out", out + "/folded.onnx"},
+			{"--format", "safetensors", "--out", out + "/model.safetensors"}} {
+			if code, _, errOut := runMain(t, append([]string{"export", dir}, ex...)...); code != 0 {
+				t.Fatalf("export %s %v: exit %d: %s", name, ex, code, errOut)
+			}
+		}
+		// nadir's logits on the first n test images, preprocessed as in training.
+		net, info, err := loadRunModel(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, _, err := export.ReadExamples(images, net.In)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dim := tensor.Numel(net.In)
+		x = x[:n*dim]
+		if err := info.Pre.Apply(x, dim); err != nil {
+			t.Fatal(err)
+		}
+		xt := &tensor.Tensor{Shape: append([]int{n}, net.In...), Data: x}
+		y := net.Forward(xt, false)
+		want := append([]float32(nil), y.Data[:y.Len()]...)
+		in := filepath.Join(out, "input.f32")
+		rtcheck.WriteF32(t, in, x)
+		for _, m := range []string{"model", "folded"} {
+			c := rtcheck.Case{Name: name + "/" + m + ".onnx", Want: want, Model: filepath.Join(out, m+".onnx"), Input: in,
+				Shape: xt.Shape, Output: filepath.Join(out, m+".ort.f32")}
+			onnxCases = append(onnxCases, c)
+			models = append(models, c.Model)
+		}
+		torchCases = append(torchCases, rtcheck.Case{Name: name + "/model.safetensors", Want: want, File: filepath.Join(out, "model.safetensors"),
+			Sidecar: filepath.Join(out, "model.json"), Input: in, Shape: xt.Shape, Output: filepath.Join(out, "torch.f32")})
+	}
+	t.Run("onnxruntime", func(t *testing.T) { rtcheck.ORT(t, onnxCases) })
+	t.Run("checker", func(t *testing.T) { rtcheck.Checker(t, models) })
+	t.Run("torch", func(t *testing.T) { rtcheck.Torch(t, torchCases) })
 }
