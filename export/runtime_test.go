@@ -2,6 +2,7 @@ package export
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -151,4 +152,114 @@ func npiCase(t *testing.T, dir string) rtcheck.Case {
 	writeFile(t, c.Sidecar, sidecar)
 	rtcheck.WriteF32(t, c.Input, x)
 	return c
+}
+
+// npiGraphCase exports an NPI model as ONNX and computes with nadir's own
+// parts (the model's parameters, nn.LSTM) what the graph computes: per
+// step the encoder, the program embedding, the core over the sequence from
+// the zero state, and the heads, for N sequences of T steps.
+func npiGraphCase(t *testing.T, dir string, opset int) (rtcheck.Case, *Model) {
+	task, err := npi.NewTask("bubblesort", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := npi.DefaultModelConfig("bubblesort", true)
+	cfg.EncLayers = 2
+	m, err := npi.NewModel(task, cfg, rand.New(rand.NewPCG(6, 6)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := map[string]*nn.Param{}
+	for _, p := range m.Params() {
+		ps[p.Name] = p
+	}
+	const T, N = 4, 3
+	din, nProg, E, P := ps["enc0.w"].Cols, ps["prog_embed"].Rows, cfg.Enc, cfg.ProgEmbed
+	r := rand.New(rand.NewPCG(2, 2))
+	x := make([]float32, T*N*din)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	prog := make([]float32, T*N*nProg)
+	for i := 0; i < T*N; i++ {
+		prog[i*nProg+(i%N)%nProg] = 1 // sequence n runs program n
+	}
+	lin := func(w, b *nn.Param, v []float32) []float32 {
+		out := make([]float32, w.Rows)
+		for o := range out {
+			out[o] = b.Data[o] + tensor.Dot(w.Data[o*w.Cols:(o+1)*w.Cols], v)
+		}
+		return out
+	}
+	core := &nn.LSTM{In: E + P, Hidden: cfg.Hidden, Wx: ps["core.wx"], Wh: ps["core.wh"], B: ps["core.b"]}
+	coreIn := make([]float32, 0, T*N*(E+P))
+	for i := 0; i < T*N; i++ {
+		e := x[i*din : (i+1)*din]
+		for l := 0; l < cfg.EncLayers; l++ {
+			e = lin(ps[fmt.Sprintf("enc%d.w", l)], ps[fmt.Sprintf("enc%d.b", l)], e)
+			for j := range e {
+				e[j] = float32(math.Tanh(float64(e[j])))
+			}
+		}
+		coreIn = append(coreIn, e...)
+		p := (i % N) % nProg
+		coreIn = append(coreIn, ps["prog_embed"].Data[p*P:(p+1)*P]...)
+	}
+	var cache nn.LSTMCache
+	H := cfg.Hidden
+	hs := core.Forward(&cache, coreIn, T, N, nil, nil)
+	want := append([]float32(nil), hs[:T*N*H]...)
+	heads := [][]float32{nil, nil}
+	var args [][]float32
+	for i := 0; i < T*N; i++ {
+		h := hs[i*H : (i+1)*H]
+		heads[0] = append(heads[0], lin(ps["end.w"], ps["end.b"], h)...)
+		key := lin(ps["key.w"], ps["key.b"], h)
+		for p := 0; p < nProg; p++ {
+			K := cfg.KeyDim
+			heads[1] = append(heads[1], tensor.Dot(ps["prog_keys"].Data[p*K:(p+1)*K], key))
+		}
+		for s := 0; ps[fmt.Sprintf("arg%d.w", s)] != nil; s++ {
+			if len(args) <= s {
+				args = append(args, nil)
+			}
+			args[s] = append(args[s], lin(ps[fmt.Sprintf("arg%d.w", s)], ps[fmt.Sprintf("arg%d.b", s)], h)...)
+		}
+	}
+	want = append(append(want, heads[0]...), heads[1]...)
+	for _, a := range args {
+		want = append(want, a...)
+	}
+	model, err := NPIONNX(m, opset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("npi-bubblesort-opset%d", opset)
+	c := rtcheck.Case{Name: name, Want: want, Model: filepath.Join(dir, name+".onnx"), Output: filepath.Join(dir, name+".out"), All: true,
+		Inputs: []rtcheck.Input{{Name: "x", File: filepath.Join(dir, name+".x"), Shape: []int{T, N, din}},
+			{Name: "program", File: filepath.Join(dir, name+".p"), Shape: []int{T, N, nProg}}}}
+	writeFile(t, c.Model, model.Marshal())
+	rtcheck.WriteF32(t, c.Inputs[0].File, x)
+	rtcheck.WriteF32(t, c.Inputs[1].File, prog)
+	return c, model
+}
+
+func TestNPIONNX(t *testing.T) {
+	dir := t.TempDir()
+	var cases []rtcheck.Case
+	for _, opset := range []int{MinOpset, DefaultOpset, MaxOpset} {
+		c, m := npiGraphCase(t, dir, opset)
+		if err := CheckGraph(m); err != nil {
+			t.Fatalf("opset %d: structural check: %v", opset, err)
+		}
+		cases = append(cases, c)
+	}
+	t.Run("checker", func(t *testing.T) {
+		var models []string
+		for _, c := range cases {
+			models = append(models, c.Model)
+		}
+		rtcheck.Checker(t, models)
+	})
+	t.Run("onnxruntime", func(t *testing.T) { rtcheck.ORT(t, cases) })
 }

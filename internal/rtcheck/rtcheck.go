@@ -45,6 +45,17 @@ type Case struct {
 	Shape   []int     `json:"shape"`
 	Output  string    `json:"output"`
 	NPI     bool      `json:"npi,omitempty"`
+	// Inputs, when set, feed named graph inputs instead of Input; All
+	// writes every graph output, concatenated in graph order.
+	Inputs []Input `json:"inputs,omitempty"`
+	All    bool    `json:"all,omitempty"`
+}
+
+// Input is one named graph input read from a raw float32 file.
+type Input struct {
+	Name  string `json:"name"`
+	File  string `json:"file"`
+	Shape []int  `json:"shape"`
 }
 
 // script is the path of a file in export/testdata.
