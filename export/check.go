@@ -14,10 +14,11 @@ import (
 // so it runs in every test environment.
 func CheckGraph(m *Model) error {
 	g := &m.Graph
-	if len(g.Inputs) != 1 {
-		return fmt.Errorf("graph has %d inputs, want 1", len(g.Inputs))
+	if len(g.Inputs) == 0 {
+		return fmt.Errorf("graph has no inputs")
 	}
 	shapes := map[string][]int64{}
+	ints := map[string][]int64{} // int64 initializers' values
 	define := func(name string, s []int64) error {
 		if name == "" {
 			return fmt.Errorf("empty value name")
@@ -28,24 +29,41 @@ func CheckGraph(m *Model) error {
 		shapes[name] = s
 		return nil
 	}
-	in := g.Inputs[0]
-	if len(in.Shape) == 0 || in.Shape[0].Param == "" {
-		return fmt.Errorf("input %q has no symbolic batch dimension", in.Name)
+	// Symbolic dimensions become negative ids, one per name.
+	syms := map[string]int64{}
+	dims := func(v ValueInfo) []int64 {
+		var s []int64
+		for _, d := range v.Shape {
+			if d.Param == "" {
+				s = append(s, d.Value)
+				continue
+			}
+			if _, ok := syms[d.Param]; !ok {
+				syms[d.Param] = -int64(len(syms) + 1)
+			}
+			s = append(s, syms[d.Param])
+		}
+		return s
 	}
-	is := []int64{-1} // -1: the symbolic batch size
-	for _, d := range in.Shape[1:] {
-		is = append(is, d.Value)
-	}
-	if err := define(in.Name, is); err != nil {
-		return err
+	for _, in := range g.Inputs {
+		if len(in.Shape) == 0 || in.Shape[0].Param == "" {
+			return fmt.Errorf("input %q has no symbolic leading dimension", in.Name)
+		}
+		if err := define(in.Name, dims(in)); err != nil {
+			return err
+		}
 	}
 	for _, t := range g.Initializers {
 		n := int64(1)
 		for _, d := range t.Dims {
 			n *= d
 		}
-		if t.DataType != dtFloat || int64(len(t.Floats)) != n {
-			return fmt.Errorf("initializer %s: %d values for dims %v", t.Name, len(t.Floats), t.Dims)
+		switch {
+		case t.DataType == dtFloat && int64(len(t.Floats)) == n:
+		case t.DataType == dtInt64 && int64(len(t.Int64s)) == n:
+			ints[t.Name] = t.Int64s
+		default:
+			return fmt.Errorf("initializer %s: type %d with %d values for dims %v", t.Name, t.DataType, max(len(t.Floats), len(t.Int64s)), t.Dims)
 		}
 		if err := define(t.Name, t.Dims); err != nil {
 			return err
@@ -60,7 +78,13 @@ func CheckGraph(m *Model) error {
 			}
 			ins = append(ins, s)
 		}
-		out, err := inferShape(n, ins)
+		var out []int64
+		var err error
+		if n.OpType == "Squeeze" {
+			out, err = inferSqueeze(n, ins, ints)
+		} else {
+			out, err = inferShape(n, ins)
+		}
 		if err != nil {
 			return fmt.Errorf("node %d (%s %s): %v", i, n.OpType, n.Name, err)
 		}
@@ -76,15 +100,37 @@ func CheckGraph(m *Model) error {
 		if !ok {
 			return fmt.Errorf("output %q is not computed", o.Name)
 		}
-		want := []int64{-1}
-		for _, d := range o.Shape[1:] {
-			want = append(want, d.Value)
-		}
-		if !slices.Equal(s, want) {
+		if want := dims(o); !slices.Equal(s, want) {
 			return fmt.Errorf("output %q: inferred shape %v, declared %v", o.Name, s, want)
 		}
 	}
 	return nil
+}
+
+// inferSqueeze removes the axes given as an attribute (opset < 13) or an
+// int64 initializer (opset 13+), each of size 1.
+func inferSqueeze(n Node, in [][]int64, ints map[string][]int64) ([]int64, error) {
+	axes := attrs(n)["axes"].Ints
+	if len(n.Inputs) == 2 {
+		var ok bool
+		if axes, ok = ints[n.Inputs[1]]; !ok {
+			return nil, fmt.Errorf("axes %q is not an int64 initializer", n.Inputs[1])
+		}
+	}
+	if len(in) == 0 || len(axes) == 0 {
+		return nil, fmt.Errorf("no input or no axes")
+	}
+	var out []int64
+	for i, d := range in[0] {
+		if slices.Contains(axes, int64(i)) {
+			if d != 1 {
+				return nil, fmt.Errorf("axis %d has size %d, not 1", i, d)
+			}
+			continue
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 func attrs(n Node) map[string]Attr {
@@ -118,6 +164,54 @@ func inferShape(n Node, in [][]int64) ([]int64, error) {
 			return nil, fmt.Errorf("operand shapes %v and %v (only equal shapes or a scalar second operand are emitted)", in[0], in[1])
 		}
 		return in[0], nil
+	case "MatMul":
+		if err := need(2); err != nil {
+			return nil, err
+		}
+		a, w := in[0], in[1]
+		if len(a) < 2 || len(w) != 2 || a[len(a)-1] != w[0] {
+			return nil, fmt.Errorf("operands %v and %v do not chain", a, w)
+		}
+		return append(slices.Clone(a[:len(a)-1]), w[1]), nil
+	case "Add":
+		if err := need(2); err != nil {
+			return nil, err
+		}
+		if !slices.Equal(in[0], in[1]) && !(len(in[1]) == 1 && len(in[0]) > 0 && in[1][0] == in[0][len(in[0])-1]) {
+			return nil, fmt.Errorf("operands %v and %v (only equal shapes or a bias vector are emitted)", in[0], in[1])
+		}
+		return in[0], nil
+	case "Concat":
+		ax := a["axis"].I
+		out := slices.Clone(in[0])
+		if ax < 0 || int(ax) >= len(out) {
+			return nil, fmt.Errorf("axis %d of %v", ax, out)
+		}
+		for _, s := range in[1:] {
+			if len(s) != len(out) {
+				return nil, fmt.Errorf("ranks differ: %v", in)
+			}
+			for d := range s {
+				if d != int(ax) && s[d] != out[d] {
+					return nil, fmt.Errorf("shapes %v do not concatenate on axis %d", in, ax)
+				}
+			}
+			if out[ax] < 0 || s[ax] < 0 {
+				return nil, fmt.Errorf("symbolic size on the concatenation axis")
+			}
+			out[ax] += s[ax]
+		}
+		return out, nil
+	case "LSTM":
+		if err := need(4); err != nil {
+			return nil, err
+		}
+		x, w, r, b := in[0], in[1], in[2], in[3]
+		h := a["hidden_size"].I
+		if len(x) != 3 || !slices.Equal(w, []int64{1, 4 * h, x[2]}) || !slices.Equal(r, []int64{1, 4 * h, h}) || !slices.Equal(b, []int64{1, 8 * h}) {
+			return nil, fmt.Errorf("X %v, W %v, R %v, B %v do not fit hidden_size %d", x, w, r, b, h)
+		}
+		return []int64{x[0], 1, x[1], h}, nil
 	case "Gemm":
 		if len(in) != 2 && len(in) != 3 {
 			return nil, fmt.Errorf("%d inputs", len(in))

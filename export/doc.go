@@ -27,7 +27,11 @@
 // layers.1.running_mean, ...) and returns a Sidecar that describes the
 // equivalent torch module (torch.nn classes and constructor arguments);
 // LoadTorchTensors loads such tensors into a network of the same
-// architecture with shape checks (nadir train/grow --init). NPI models
-// export their encoder, LSTM core (PyTorch's gate order i, f, g, o is
-// nadir's) and heads (NPISafetensors).
+// architecture with shape checks (nadir train/grow --init).
+//
+// NPI. NPI models export their encoder, LSTM core and heads: as
+// safetensors for torch.nn.LSTM and Linear modules (NPISafetensors;
+// PyTorch's gate order i, f, g, o is nadir's), and as an ONNX graph that
+// runs one program invocation over a sequence with the ONNX LSTM op
+// (NPIONNX; gate rows reordered to ONNX's i, o, f, c).
 package export

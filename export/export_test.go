@@ -115,6 +115,7 @@ func TestReadONNXRejects(t *testing.T) {
 		"weights":     edit(func(m *Model) { m.Graph.Initializers[0].Dims[0]++ }),
 		"opset":       edit(func(m *Model) { m.Opsets[0].Version = 9 }),
 		"extra node":  edit(func(m *Model) { m.Graph.Nodes = append(m.Graph.Nodes, m.Graph.Nodes[2]) }),
+		"flipped bit": edit(func(m *Model) { m.Graph.Initializers[1].Floats[3] *= -1 }),
 	}
 	for name, b := range cases {
 		if _, _, err := ReadONNX(b); err == nil {
@@ -172,6 +173,7 @@ func TestSafetensorsRejects(t *testing.T) {
 		"neg shape":    withHeader(`{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}`),
 		"overlap":      withHeader(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`),
 		"gap":          withHeader(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`),
+		"flipped bit":  func() []byte { b := bytes.Clone(good); b[len(b)-5] ^= 1; return b }(),
 		"bad metadata": withHeader(`{"__metadata__":{"a":1},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`),
 	}
 	for name, b := range cases {

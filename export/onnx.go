@@ -1,8 +1,12 @@
 package export
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/nadir-ml/nadir/nn"
@@ -116,7 +120,29 @@ const (
 	MetaSpec    = "nadir.spec"    // nn.NetSpec of the exported network (after folding)
 	MetaInfo    = "nadir.info"    // Info as JSON
 	MetaPreproc = "preprocessing" // a human-readable formula
+	MetaSHA256  = "nadir.sha256"  // of the initializers (weightsDigest)
 )
+
+// weightsDigest is the SHA-256 of the initializers' names, dims and values
+// in order: ONNX has no checksum of its own, and a flipped bit in a weight
+// would otherwise load silently.
+func weightsDigest(g *Graph) string {
+	h := sha256.New()
+	var b [8]byte
+	for _, t := range g.Initializers {
+		h.Write([]byte(t.Name))
+		h.Write([]byte{0})
+		for _, d := range t.Dims {
+			binary.LittleEndian.PutUint64(b[:], uint64(d))
+			h.Write(b[:])
+		}
+		for _, v := range t.Floats {
+			binary.LittleEndian.PutUint32(b[:4], math.Float32bits(v))
+			h.Write(b[:4])
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
 
 // ONNX converts a network to an ONNX model: one or a few nodes per nadir
 // layer, weights as initializers named like PyTorch's state_dict
@@ -177,7 +203,7 @@ func ONNX(net *nn.Net, opt ONNXOptions) (*Model, error) {
 		Opsets:    []OpsetID{{Domain: "", Version: int64(opt.Opset)}},
 		Producer:  "nadir", ProducerVersion: FormatVersion,
 		Graph:    b.g,
-		Metadata: []KV{{MetaSpec, string(spec)}, {MetaInfo, string(info)}},
+		Metadata: []KV{{MetaSpec, string(spec)}, {MetaInfo, string(info)}, {MetaSHA256, weightsDigest(&b.g)}},
 	}
 	if p := opt.Info.Pre; p != nil {
 		m.Metadata = append(m.Metadata, KV{MetaPreproc, p.formula(opt.InputName)})

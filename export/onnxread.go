@@ -30,6 +30,9 @@ func ReadONNX(b []byte) (*nn.Net, Info, error) {
 	if err := json.Unmarshal([]byte(meta[MetaSpec]), &spec); err != nil {
 		return nil, Info{}, fmt.Errorf("onnx: not a nadir export (no %s metadata)", MetaSpec)
 	}
+	if meta[MetaSHA256] != weightsDigest(&m.Graph) {
+		return nil, Info{}, fmt.Errorf("onnx: weights do not match their checksum (%s): the file is corrupt", MetaSHA256)
+	}
 	var info Info
 	if s, ok := meta[MetaInfo]; ok {
 		if err := json.Unmarshal([]byte(s), &info); err != nil {

@@ -1,130 +1,34 @@
 package export
 
 import (
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/nadir-ml/nadir/internal/rtcheck"
 	"github.com/nadir-ml/nadir/nn"
 	"github.com/nadir-ml/nadir/npi"
 	"github.com/nadir-ml/nadir/tensor"
 )
 
-// The checks in this file run the exported files in the runtimes people
-// use: ONNX Runtime (the npm package onnxruntime-node, driven by
-// testdata/ort_check.js), Debian's ONNX checker (python3-onnx) and Debian's
-// PyTorch (python3-torch). Where a runtime is missing they skip with a
-// message saying what to install; .ci/run installs them.
-
-// tolerance is the largest accepted max-abs difference of logits.
-const tolerance = 1e-5
-
-// ortDir finds onnxruntime-node: $NADIR_ORT_DIR, else
-// $HOME/.cache/nadir-ort (where .ci/run installs it), holding
-// node_modules/onnxruntime-node.
-func ortDir(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("ONNX Runtime check skipped: node is not installed")
-	}
-	dir := os.Getenv("NADIR_ORT_DIR")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "nadir-ort")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "onnxruntime-node", "package.json")); err != nil {
-		t.Skipf("ONNX Runtime check skipped: onnxruntime-node not found in %s (npm install --ignore-scripts onnxruntime-node there, or set NADIR_ORT_DIR)", dir)
-	}
-	return dir
-}
-
-func needPython(t *testing.T, modules ...string) {
-	t.Helper()
-	if _, err := os.Stat("/usr/bin/python3"); err != nil {
-		t.Skip("skipped: /usr/bin/python3 is not installed")
-	}
-	imp := "import " + strings.Join(modules, ", ")
-	if out, err := exec.Command("/usr/bin/python3", "-c", imp).CombinedOutput(); err != nil {
-		t.Skipf("skipped: Debian python3 lacks %s (%s)", strings.Join(modules, ", "), strings.TrimSpace(lastLine(string(out))))
-	}
-}
-
-func lastLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		return s[i+1:]
-	}
-	return s
-}
-
-func writeF32(t *testing.T, path string, v []float32) {
-	b := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func readF32(t *testing.T, path string) []float32 {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := make([]float32, len(b)/4)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return v
-}
-
-type runCase struct {
-	Model   string `json:"model,omitempty"`
-	File    string `json:"file,omitempty"`
-	Sidecar string `json:"sidecar,omitempty"`
-	Input   string `json:"input"`
-	Shape   []int  `json:"shape"`
-	Output  string `json:"output"`
-	NPI     bool   `json:"npi,omitempty"`
-
-	name string
-	want []float32
-}
-
-func runScript(t *testing.T, env []string, cases []runCase, cmd ...string) {
-	t.Helper()
-	dir := t.TempDir()
-	manifest := filepath.Join(dir, "manifest.json")
-	b, _ := json.Marshal(cases)
-	if err := os.WriteFile(manifest, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c := exec.Command(cmd[0], append(cmd[1:], manifest)...)
-	c.Env = append(os.Environ(), env...)
-	if out, err := c.CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(cmd, " "), err, out)
-	}
-}
+// The tests in this file run the exported test networks in ONNX Runtime,
+// the ONNX checker and PyTorch (see rtcheck); each skips with a message
+// where its runtime is missing.
 
 // onnxCases exports every test network (plain and BN-folded at the default
 // opset; the hand-built net at every opset) with its input and nadir's
-// output.
-func onnxCases(t *testing.T, dir string) []runCase {
-	var cases []runCase
+// output (of the unfolded network).
+func onnxCases(t *testing.T, dir string) []rtcheck.Case {
+	var cases []rtcheck.Case
 	for _, tn := range testNets(t) {
 		x := testInput(tn.net, 4)
 		want := forward(tn.net, x)
 		for opset := MinOpset; opset <= MaxOpset; opset++ {
 			for _, fold := range []bool{false, true} {
-				if opset != DefaultOpset && (fold || tn.name != "hand-built") {
+				if opset != DefaultOpset && (fold || tn.name != "hand-built") || fold && !hasBN(tn.net) {
 					continue
 				}
 				name := fmt.Sprintf("%s-opset%d", tn.name, opset)
@@ -135,12 +39,12 @@ func onnxCases(t *testing.T, dir string) []runCase {
 				if err != nil {
 					t.Fatal(err)
 				}
-				c := runCase{name: name, want: want, Model: filepath.Join(dir, name+".onnx"), Input: filepath.Join(dir, name+".in"),
+				c := rtcheck.Case{Name: name, Want: want, Model: filepath.Join(dir, name+".onnx"), Input: filepath.Join(dir, name+".in"),
 					Output: filepath.Join(dir, name+".out"), Shape: x.Shape}
 				if err := os.WriteFile(c.Model, b, 0o644); err != nil {
 					t.Fatal(err)
 				}
-				writeF32(t, c.Input, x.Data[:x.Len()])
+				rtcheck.WriteF32(t, c.Input, x.Data[:x.Len()])
 				cases = append(cases, c)
 			}
 		}
@@ -148,73 +52,61 @@ func onnxCases(t *testing.T, dir string) []runCase {
 	return cases
 }
 
-func compare(t *testing.T, runtime string, cases []runCase) {
-	t.Helper()
-	worst := 0.0
-	for _, c := range cases {
-		got := readF32(t, c.Output)
-		d := maxAbsDiff(got, c.want)
-		worst = max(worst, d)
-		t.Logf("%s %-28s max |logit difference| %.2g", runtime, c.name, d)
-		if d > tolerance {
-			t.Errorf("%s: %s differs from nadir by %g (> %g)", runtime, c.name, d, tolerance)
+func hasBN(n *nn.Net) bool {
+	for _, l := range n.Layers {
+		if l.Spec().Kind == "batchnorm" {
+			return true
 		}
 	}
-	t.Logf("%s: %d networks, worst max |difference| %.2g", runtime, len(cases), worst)
+	return false
 }
 
 func TestONNXRuntime(t *testing.T) {
-	dir := ortDir(t)
-	cases := onnxCases(t, t.TempDir())
-	script, _ := filepath.Abs(filepath.Join("testdata", "ort_check.js"))
-	runScript(t, []string{"NODE_PATH=" + filepath.Join(dir, "node_modules")}, cases, "node", script)
-	compare(t, "onnxruntime", cases)
+	rtcheck.ORTDir(t)
+	rtcheck.ORT(t, onnxCases(t, t.TempDir()))
 }
 
 func TestONNXChecker(t *testing.T) {
-	needPython(t, "onnx")
-	cases := onnxCases(t, t.TempDir())
-	args := []string{filepath.Join("testdata", "onnx_check.py")}
-	for _, c := range cases {
-		args = append(args, c.Model)
+	rtcheck.NeedPython(t, "onnx")
+	var models []string
+	for _, c := range onnxCases(t, t.TempDir()) {
+		models = append(models, c.Model)
 	}
-	out, err := exec.Command("/usr/bin/python3", args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("onnx checker: %v\n%s", err, lastLine(string(out)))
-	}
-	if n := strings.Count(string(out), " ok "); n != len(cases) {
-		t.Fatalf("checker passed %d of %d models:\n%s", n, len(cases), out)
-	}
-	t.Logf("onnx.checker.check_model(full_check=True) passed %d models", len(cases))
+	rtcheck.Checker(t, models)
 }
 
 func TestTorch(t *testing.T) {
-	needPython(t, "torch", "numpy")
+	rtcheck.NeedPython(t, "torch", "numpy")
 	dir := t.TempDir()
-	var cases []runCase
+	var cases []rtcheck.Case
 	for _, tn := range testNets(t) {
 		x := testInput(tn.net, 4)
 		file, sidecar, err := NetSafetensors(tn.net, Info{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := runCase{name: tn.name, want: forward(tn.net, x), File: filepath.Join(dir, tn.name+".safetensors"),
+		c := rtcheck.Case{Name: tn.name, Want: forward(tn.net, x), File: filepath.Join(dir, tn.name+".safetensors"),
 			Sidecar: filepath.Join(dir, tn.name+".json"), Input: filepath.Join(dir, tn.name+".in"),
 			Output: filepath.Join(dir, tn.name+".out"), Shape: x.Shape}
-		os.WriteFile(c.File, file, 0o644)
-		os.WriteFile(c.Sidecar, sidecar, 0o644)
-		writeF32(t, c.Input, x.Data[:x.Len()])
+		writeFile(t, c.File, file)
+		writeFile(t, c.Sidecar, sidecar)
+		rtcheck.WriteF32(t, c.Input, x.Data[:x.Len()])
 		cases = append(cases, c)
 	}
 	cases = append(cases, npiCase(t, dir))
-	runScript(t, nil, cases, "/usr/bin/python3", filepath.Join("testdata", "torch_check.py"))
-	compare(t, "torch", cases)
+	rtcheck.Torch(t, cases)
+}
+
+func writeFile(t *testing.T, path string, b []byte) {
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // npiCase exports an NPI model and computes, with nadir's own LSTM and the
 // model's head parameters, what torch_check.py computes: the core's hidden
 // states over a sequence, then the end, key and argument heads on the last.
-func npiCase(t *testing.T, dir string) runCase {
+func npiCase(t *testing.T, dir string) rtcheck.Case {
 	task, err := npi.NewTask("addition", true)
 	if err != nil {
 		t.Fatal(err)
@@ -253,11 +145,121 @@ func npiCase(t *testing.T, dir string) runCase {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := runCase{name: "npi-addition", NPI: true, want: want, File: filepath.Join(dir, "npi.safetensors"),
+	c := rtcheck.Case{Name: "npi-addition", NPI: true, Want: want, File: filepath.Join(dir, "npi.safetensors"),
 		Sidecar: filepath.Join(dir, "npi.json"), Input: filepath.Join(dir, "npi.in"), Output: filepath.Join(dir, "npi.out"),
 		Shape: []int{T, 1, core.In}}
-	os.WriteFile(c.File, file, 0o644)
-	os.WriteFile(c.Sidecar, sidecar, 0o644)
-	writeF32(t, c.Input, x)
+	writeFile(t, c.File, file)
+	writeFile(t, c.Sidecar, sidecar)
+	rtcheck.WriteF32(t, c.Input, x)
 	return c
+}
+
+// npiGraphCase exports an NPI model as ONNX and computes with nadir's own
+// parts (the model's parameters, nn.LSTM) what the graph computes: per
+// step the encoder, the program embedding, the core over the sequence from
+// the zero state, and the heads, for N sequences of T steps.
+func npiGraphCase(t *testing.T, dir string, opset int) (rtcheck.Case, *Model) {
+	task, err := npi.NewTask("bubblesort", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := npi.DefaultModelConfig("bubblesort", true)
+	cfg.EncLayers = 2
+	m, err := npi.NewModel(task, cfg, rand.New(rand.NewPCG(6, 6)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := map[string]*nn.Param{}
+	for _, p := range m.Params() {
+		ps[p.Name] = p
+	}
+	const T, N = 4, 3
+	din, nProg, E, P := ps["enc0.w"].Cols, ps["prog_embed"].Rows, cfg.Enc, cfg.ProgEmbed
+	r := rand.New(rand.NewPCG(2, 2))
+	x := make([]float32, T*N*din)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	prog := make([]float32, T*N*nProg)
+	for i := 0; i < T*N; i++ {
+		prog[i*nProg+(i%N)%nProg] = 1 // sequence n runs program n
+	}
+	lin := func(w, b *nn.Param, v []float32) []float32 {
+		out := make([]float32, w.Rows)
+		for o := range out {
+			out[o] = b.Data[o] + tensor.Dot(w.Data[o*w.Cols:(o+1)*w.Cols], v)
+		}
+		return out
+	}
+	core := &nn.LSTM{In: E + P, Hidden: cfg.Hidden, Wx: ps["core.wx"], Wh: ps["core.wh"], B: ps["core.b"]}
+	coreIn := make([]float32, 0, T*N*(E+P))
+	for i := 0; i < T*N; i++ {
+		e := x[i*din : (i+1)*din]
+		for l := 0; l < cfg.EncLayers; l++ {
+			e = lin(ps[fmt.Sprintf("enc%d.w", l)], ps[fmt.Sprintf("enc%d.b", l)], e)
+			for j := range e {
+				e[j] = float32(math.Tanh(float64(e[j])))
+			}
+		}
+		coreIn = append(coreIn, e...)
+		p := (i % N) % nProg
+		coreIn = append(coreIn, ps["prog_embed"].Data[p*P:(p+1)*P]...)
+	}
+	var cache nn.LSTMCache
+	H := cfg.Hidden
+	hs := core.Forward(&cache, coreIn, T, N, nil, nil)
+	want := append([]float32(nil), hs[:T*N*H]...)
+	heads := [][]float32{nil, nil}
+	var args [][]float32
+	for i := 0; i < T*N; i++ {
+		h := hs[i*H : (i+1)*H]
+		heads[0] = append(heads[0], lin(ps["end.w"], ps["end.b"], h)...)
+		key := lin(ps["key.w"], ps["key.b"], h)
+		for p := 0; p < nProg; p++ {
+			K := cfg.KeyDim
+			heads[1] = append(heads[1], tensor.Dot(ps["prog_keys"].Data[p*K:(p+1)*K], key))
+		}
+		for s := 0; ps[fmt.Sprintf("arg%d.w", s)] != nil; s++ {
+			if len(args) <= s {
+				args = append(args, nil)
+			}
+			args[s] = append(args[s], lin(ps[fmt.Sprintf("arg%d.w", s)], ps[fmt.Sprintf("arg%d.b", s)], h)...)
+		}
+	}
+	want = append(append(want, heads[0]...), heads[1]...)
+	for _, a := range args {
+		want = append(want, a...)
+	}
+	model, err := NPIONNX(m, opset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("npi-bubblesort-opset%d", opset)
+	c := rtcheck.Case{Name: name, Want: want, Model: filepath.Join(dir, name+".onnx"), Output: filepath.Join(dir, name+".out"), All: true,
+		Inputs: []rtcheck.Input{{Name: "x", File: filepath.Join(dir, name+".x"), Shape: []int{T, N, din}},
+			{Name: "program", File: filepath.Join(dir, name+".p"), Shape: []int{T, N, nProg}}}}
+	writeFile(t, c.Model, model.Marshal())
+	rtcheck.WriteF32(t, c.Inputs[0].File, x)
+	rtcheck.WriteF32(t, c.Inputs[1].File, prog)
+	return c, model
+}
+
+func TestNPIONNX(t *testing.T) {
+	dir := t.TempDir()
+	var cases []rtcheck.Case
+	for _, opset := range []int{MinOpset, DefaultOpset, MaxOpset} {
+		c, m := npiGraphCase(t, dir, opset)
+		if err := CheckGraph(m); err != nil {
+			t.Fatalf("opset %d: structural check: %v", opset, err)
+		}
+		cases = append(cases, c)
+	}
+	t.Run("checker", func(t *testing.T) {
+		var models []string
+		for _, c := range cases {
+			models = append(models, c.Model)
+		}
+		rtcheck.Checker(t, models)
+	})
+	t.Run("onnxruntime", func(t *testing.T) { rtcheck.ORT(t, cases) })
 }

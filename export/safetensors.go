@@ -2,10 +2,13 @@ package export
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -69,9 +72,6 @@ type stEntry struct {
 // WriteSafetensors encodes tensors (in the given order) and string metadata.
 func WriteSafetensors(tensors []STensor, meta map[string]string) ([]byte, error) {
 	header := map[string]any{}
-	if len(meta) > 0 {
-		header["__metadata__"] = meta
-	}
 	off := 0
 	for _, t := range tensors {
 		if _, dup := header[t.Name]; dup || t.Name == "" {
@@ -87,6 +87,15 @@ func WriteSafetensors(tensors []STensor, meta map[string]string) ([]byte, error)
 		header[t.Name] = stEntry{t.DType, shape, [2]int{off, off + len(t.Data)}}
 		off += len(t.Data)
 	}
+	var data []byte
+	for _, t := range tensors {
+		data = append(data, t.Data...)
+	}
+	if meta != nil {
+		m := maps.Clone(meta)
+		m[STMetaSHA256] = dataDigest(data)
+		header["__metadata__"] = m
+	}
 	hj, err := json.Marshal(header)
 	if err != nil {
 		return nil, err
@@ -98,10 +107,16 @@ func WriteSafetensors(tensors []STensor, meta map[string]string) ([]byte, error)
 	}
 	out := binary.LittleEndian.AppendUint64(nil, uint64(len(hj)))
 	out = append(out, hj...)
-	for _, t := range tensors {
-		out = append(out, t.Data...)
-	}
-	return out, nil
+	return append(out, data...), nil
+}
+
+// STMetaSHA256 is the metadata key of the SHA-256 of the data section,
+// which nadir writes (other readers ignore it) and checks when present.
+const STMetaSHA256 = "nadir.sha256"
+
+func dataDigest(data []byte) string {
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:])
 }
 
 // maxHeader bounds the JSON header (the reference implementation uses 100 MB).
@@ -167,6 +182,9 @@ func ReadSafetensors(b []byte) ([]STensor, map[string]string, error) {
 	}
 	if end != len(data) {
 		return nil, nil, fmt.Errorf("safetensors: %d data bytes after the last tensor", len(data)-end)
+	}
+	if sum, ok := meta[STMetaSHA256]; ok && sum != dataDigest(data) {
+		return nil, nil, fmt.Errorf("safetensors: data does not match its checksum (%s): the file is corrupt", STMetaSHA256)
 	}
 	return ts, meta, nil
 }

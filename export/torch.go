@@ -257,7 +257,7 @@ func ReadNetSafetensors(b []byte) (*nn.Net, Info, error) {
 // buildSpec builds a network from an untrusted spec: sizes are bounded so
 // that a corrupt file cannot make Build allocate without limit.
 func buildSpec(spec nn.NetSpec) (net *nn.Net, err error) {
-	const maxElems = 1 << 28
+	const maxElems = 1 << 26
 	total := 0
 	for i, ls := range spec.Layers {
 		n := 1

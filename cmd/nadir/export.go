@@ -44,14 +44,17 @@ func cmdExport(ctx context.Context, args []string) error {
 	}
 	var file, sidecar []byte
 	if isNPIRun(run) {
-		if *format != "safetensors" {
-			return fmt.Errorf("%s is an NPI run: its LSTM core and heads export with --format safetensors", run)
-		}
 		m, err := npi.Load(run)
 		if err != nil {
 			return err
 		}
-		if file, sidecar, err = export.NPISafetensors(m); err != nil {
+		if *format == "onnx" {
+			g, err := export.NPIONNX(m, *opset)
+			if err != nil {
+				return err
+			}
+			file = g.Marshal()
+		} else if file, sidecar, err = export.NPISafetensors(m); err != nil {
 			return failed(err)
 		}
 	} else {

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/nadir-ml/nadir/data"
 	"github.com/nadir-ml/nadir/export"
@@ -46,6 +48,22 @@ func loadRunModel(dir string) (*nn.Net, export.Info, error) {
 // the training split (after the validation split, drawn from the same
 // seeded stream), global for images and per feature for tables.
 func runInfo(cfg train.RunConfig) (export.Info, error) {
+	key, _ := json.Marshal(cfg)
+	if v, ok := infoCache.Load(string(key)); ok {
+		return v.(export.Info), nil
+	}
+	info, err := fitInfo(cfg)
+	if err == nil {
+		infoCache.Store(string(key), info)
+	}
+	return info, err
+}
+
+// infoCache keeps runInfo's results: fitting reloads the training set,
+// which in-process callers (tests) would otherwise repeat per export.
+var infoCache sync.Map
+
+func fitInfo(cfg train.RunConfig) (export.Info, error) {
 	tr, _, err := data.Load(cfg.Data, data.LoadOptions{Label: cfg.Label, MaxTrain: cfg.MaxTrain, Seed: cfg.Train.Seed})
 	if err != nil {
 		return export.Info{}, err
