@@ -49,8 +49,8 @@ func TestSpace(t *testing.T) {
 	if a.Model() != "cnn:c8,c16k5s2" || a.String() != "[[3,8,1],[5,16,2]]" {
 		t.Errorf("model %q string %q", a.Model(), a.String())
 	}
-	ls := a.FPGALayers([]int{1, 28, 28}, 10)
-	if len(ls) != 3 || ls[1].R != 14 || ls[1].N != 8 || ls[1].P != 2 || ls[2].N != 16*14*14 || ls[2].M != 10 {
+	ls := a.FPGALayers([]int{1, 28, 28})
+	if len(ls) != 2 || ls[0].R != 28 || ls[1].R != 14 || ls[1].N != 8 || ls[1].P != 2 || ls[1].M != 16 {
 		t.Errorf("fpga layers %+v", ls)
 	}
 	b := Arch{Layers: []ConvLayer{{3, 8, 1}, {5, 16, 2}}}

@@ -166,7 +166,7 @@ func (s *Search) setup() error {
 	s.designs = map[string]designResult{}
 	// The hardware-aware baseline's accelerators: per board, the best
 	// tiling for the space's reference network, all of it on that board.
-	big := s.Cfg.Space.Reference().FPGALayers(s.Cfg.InShape, s.Cfg.Classes)
+	big := s.Cfg.Space.Reference().FPGALayers(s.Cfg.InShape)
 	s.fixed = nil
 	for _, b := range s.pool {
 		t, _, _, err := fpga.BestTiling(big, b, s.Cfg.Bits)
@@ -296,14 +296,14 @@ func (s *Search) explore(a Arch, levels []int) (fpga.Design, error) {
 	if len(pool) == 0 {
 		r.err = fpga.ErrInfeasible
 	} else {
-		r.d, r.err = fpga.Explore(a.FPGALayers(s.Cfg.InShape, s.Cfg.Classes), pool, s.Cfg.Bits)
+		r.d, r.err = fpga.Explore(a.FPGALayers(s.Cfg.InShape), pool, s.Cfg.Bits)
 	}
 	s.designs[key] = r
 	return r.d, r.err
 }
 
 func (s *Search) fixedDesign(a Arch) (fpga.Design, error) {
-	return fpga.EvaluateFixed(a.FPGALayers(s.Cfg.InShape, s.Cfg.Classes), s.pool, s.fixed, s.Cfg.Bits)
+	return fpga.EvaluateFixed(a.FPGALayers(s.Cfg.InShape), s.pool, s.fixed, s.Cfg.Bits)
 }
 
 func clip(v float64) float64 { return max(-1, min(1, v)) }
@@ -550,7 +550,15 @@ type ModeSummary struct {
 	Best            *Point  `json:"best,omitempty"`
 	Seconds         float64 `json:"seconds"`
 	FinalReward     float64 `json:"final_reward"` // mean reward of the last tenth of the episodes
+	// Matched is, when hardware-aware NAS ran too, this mode's fastest
+	// child that meets the specification within MatchTolerance of
+	// hardware-aware NAS's best accuracy (nil: none).
+	Matched *Point `json:"matched_to_hw_aware,omitempty"`
 }
+
+// MatchTolerance is the accuracy gap (0.5 points) within which a design
+// counts as matching hardware-aware NAS's best.
+const MatchTolerance = 0.005
 
 // Summary is summary.json.
 type Summary struct {
@@ -594,6 +602,21 @@ func (s *Search) Summary() *Summary {
 			ms.BestLatencyMS, ms.BestPowerW, ms.SpecMet = best.LatencyMS, best.PowerW, best.SpecMet
 		}
 		sum.Modes[st.Mode] = ms
+	}
+	if hw, ok := sum.Modes[ModeHWAware]; ok && hw.Best != nil {
+		for _, st := range s.ck.Modes {
+			if st.Mode != ModeCoexplore {
+				continue
+			}
+			ms := sum.Modes[st.Mode]
+			for i := range st.Points {
+				p := &st.Points[i]
+				if p.SpecMet && p.Accuracy >= hw.BestAccuracy-MatchTolerance && (ms.Matched == nil || p.Throughput > ms.Matched.Throughput) {
+					ms.Matched = p
+				}
+			}
+			sum.Modes[st.Mode] = ms
+		}
 	}
 	return sum
 }

@@ -170,6 +170,12 @@ func printCoexplore(sum *coexplore.Summary, modes []string) {
 			r.Rejected, r.BestAccuracy, r.BestThroughput, r.BestEnergyEff, r.BestLatencyMS, r.SpecMet, r.Seconds, arch)
 	}
 	w.Flush()
+	if co, ok := sum.Modes[coexplore.ModeCoexplore]; ok && co.Matched != nil {
+		hw := sum.Modes[coexplore.ModeHWAware]
+		fmt.Printf("co-exploration within %.1f points of hw-aware's best accuracy (%.4f): %s at %.4f, %.0f img/s (%+.0f%%), %.2f GOPS/W (%+.0f%%)\n",
+			100*coexplore.MatchTolerance, hw.BestAccuracy, co.Matched.Arch, co.Matched.Accuracy, co.Matched.Throughput,
+			100*(co.Matched.Throughput/hw.BestThroughput-1), co.Matched.EnergyEff, 100*(co.Matched.EnergyEff/hw.BestEnergyEff-1))
+	}
 	for _, m := range modes {
 		r, ok := sum.Modes[m]
 		if !ok || r.Best == nil {
