@@ -298,6 +298,11 @@ func TestSearchAndResume(t *testing.T) {
 	if _, err := s.WritePlots(); err != nil {
 		t.Error(err)
 	}
+	if p, err := s.WriteDesigns(got); err != nil {
+		t.Error(err)
+	} else if b, _ := os.ReadFile(p); !strings.Contains(string(b), "| coexplore | 1 |") {
+		t.Errorf("designs.md:\n%s", b)
+	}
 }
 
 func readLog(t *testing.T, dir string) []map[string]any {

@@ -67,9 +67,9 @@ func DefaultConfig() Config {
 	return Config{
 		Modes: []string{ModeCoexplore}, SpaceName: "default", Space: Spaces["default"],
 		Boards: []string{"zedboard", "ultra96"}, Bits: 16, SpecQuantile: 0.7,
-		Episodes: 30, Children: 1, Seed: 1, Alpha: 0.5, AccLow: 0.8, AccHigh: 1.0, HWRetries: 10,
+		Episodes: 50, Children: 1, Seed: 1, Alpha: 0.5, AccLow: 0.8, AccHigh: 1.0, HWRetries: 10,
 		Hidden: 35, CtrlLR: 0.01, Decay: 50, EMA: 0.8, Workers: 1,
-		Data: "mnist", MaxTrain: 3000, ValFrac: 1.0 / 3, Epochs: 1, Act: "relu",
+		Data: "mnist", MaxTrain: 6000, ValFrac: 1.0 / 3, Epochs: 1, Act: "relu",
 		Train: train.Config{Batch: 32, LR: 0.02, Schedule: "cosine", Optimizer: "sgd"},
 	}
 }

@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"image/color"
 	"path/filepath"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/nadir-ml/nadir/train"
 )
 
 var modeColours = map[string]color.NRGBA{
@@ -108,4 +111,35 @@ func (s *Search) WritePlots() ([]string, error) {
 		out = append(out, path)
 	}
 	return out, nil
+}
+
+// WriteDesigns writes designs.md into the run directory: per mode, the
+// best design's network, figures and per-stage board, layers and tiling.
+func (s *Search) WriteDesigns(sum *Summary) (string, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Best designs\n\nSpecification: at least %.0f images/s on %s (met by %.0f%% of random networks; %.0f%% on the fixed accelerators of hw-aware).\n\n",
+		sum.SpecThroughput, strings.Join(sum.Boards, " + "), 100*sum.SpecFraction, 100*sum.SpecFractionFixed)
+	b.WriteString("| mode | network | val. accuracy | images/s | GOPS/W | latency (ms) | power (W) | spec met | trained | sampled | seconds |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, m := range s.Cfg.Modes {
+		r, ok := sum.Modes[m]
+		if !ok || r.Best == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %s | %.4f | %.0f | %.2f | %.4f | %.2f | %v | %d | %d | %.1f |\n", m, r.Best.Arch, r.BestAccuracy,
+			r.BestThroughput, r.BestEnergyEff, r.BestLatencyMS, r.BestPowerW, r.SpecMet, r.ChildrenTrained, r.ChildrenSampled, r.Seconds)
+	}
+	b.WriteString("\n| mode | stage | board (part) | layers | tiling ⟨Tm,Tn,Tr,Tc,Tk⟩ | ports W/I/O (words) | DSP | BRAM18K | cycles |\n|---|---|---|---|---|---|---|---|---|\n")
+	for _, m := range s.Cfg.Modes {
+		r, ok := sum.Modes[m]
+		if !ok || r.Best == nil {
+			continue
+		}
+		for i, st := range r.Best.Stages {
+			t := st.Tiling
+			fmt.Fprintf(&b, "| %s | %d | %s (%s) | %d–%d | ⟨%d,%d,%d,%d,%d⟩ | %d/%d/%d | %d | %d | %.0f |\n", m, i+1, st.Board.Name, st.Board.Part,
+				st.First, st.Last-1, t.Tm, t.Tn, t.Tr, t.Tc, t.Tk, t.Wp, t.Ip, t.Op, st.Usage.DSP, st.Usage.BRAM18K, st.Cycles)
+		}
+	}
+	path := filepath.Join(s.Dir, "designs.md")
+	return path, train.WriteFileAtomic(path, []byte(b.String()))
 }

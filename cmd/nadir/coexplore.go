@@ -140,8 +140,13 @@ func cmdCoexplore(ctx context.Context, args []string) error {
 	if err != nil {
 		return failed(err)
 	}
+	table, err := s.WriteDesigns(sum)
+	if err != nil {
+		return failed(err)
+	}
+	plots = append(plots, table)
 	printCoexplore(sum, s.Cfg.Modes)
-	fmt.Printf("run directory: %s (plots: %s)\n", s.Dir, strings.Join(plots, ", "))
+	fmt.Printf("run directory: %s (plots and design table: %s)\n", s.Dir, strings.Join(plots, ", "))
 	if *asJSON {
 		b, err := json.Marshal(sum)
 		if err != nil {
