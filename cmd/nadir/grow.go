@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -30,25 +31,8 @@ var growMethods = append(append([]string(nil), split.Names...), "scratch", "prun
 func cmdGrow(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("grow", flag.ContinueOnError)
 	var f runFlags
-	f.register(fs, "mlp:16", 1, 0.05, "sgd")
 	var g grow.Config
-	fs.StringVar(&g.Method, "method", "fast", "method: "+strings.Join(growMethods, " | "))
-	fs.IntVar(&g.Rounds, "rounds", 4, "growth rounds")
-	fs.IntVar(&g.EpochsPerRound, "epochs-per-round", 1, "fine-tuning epochs after each growth step")
-	fs.IntVar(&g.SeedEpochs, "seed-epochs", 0, "epochs to train the seed network (0: --epochs)")
-	fs.IntVar(&g.FinalEpochs, "final-epochs", 0, "extra fine-tuning epochs after the last growth step")
-	fs.Float64Var(&g.GrowRatio, "grow-ratio", 0.3, "units added per round as a fraction of current units (budget scale for knapsack)")
-	fs.Float64Var(&g.Eps, "eps", 0.01, "split step ε (absolute; directions are unit vectors)")
-	fs.BoolVar(&g.AllowPositive, "allow-positive", false, "also split neurons with λ ≥ 0 (the reference code's behaviour)")
-	fs.IntVar(&g.MaxWidth, "max-width", 0, "maximum units per layer (0: none)")
-	fs.StringVar(&g.Select, "select", "", "selection: ratio | knapsack (default: the method's)")
-	fs.StringVar(&g.Cost, "cost", "energy", "cost model for selection: params | macs | energy | latency")
-	fs.StringVar(&g.Budget, "budget", "", "final budget that ends growth: macs=N | params=N | energy=N | latency=MS")
-	fs.IntVar(&g.SplitBatches, "split-batches", 10, "mini-batches of splitting statistics per round (the reference uses a tenth of an epoch)")
-	fs.StringVar(&g.Solver, "solver", "lanczos", "eigen-solver: lanczos | dense | rayleigh")
-	fs.IntVar(&g.RayleighEpochs, "rayleigh-epochs", 10, "passes over the statistics for --solver rayleigh")
-	fs.Float64Var(&g.SignedC, "signed-c", 3, "signed splitting: bound on the total absolute off-spring weight")
-	fs.StringVar(&g.From, "from", "", "scratch / prune: the grown run directory whose final architecture and epochs to match")
+	growFlags(fs, &f, &g)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -124,6 +108,28 @@ func cmdGrow(ctx context.Context, args []string) error {
 		return err
 	}
 	return runEngine(ctx, e, f.json)
+}
+
+// growFlags registers grow's flags (sweep reads them to pass them through).
+func growFlags(fs *flag.FlagSet, f *runFlags, g *grow.Config) {
+	f.register(fs, "mlp:16", 1, 0.05, "sgd")
+	fs.StringVar(&g.Method, "method", "fast", "method: "+strings.Join(growMethods, " | "))
+	fs.IntVar(&g.Rounds, "rounds", 4, "growth rounds")
+	fs.IntVar(&g.EpochsPerRound, "epochs-per-round", 1, "fine-tuning epochs after each growth step")
+	fs.IntVar(&g.SeedEpochs, "seed-epochs", 0, "epochs to train the seed network (0: --epochs)")
+	fs.IntVar(&g.FinalEpochs, "final-epochs", 0, "extra fine-tuning epochs after the last growth step")
+	fs.Float64Var(&g.GrowRatio, "grow-ratio", 0.3, "units added per round as a fraction of current units (budget scale for knapsack)")
+	fs.Float64Var(&g.Eps, "eps", 0.01, "split step ε (absolute; directions are unit vectors)")
+	fs.BoolVar(&g.AllowPositive, "allow-positive", false, "also split neurons with λ ≥ 0 (the reference code's behaviour)")
+	fs.IntVar(&g.MaxWidth, "max-width", 0, "maximum units per layer (0: none)")
+	fs.StringVar(&g.Select, "select", "", "selection: ratio | knapsack (default: the method's)")
+	fs.StringVar(&g.Cost, "cost", "energy", "cost model for selection: params | macs | energy | latency")
+	fs.StringVar(&g.Budget, "budget", "", "final budget that ends growth: macs=N | params=N | energy=N | latency=MS")
+	fs.IntVar(&g.SplitBatches, "split-batches", 10, "mini-batches of splitting statistics per round (the reference uses a tenth of an epoch)")
+	fs.StringVar(&g.Solver, "solver", "lanczos", "eigen-solver: lanczos | dense | rayleigh")
+	fs.IntVar(&g.RayleighEpochs, "rayleigh-epochs", 10, "passes over the statistics for --solver rayleigh")
+	fs.Float64Var(&g.SignedC, "signed-c", 3, "signed splitting: bound on the total absolute off-spring weight")
+	fs.StringVar(&g.From, "from", "", "scratch / prune: the grown run directory whose final architecture and epochs to match")
 }
 
 func checkGrowConfig(g *grow.Config) error {
@@ -234,10 +240,10 @@ func runEngine(ctx context.Context, e *grow.Engine, asJSON bool) error {
 		}
 		return err
 	}
-	return writeGrowSummary(e, hist, asJSON)
+	return writeGrowSummary(e, hist, asJSON, stdout(ctx))
 }
 
-func writeGrowSummary(e *grow.Engine, hist []grow.RoundRecord, asJSON bool) error {
+func writeGrowSummary(e *grow.Engine, hist []grow.RoundRecord, asJSON bool, w io.Writer) error {
 	last := hist[len(hist)-1]
 	sum := run.Summary{Command: "grow", Method: e.Cfg.Method, Rounds: hist, TestAccuracy: last.TestAccuracy,
 		TestLoss: last.TestLoss, Params: last.Params, MACs: last.MACs, Widths: last.Widths}
@@ -248,9 +254,9 @@ func writeGrowSummary(e *grow.Engine, hist []grow.RoundRecord, asJSON bool) erro
 		return err
 	}
 	if asJSON {
-		return printJSON(sum)
+		return fprintJSON(w, sum)
 	}
-	fmt.Printf("final: test accuracy %.4f, params %d, MACs %d, widths %v (%.1fs); run: %s\n",
+	fmt.Fprintf(w, "final: test accuracy %.4f, params %d, MACs %d, widths %v (%.1fs); run: %s\n",
 		sum.TestAccuracy, sum.Params, sum.MACs, sum.Widths, sum.Seconds, e.Session.Dir)
 	return nil
 }

@@ -178,9 +178,9 @@ func finishTraining(ctx context.Context, s *train.Session, t *train.Trainer, asJ
 		return err
 	}
 	if asJSON {
-		return printJSON(sum)
+		return fprintJSON(stdout(ctx), sum)
 	}
-	fmt.Printf("test accuracy %.4f  loss %.4f  params %d  MACs %d  (%.1fs)  run: %s\n",
+	fmt.Fprintf(stdout(ctx), "test accuracy %.4f  loss %.4f  params %d  MACs %d  (%.1fs)  run: %s\n",
 		sum.TestAccuracy, sum.TestLoss, sum.Params, sum.MACs, sum.Seconds, s.Dir)
 	return nil
 }
