@@ -11,7 +11,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/nadir-ml/nadir/train"
+	"github.com/nadir-ml/nadir/run"
 )
 
 var modeColours = map[string]color.NRGBA{
@@ -141,5 +141,5 @@ func (s *Search) WriteDesigns(sum *Summary) (string, error) {
 		}
 	}
 	path := filepath.Join(s.Dir, "designs.md")
-	return path, train.WriteFileAtomic(path, []byte(b.String()))
+	return path, run.WriteFile(path, []byte(b.String()))
 }

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/nadir-ml/nadir/cost/fpga"
-	"github.com/nadir-ml/nadir/train"
+	"github.com/nadir-ml/nadir/run"
 )
 
 // Point is one scored child with its hardware.
@@ -63,7 +63,7 @@ type Search struct {
 	// Progress, when set, receives one line per episode.
 	Progress io.Writer
 
-	log     *train.EventLog
+	log     *run.Log
 	ck      checkpoint
 	pool    []fpga.Board
 	fixed   []fpga.Tiling
@@ -104,10 +104,10 @@ func Create(dir string, cfg Config, ex Executor) (*Search, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "ckpt"), 0o755); err != nil {
 		return nil, err
 	}
-	if err := train.WriteJSONAtomic(filepath.Join(dir, "config.json"), s.Cfg); err != nil {
+	if err := run.WriteJSON(filepath.Join(dir, "config.json"), s.Cfg); err != nil {
 		return nil, err
 	}
-	s.log, err = train.OpenEventLog(filepath.Join(dir, "log.jsonl"), 0)
+	s.log, err = run.OpenLog(filepath.Join(dir, "log.jsonl"), 0)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func Open(dir string, ex Executor) (*Search, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	s.log, err = train.OpenEventLog(filepath.Join(dir, "log.jsonl"), s.ck.LogSize)
+	s.log, err = run.OpenLog(filepath.Join(dir, "log.jsonl"), s.ck.LogSize)
 	if err != nil {
 		return nil, err
 	}
@@ -365,7 +365,7 @@ func (s *Search) Run(ctx context.Context) (*Summary, error) {
 		}
 	}
 	sum := s.Summary()
-	if err := train.WriteJSONAtomic(filepath.Join(s.Dir, "summary.json"), sum); err != nil {
+	if err := run.WriteJSON(filepath.Join(s.Dir, "summary.json"), sum); err != nil {
 		return nil, err
 	}
 	return sum, nil
@@ -484,23 +484,22 @@ func (s *Search) runMode(ctx context.Context, st *ModeState) error {
 			ctrl.Update(k.choices, k.used, k.reward-st.Baseline)
 			st.Baseline = s.Cfg.EMA*st.Baseline + (1-s.Cfg.EMA)*k.reward
 			mean += k.reward / float64(len(kids))
-			ev := map[string]any{"mode": st.Mode, "episode": ep + 1, "child": i, "arch": k.arch.String(),
-				"reward": k.reward, "baseline": st.Baseline, "trained": k.train && !k.cached, "cached": k.cached,
-				"rejected": !k.train, "hw_tries": k.tries}
+			ev := run.Episode{Mode: st.Mode, Episode: ep + 1, Child: i, Arch: k.arch.String(),
+				Reward: k.reward, Baseline: st.Baseline, Trained: k.train && !k.cached, Cached: k.cached,
+				Rejected: !k.train, HWTries: k.tries}
 			if k.train && k.result.Err == "" {
-				ev["val_accuracy"] = k.result.ValAccuracy
+				acc := k.result.ValAccuracy
+				ev.ValAccuracy = &acc
 				if st.Mode != ModeAccuracyOnly && k.hwErr == nil {
 					p := point(ep+1, k.arch, k.result.ValAccuracy, k.design, s.Cfg.SpecThroughput)
 					st.Points = append(st.Points, p)
-					ev["throughput"], ev["energy_efficiency"], ev["spec_met"] = p.Throughput, p.EnergyEff, p.SpecMet
+					ev.Throughput, ev.EnergyEfficiency, ev.SpecMet = &p.Throughput, &p.EnergyEff, &p.SpecMet
 				} else if st.Mode == ModeAccuracyOnly {
 					st.Points = append(st.Points, Point{Episode: ep + 1, Arch: k.arch, Accuracy: k.result.ValAccuracy})
 				}
 			}
-			if k.result.Err != "" {
-				ev["error"] = k.result.Err
-			}
-			if err := s.log.Append("episode", ev); err != nil {
+			ev.Error = k.result.Err
+			if err := s.log.Append(ev); err != nil {
 				return err
 			}
 		}
@@ -532,7 +531,7 @@ func (s *Search) save() error {
 		return err
 	}
 	s.ck.LogSize = s.log.Size()
-	return train.WriteJSONAtomic(filepath.Join(s.Dir, "ckpt", "last.json"), s.ck)
+	return run.WriteJSON(filepath.Join(s.Dir, "ckpt", "last.json"), s.ck)
 }
 
 // ModeSummary is one mode's result in summary.json.

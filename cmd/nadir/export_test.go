@@ -156,7 +156,7 @@ func TestExport(t *testing.T) {
 			{"init corrupt onnx", []string{"train", "--model", "cnn:c4,p,c8,p,f16", "--init", truncOnnx, "--out", out}, "onnx"},
 			{"bad opset", []string{"export", mlp, "--opset", "9"}, "opset"},
 			{"bad format", []string{"export", mlp, "--format", "tflite"}, "tflite"},
-			{"not a run", []string{"export", tmp}, "no such file"},
+			{"not a run", []string{"export", tmp}, "not a run directory"},
 		}
 		for _, c := range cases {
 			code, _, errOut := runMain(t, c.args...)

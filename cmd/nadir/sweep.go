@@ -19,8 +19,8 @@ import (
 	"github.com/nadir-ml/nadir/dist"
 	"github.com/nadir-ml/nadir/dist/jetstream"
 	"github.com/nadir-ml/nadir/grow"
+	"github.com/nadir-ml/nadir/run"
 	"github.com/nadir-ml/nadir/sweep"
-	"github.com/nadir-ml/nadir/train"
 )
 
 func init() {
@@ -168,7 +168,7 @@ func cmdSweep(ctx context.Context, args []string) error {
 	if err := os.WriteFile(filepath.Join(*out, "table.md"), []byte(md.String()), 0o644); err != nil {
 		return failed(err)
 	}
-	if err := train.WriteJSONAtomic(filepath.Join(*out, "summary.json"), o); err != nil {
+	if err := run.WriteJSON(filepath.Join(*out, "summary.json"), o); err != nil {
 		return failed(err)
 	}
 	var plotErr error
@@ -389,7 +389,7 @@ func writeSweepIndex(out string, spec sweep.Spec, points []sweep.Point, trials [
 	for i, t := range trials {
 		idx.Trials = append(idx.Trials, entry{points[i], t.ID(), t})
 	}
-	return train.WriteJSONAtomic(filepath.Join(out, "sweep.json"), idx)
+	return run.WriteJSON(filepath.Join(out, "sweep.json"), idx)
 }
 
 // sweepExecutor returns the executor for --nats and a function that stops
