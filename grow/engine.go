@@ -13,6 +13,7 @@ import (
 	"github.com/nadir-ml/nadir/cost"
 	"github.com/nadir-ml/nadir/data"
 	"github.com/nadir-ml/nadir/nn"
+	"github.com/nadir-ml/nadir/optim"
 	"github.com/nadir-ml/nadir/train"
 )
 
@@ -25,6 +26,16 @@ type Config struct {
 	FinalEpochs    int     `json:"final_epochs"` // extra fine-tuning after the last growth step
 	GrowRatio      float64 `json:"grow_ratio"`
 	Eps            float64 `json:"eps"`
+	// EpsRel, when positive, replaces Eps: each split's step is EpsRel
+	// times the norm of the split neuron's incoming weights (and bias), so
+	// the off-springs differ by the same fraction of θ whatever its scale
+	// (after BatchNorm only that fraction matters).
+	EpsRel float64 `json:"eps_rel,omitempty"`
+	// ResetOptim clears the optimiser state (momentum, moments) after
+	// every growth step, as the reference code does by restarting SGD;
+	// otherwise a split neuron keeps its state and its off-springs start
+	// from zero.
+	ResetOptim     bool    `json:"reset_optim,omitempty"`
 	AllowPositive  bool    `json:"allow_positive"`
 	MaxWidth       int     `json:"max_width"`
 	Select         string  `json:"select"` // ratio | knapsack
@@ -35,6 +46,11 @@ type Config struct {
 	RayleighEpochs int     `json:"rayleigh_epochs"`
 	SignedC        float64 `json:"signed_c"`
 	From           string  `json:"from,omitempty"` // scratch / prune: the grown run to match
+	// NetworkSlimming makes prune network slimming: the wide network trains
+	// with an L1 penalty SlimLambda·Σ|γ| on its BatchNorm scales, then the
+	// channels of smallest |γ| are pruned globally down to the budget.
+	NetworkSlimming bool    `json:"network_slimming,omitempty"`
+	SlimLambda      float64 `json:"slim_lambda,omitempty"`
 }
 
 // RoundRecord is one row of the growth table (round 0 is the seed net).
@@ -83,6 +99,9 @@ type Engine struct {
 	// PruneWidths, with a nil Method, makes the growth step the
 	// magnitude-pruning baseline: prune every growable layer to these widths.
 	PruneWidths []int
+	// Prune, when set (with a nil Method), is the growth step instead:
+	// network slimming's global pruning (SlimTo) uses it.
+	Prune func(net *nn.Net) error
 }
 
 // Prepare validates the configuration against the network and sets up the
@@ -185,6 +204,14 @@ func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
 			epochs := e.Cfg.EpochsPerRound
 			if e.State.Round == e.Cfg.Rounds {
 				epochs += e.Cfg.FinalEpochs
+			} else if e.budgetSpent() {
+				// The budget ended growth early: the rounds left become
+				// fine-tuning, so every run of a configuration trains for
+				// the same number of epochs.
+				epochs = (e.Cfg.Rounds-e.State.Round+1)*e.Cfg.EpochsPerRound + e.Cfg.FinalEpochs
+			}
+			if e.Cfg.ResetOptim {
+				resetOptimizer(t)
 			}
 			t.BeginPhase(epochs)
 			if err := e.save(""); err != nil {
@@ -254,11 +281,17 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 	net := e.Trainer.Net
 	round := e.State.Round + 1
 	if e.Method == nil {
-		if e.PruneWidths == nil {
+		switch {
+		case e.Prune != nil:
+			if err := e.Prune(net); err != nil {
+				return RoundRecord{}, err
+			}
+		case e.PruneWidths != nil:
+			if err := PruneTo(net, e.PruneWidths); err != nil {
+				return RoundRecord{}, err
+			}
+		default:
 			return RoundRecord{}, fmt.Errorf("no growth method")
-		}
-		if err := PruneTo(net, e.PruneWidths); err != nil {
-			return RoundRecord{}, err
 		}
 		rec := RoundRecord{GrowSeconds: time.Since(start).Seconds()}
 		return rec, e.Session.Log.Append("prune", map[string]any{"round": round, "widths": Widths(net)})
@@ -337,9 +370,9 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 	}
 	before := e.statsLoss(net, b, steps)
 	rec := RoundRecord{}
-	eps := e.Cfg.Eps
 	for k, ci := range chosen {
 		c := cands[ci]
+		eps := e.Cfg.Step(net, c.Layer, c.Unit)
 		if e.Budget != nil {
 			// Costs were priced before this round's edits; units added to a
 			// neighbouring layer since then change a unit's price (its
@@ -380,6 +413,41 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		"stats_seconds", statSeconds, "seconds", rec.GrowSeconds)
 	return rec, e.Session.Log.Append("grow", map[string]any{"round": round, "candidates": len(cands),
 		"splits": len(chosen), "added": rec.Added, "stats_seconds": statSeconds, "seconds": rec.GrowSeconds})
+}
+
+// Step is the split step ε for unit u of producer layer li: EpsRel times
+// the unit's weight norm when EpsRel is set, else the absolute Eps.
+func (c Config) Step(net *nn.Net, li, u int) float64 {
+	if c.EpsRel > 0 {
+		return c.EpsRel * UnitNorm(net, li, u)
+	}
+	return c.Eps
+}
+
+// UnitNorm is the Euclidean norm of unit u's incoming weights and bias in
+// producer layer li (the vector a split displaces).
+func UnitNorm(net *nn.Net, li, u int) float64 {
+	p := net.Layers[li].(nn.Producer)
+	w := p.Weight()
+	var ss float64
+	for _, v := range w.Data[u*w.Cols : (u+1)*w.Cols] {
+		ss += float64(v) * float64(v)
+	}
+	if b := p.BiasParam(); b != nil {
+		ss += float64(b.Data[u]) * float64(b.Data[u])
+	}
+	return math.Sqrt(ss)
+}
+
+// resetOptimizer drops every parameter's optimiser state (and Adam's step
+// count), so training after a growth step starts like a fresh optimiser.
+func resetOptimizer(t *train.Trainer) {
+	for _, p := range t.Net.Params() {
+		p.Slots = nil
+	}
+	if a, ok := t.Opt.(*optim.Adam); ok {
+		a.T = 0
+	}
 }
 
 // statsLoss is the mean loss over the statistics batches (evaluation mode).
