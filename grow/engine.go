@@ -35,7 +35,9 @@ type Config struct {
 	// every growth step, as the reference code does by restarting SGD;
 	// otherwise a split neuron keeps its state and its off-springs start
 	// from zero.
-	ResetOptim     bool    `json:"reset_optim,omitempty"`
+	ResetOptim bool `json:"reset_optim,omitempty"`
+	// LineageCap bounds the splits per lineage per round (0: none).
+	LineageCap     int     `json:"lineage_cap,omitempty"`
 	AllowPositive  bool    `json:"allow_positive"`
 	MaxWidth       int     `json:"max_width"`
 	Select         string  `json:"select"` // ratio | knapsack
@@ -79,6 +81,9 @@ type State struct {
 	History []RoundRecord `json:"history"`
 	Done    bool          `json:"done"`
 	Pending *RoundRecord  `json:"pending,omitempty"` // growth part of the round being trained
+	// Lineage[layer][unit] is the seed unit each unit descends from by
+	// splitting (fresh units start their own), for Config.LineageCap.
+	Lineage map[int][]int `json:"lineage,omitempty"`
 }
 
 // Engine runs rounds of {train, statistics, select, split}.
@@ -315,7 +320,8 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 			}
 		}
 	}
-	lim := Limits{Ratio: e.Cfg.GrowRatio, AllowPositive: e.Cfg.AllowPositive, MaxWidth: map[int]int{}, Widths: map[int]int{}}
+	lim := Limits{Ratio: e.Cfg.GrowRatio, AllowPositive: e.Cfg.AllowPositive, MaxWidth: map[int]int{}, Widths: map[int]int{},
+		LineageCap: e.Cfg.LineageCap, Lineage: e.lineage(net)}
 	unitCost := map[int]float64{}
 	for _, li := range env.Layers {
 		lim.Widths[li] = net.Layers[li].(nn.Producer).Units()
@@ -398,6 +404,7 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		if err := e.Session.Log.Append("split", ev); err != nil {
 			return RoundRecord{}, err
 		}
+		e.recordLineage(net, c)
 		before = after
 		rec.Splits++
 		rec.Added += c.Added
@@ -413,6 +420,42 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		"stats_seconds", statSeconds, "seconds", rec.GrowSeconds)
 	return rec, e.Session.Log.Append("grow", map[string]any{"round": round, "candidates": len(cands),
 		"splits": len(chosen), "added": rec.Added, "stats_seconds": statSeconds, "seconds": rec.GrowSeconds})
+}
+
+// lineage returns each growable layer's unit lineages, starting every
+// unit of a layer whose width no longer matches (a seed, or after a prune)
+// as its own lineage.
+func (e *Engine) lineage(net *nn.Net) map[int][]int {
+	if e.State.Lineage == nil {
+		e.State.Lineage = map[int][]int{}
+	}
+	for _, li := range net.Growable() {
+		n := net.Layers[li].(nn.Producer).Units()
+		if len(e.State.Lineage[li]) != n {
+			ids := make([]int, n)
+			for u := range ids {
+				ids[u] = u
+			}
+			e.State.Lineage[li] = ids
+		}
+	}
+	return e.State.Lineage
+}
+
+// recordLineage extends the lineages after candidate c added its units at
+// the end of its layer: split off-springs inherit the split unit's
+// lineage, fresh units start new ones.
+func (e *Engine) recordLineage(net *nn.Net, c Candidate) {
+	lin := e.State.Lineage[c.Layer]
+	n := net.Layers[c.Layer].(nn.Producer).Units()
+	for len(lin) < n {
+		id := len(lin) + 1<<20 // fresh lineage, distinct from any seed unit
+		if c.Kind != "new-neuron" && c.Unit < len(lin) {
+			id = lin[c.Unit]
+		}
+		lin = append(lin, id)
+	}
+	e.State.Lineage[c.Layer] = lin
 }
 
 // Step is the split step ε for unit u of producer layer li: EpsRel times

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/nadir-ml/nadir/cost"
@@ -185,6 +186,55 @@ func TestBudgetKeepsTotalEpochsAndResetOptim(t *testing.T) {
 		// Epoch 2 continues the seed phase; epoch 3 is the first after growth.
 		if !probe.state["epoch 2"] || probe.state["epoch 3"] == reset {
 			t.Fatalf("reset %v: momentum at epoch starts %v", reset, probe.state)
+		}
+	}
+}
+
+// With a lineage cap of one, two units of the same lineage (the
+// off-springs of an earlier split) are not both split in one round.
+func TestSelectRatioLineageCap(t *testing.T) {
+	c := []grow.Candidate{
+		{Layer: 0, Unit: 0, Score: -3, Added: 1},
+		{Layer: 0, Unit: 1, Score: -1, Added: 1},
+		{Layer: 0, Unit: 2, Score: -2.9, Added: 1}, // off-spring of unit 0
+		{Layer: 0, Unit: 3, Score: -0.5, Added: 1},
+	}
+	lim := grow.Limits{Ratio: 0.5, Widths: map[int]int{0: 4}, Lineage: map[int][]int{0: {0, 1, 0, 3}}}
+	if got := grow.SelectRatio(c, lim); !reflect.DeepEqual(got, []int{0, 2}) {
+		t.Fatalf("uncapped: %v", got)
+	}
+	lim.LineageCap = 1
+	if got := grow.SelectRatio(c, lim); !reflect.DeepEqual(got, []int{0, 1}) {
+		t.Fatalf("capped: %v, want [0 1]", got)
+	}
+	got, err := grow.SelectKnapsack(c, lim, map[int]float64{0: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, i := range got {
+		if l := lim.Lineage[0][c[i].Unit]; seen[l] {
+			t.Fatalf("knapsack took lineage %d twice: %v", l, got)
+		} else {
+			seen[l] = true
+		}
+	}
+}
+
+// The engine tracks lineages through splits: with a cap of one, no round
+// splits two units of one lineage.
+func TestEngineLineageCap(t *testing.T) {
+	e, _ := runEngineWith(t, filepath.Join(t.TempDir(), "l"), "s2d", "", func(e *grow.Engine) { e.Cfg.LineageCap = 1 })
+	for li, lin := range e.State.Lineage {
+		if len(lin) != e.Trainer.Net.Layers[li].(nn.Producer).Units() {
+			t.Fatalf("layer %d: %d lineages for %d units", li, len(lin), e.Trainer.Net.Layers[li].(nn.Producer).Units())
+		}
+		// 3 rounds, at most one split per lineage per round: ≤ 4 units.
+		n := map[int]int{}
+		for _, l := range lin {
+			if n[l]++; n[l] > 4 {
+				t.Fatalf("layer %d: lineage %d has %d units: %v", li, l, n[l], lin)
+			}
 		}
 	}
 }
