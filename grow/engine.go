@@ -36,6 +36,10 @@ type Config struct {
 	// otherwise a split neuron keeps its state and its off-springs start
 	// from zero.
 	ResetOptim bool `json:"reset_optim,omitempty"`
+	// LRSpan is what the learning-rate schedule spans: "round" (default:
+	// it restarts after every growth step) or "run" (one schedule over all
+	// the run's epochs, as a network trained from scratch gets).
+	LRSpan string `json:"lr_span,omitempty"`
 	// LineageCap bounds the splits per lineage per round (0: none).
 	LineageCap     int     `json:"lineage_cap,omitempty"`
 	AllowPositive  bool    `json:"allow_positive"`
@@ -133,7 +137,35 @@ func (e *Engine) Prepare() error {
 			return fmt.Errorf("--budget %s=%g is impossible: the seed network already costs %.6g", e.Budget.Kind, e.Budget.Value, total)
 		}
 	}
+	switch e.Cfg.LRSpan {
+	case "", "round":
+	case "run":
+		if _, ok := e.Trainer.Sched.(runSpan); !ok {
+			epochs := e.Cfg.SeedEpochs + e.Cfg.Rounds*e.Cfg.EpochsPerRound + e.Cfg.FinalEpochs
+			e.Trainer.Sched = runSpan{inner: e.Trainer.Sched, t: e.Trainer, epochs: epochs}
+		}
+	default:
+		return fmt.Errorf("lr span %q: want round or run", e.Cfg.LRSpan)
+	}
 	return nil
+}
+
+// runSpan stretches a schedule over the whole run: the trainer asks for
+// the rate at a step of the current phase, and runSpan answers with the
+// rate at that step of the run (phases start at Pos.PhaseStart epochs).
+type runSpan struct {
+	inner  optim.Schedule
+	t      *train.Trainer
+	epochs int
+}
+
+func (r runSpan) LR(step, total int) float64 {
+	pe := r.t.Pos.PhaseEpochs
+	if pe <= 0 || r.epochs <= 0 {
+		return r.inner.LR(step, total)
+	}
+	steps := total / pe
+	return r.inner.LR(r.t.Pos.PhaseStart*steps+step, r.epochs*steps)
 }
 
 func (e *Engine) extra() []byte {

@@ -1,10 +1,13 @@
 package grow_test
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/nadir-ml/nadir/cost"
@@ -235,6 +238,53 @@ func TestEngineLineageCap(t *testing.T) {
 			if n[l]++; n[l] > 4 {
 				t.Fatalf("layer %d: lineage %d has %d units: %v", li, l, n[l], lin)
 			}
+		}
+	}
+}
+
+// epochLRs reads the learning rate at the end of every epoch from a run's
+// log.
+func epochLRs(t *testing.T, dir string) []float64 {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "log.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []float64
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var ev struct {
+			Event string  `json:"event"`
+			LR    float64 `json:"lr"`
+		}
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Event == "epoch" {
+			out = append(out, ev.LR)
+		}
+	}
+	return out
+}
+
+// With LRSpan "run" the cosine schedule decays once over all epochs; with
+// the default it restarts after every growth step.
+func TestLRSpan(t *testing.T) {
+	for _, span := range []string{"round", "run"} {
+		dir := filepath.Join(t.TempDir(), span)
+		runEngineWith(t, dir, "s2d", "", func(e *grow.Engine) {
+			e.Cfg.LRSpan = span
+			e.Trainer.Sched = optim.Cosine{Base: 0.05}
+		})
+		lrs := epochLRs(t, dir)
+		if len(lrs) != 5 {
+			t.Fatalf("%s: %d epochs logged", span, len(lrs))
+		}
+		decreasing := true
+		for i := 1; i < len(lrs); i++ {
+			decreasing = decreasing && lrs[i] < lrs[i-1]
+		}
+		if decreasing != (span == "run") {
+			t.Fatalf("%s: epoch-end learning rates %v", span, lrs)
 		}
 	}
 }

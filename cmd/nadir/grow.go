@@ -39,6 +39,7 @@ func cmdGrow(ctx context.Context, args []string) error {
 	fs.Float64Var(&g.GrowRatio, "grow-ratio", 0.3, "units added per round as a fraction of current units (budget scale for knapsack)")
 	fs.Float64Var(&g.Eps, "eps", 0.01, "split step ε (absolute; directions are unit vectors)")
 	fs.Float64Var(&g.EpsRel, "eps-rel", 0, "split step as a fraction of the neuron's incoming weight norm (replaces --eps when > 0)")
+	fs.StringVar(&g.LRSpan, "lr-span", "round", "what the lr schedule spans: round (restarts after each growth step) | run (one schedule over all epochs)")
 	fs.IntVar(&g.LineageCap, "lineage-cap", 0, "at most N splits per lineage (units descended from one seed unit) per round (0: no cap)")
 	fs.BoolVar(&g.ResetOptim, "reset-optim", false, "clear the optimiser state (momentum) after every growth step")
 	fs.BoolVar(&g.AllowPositive, "allow-positive", false, "also split neurons with λ ≥ 0 (the reference code's behaviour)")
@@ -150,6 +151,8 @@ func checkGrowConfig(g *grow.Config) error {
 		return fmt.Errorf("--grow-ratio %v: must be in (0, 10]", g.GrowRatio)
 	case g.Eps < 0:
 		return fmt.Errorf("--eps %v: must be >= 0", g.Eps)
+	case g.LRSpan != "round" && g.LRSpan != "run":
+		return fmt.Errorf("--lr-span %q: want round or run", g.LRSpan)
 	case g.LineageCap < 0:
 		return fmt.Errorf("--lineage-cap %d: must be >= 0", g.LineageCap)
 	case g.EpsRel < 0:
