@@ -50,7 +50,12 @@ func cmdGrow(ctx context.Context, args []string) error {
 		return err
 	}
 	var fromSpec *nn.NetSpec
-	if g.Method == "scratch" || g.Method == "prune" {
+	if g.Method == "prune" && g.From == "" {
+		// Network slimming of --model to --budget (checked above): train
+		// it for half the epochs, prune, fine-tune for the rest.
+		total := g.SeedEpochs
+		g.SeedEpochs, g.EpochsPerRound, g.Rounds, g.FinalEpochs = total/2, total-total/2, 1, 0
+	} else if g.Method == "scratch" || g.Method == "prune" {
 		spec, cfgFrom, err := finalArchitecture(g.From)
 		if err != nil {
 			return err
@@ -120,6 +125,10 @@ func growFlags(fs *flag.FlagSet, f *runFlags, g *grow.Config) {
 	fs.IntVar(&g.FinalEpochs, "final-epochs", 0, "extra fine-tuning epochs after the last growth step")
 	fs.Float64Var(&g.GrowRatio, "grow-ratio", 0.3, "units added per round as a fraction of current units (budget scale for knapsack)")
 	fs.Float64Var(&g.Eps, "eps", 0.01, "split step ε (absolute; directions are unit vectors)")
+	fs.Float64Var(&g.EpsRel, "eps-rel", 0, "split step as a fraction of the neuron's incoming weight norm (replaces --eps when > 0)")
+	fs.StringVar(&g.LRSpan, "lr-span", "round", "what the lr schedule spans: round (restarts after each growth step) | run (one schedule over all epochs)")
+	fs.IntVar(&g.LineageCap, "lineage-cap", 0, "at most N splits per lineage (units descended from one seed unit) per round (0: no cap)")
+	fs.BoolVar(&g.ResetOptim, "reset-optim", false, "clear the optimiser state (momentum) after every growth step")
 	fs.BoolVar(&g.AllowPositive, "allow-positive", false, "also split neurons with λ ≥ 0 (the reference code's behaviour)")
 	fs.IntVar(&g.MaxWidth, "max-width", 0, "maximum units per layer (0: none)")
 	fs.StringVar(&g.Select, "select", "", "selection: ratio | knapsack (default: the method's)")
@@ -129,6 +138,8 @@ func growFlags(fs *flag.FlagSet, f *runFlags, g *grow.Config) {
 	fs.StringVar(&g.Solver, "solver", "lanczos", "eigen-solver: lanczos | dense | rayleigh")
 	fs.IntVar(&g.RayleighEpochs, "rayleigh-epochs", 10, "passes over the statistics for --solver rayleigh")
 	fs.Float64Var(&g.SignedC, "signed-c", 3, "signed splitting: bound on the total absolute off-spring weight")
+	fs.BoolVar(&g.NetworkSlimming, "network-slimming", false, "prune: network slimming (L1 on BatchNorm scales while the wide net trains, then global pruning of the smallest |γ| to the --from run's MACs or --budget); without --from, --model is the wide network")
+	fs.Float64Var(&g.SlimLambda, "slim-lambda", 1e-4, "network slimming: L1 penalty weight on the BatchNorm scales")
 	fs.StringVar(&g.From, "from", "", "scratch / prune: the grown run directory whose final architecture and epochs to match")
 }
 
@@ -150,12 +161,24 @@ func checkGrowConfig(g *grow.Config) error {
 		return fmt.Errorf("--grow-ratio %v: must be in (0, 10]", g.GrowRatio)
 	case g.Eps < 0:
 		return fmt.Errorf("--eps %v: must be >= 0", g.Eps)
+	case g.LRSpan != "round" && g.LRSpan != "run":
+		return fmt.Errorf("--lr-span %q: want round or run", g.LRSpan)
+	case g.LineageCap < 0:
+		return fmt.Errorf("--lineage-cap %d: must be >= 0", g.LineageCap)
+	case g.EpsRel < 0:
+		return fmt.Errorf("--eps-rel %v: must be >= 0", g.EpsRel)
 	case g.SplitBatches <= 0:
 		return fmt.Errorf("--split-batches %d: must be positive", g.SplitBatches)
 	case g.MaxWidth < 0:
 		return fmt.Errorf("--max-width %d: must be >= 0", g.MaxWidth)
-	case (g.Method == "scratch" || g.Method == "prune") && g.From == "":
+	case g.Method == "scratch" && g.From == "", g.Method == "prune" && g.From == "" && !g.NetworkSlimming:
 		return fmt.Errorf("--method %s needs --from RUNDIR (a grown run whose final architecture it matches)", g.Method)
+	case g.NetworkSlimming && g.Method != "prune":
+		return fmt.Errorf("--network-slimming is a kind of --method prune, not of %s", g.Method)
+	case g.NetworkSlimming && g.From == "" && g.Budget == "":
+		return fmt.Errorf("--network-slimming without --from needs --budget (what to prune down to)")
+	case g.SlimLambda < 0:
+		return fmt.Errorf("--slim-lambda %v: must be >= 0", g.SlimLambda)
 	}
 	switch g.Select {
 	case "", "ratio", "knapsack":
@@ -198,7 +221,11 @@ func newEngine(s *train.Session, t *train.Trainer, ds train.Datasets, g grow.Con
 		return nil, err
 	}
 	e := &grow.Engine{Cfg: g, Method: m, Session: s, Trainer: t, Data: ds, Cost: cm}
-	if g.Method == "prune" {
+	if g.Method == "prune" && g.NetworkSlimming {
+		if err := setupSlimming(e, g); err != nil {
+			return nil, err
+		}
+	} else if g.Method == "prune" {
 		spec, _, err := finalArchitecture(g.From)
 		if err != nil {
 			return nil, err
@@ -209,7 +236,7 @@ func newEngine(s *train.Session, t *train.Trainer, ds train.Datasets, g grow.Con
 		}
 		e.PruneWidths = grow.Widths(target)
 	}
-	if g.Budget != "" {
+	if g.Budget != "" && g.Method != "prune" {
 		b, err := cost.ParseBudget(g.Budget)
 		if err != nil {
 			return nil, err
@@ -229,6 +256,41 @@ func newEngine(s *train.Session, t *train.Trainer, ds train.Datasets, g grow.Con
 		}
 	}
 	return e, nil
+}
+
+// setupSlimming makes the engine's prune step network slimming: the L1
+// penalty on BatchNorm scales during round 0 (the wide network's training)
+// and a global |γ| prune to --budget, or to the --from run's MACs.
+func setupSlimming(e *grow.Engine, g grow.Config) error {
+	var target cost.Budget
+	if g.Budget != "" {
+		b, err := cost.ParseBudget(g.Budget)
+		if err != nil {
+			return err
+		}
+		target = b
+	} else {
+		spec, _, err := finalArchitecture(g.From)
+		if err != nil {
+			return err
+		}
+		net, err := nn.Build(spec, nil)
+		if err != nil {
+			return err
+		}
+		target = cost.Budget{Kind: "macs", Value: float64(net.MACs())}
+	}
+	m, err := cost.New(target.Kind, cost.Options{LatencyCache: filepath.Join(e.Session.Dir, "latency.json")})
+	if err != nil {
+		return err
+	}
+	e.Trainer.Opt = &grow.SparseBN{Optimizer: e.Trainer.Opt, Net: e.Trainer.Net, Lambda: g.SlimLambda,
+		Active: func() bool { return e.State.Round == 0 }}
+	e.Prune = func(net *nn.Net) error {
+		_, err := grow.SlimTo(net, m, target.Value)
+		return err
+	}
+	return nil
 }
 
 func runEngine(ctx context.Context, e *grow.Engine, asJSON bool) error {
