@@ -82,6 +82,9 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if c.Version != 1 {
 		return nil, fmt.Errorf("%s: unsupported checkpoint version %d", path, c.Version)
 	}
+	if p := c.Pos; p.Epoch < 0 || p.Step < 0 || p.PhaseStart < 0 || p.PhaseEpochs < 0 || p.Seen < 0 || c.LogSize < 0 {
+		return nil, fmt.Errorf("%s: checkpoint is corrupt (negative position or log size)", path)
+	}
 	return &c, nil
 }
 
