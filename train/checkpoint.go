@@ -67,6 +67,12 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeCheckpoint(b, path)
+}
+
+// decodeCheckpoint verifies and decodes the bytes of a checkpoint file;
+// path names it in errors.
+func decodeCheckpoint(b []byte, path string) (*Checkpoint, error) {
 	if len(b) < len(ckptMagic)+4 || string(b[:len(ckptMagic)]) != ckptMagic {
 		return nil, fmt.Errorf("%s: not a nadir checkpoint", path)
 	}

@@ -237,6 +237,9 @@ type growSummary struct {
 func runEngine(ctx context.Context, e *grow.Engine, asJSON bool) error {
 	hist, err := e.Run(ctx)
 	if err != nil {
+		if ie := interrupted(ctx, err, e.Session.Dir); ie != nil {
+			return ie
+		}
 		var d *train.DivergedError
 		if errors.As(err, &d) {
 			return failed(err)

@@ -165,6 +165,9 @@ func finishTraining(ctx context.Context, s *train.Session, t *train.Trainer, asJ
 	t.Hooks = train.Hooks(train.NewProgress(quiet), epochPrinter{quiet: asJSON || quiet})
 	sum, err := train.RunTraining(ctx, s, t)
 	if err != nil {
+		if ie := interrupted(ctx, err, s.Dir); ie != nil {
+			return ie
+		}
 		var d *train.DivergedError
 		if errors.As(err, &d) {
 			return failed(err)
