@@ -27,7 +27,10 @@ type RunConfig struct {
 	Act      string  `json:"act"`
 	Epochs   int     `json:"epochs"`
 	Threads  int     `json:"threads"`
-	Train    Config  `json:"train"`
+	// MaxMemory caps the memory training may need, in bytes (0: what the
+	// system has available); see CheckModelMemory.
+	MaxMemory int64  `json:"max_memory,omitempty"`
+	Train     Config `json:"train"`
 	// Grow holds the growth engine's own resolved flags.
 	Grow json.RawMessage `json:"grow,omitempty"`
 }

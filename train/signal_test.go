@@ -131,3 +131,16 @@ type hookFunc func(done int)
 func (hookFunc) PhaseStart(string, int)         {}
 func (hookFunc) PhaseEnd()                      {}
 func (h hookFunc) StepDone(done int, _ float64) { h(done) }
+
+func TestParseBytes(t *testing.T) {
+	for s, want := range map[string]int64{"512": 512, "1K": 1024, "1.5G": 3 << 29, "8GiB": 8 << 30, " 2 m ": 2 << 20, "1T": 1 << 40} {
+		if got, err := ParseBytes(s); err != nil || got != want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "0", "-1G", "lots", "1P", "NaN", "1e30G"} {
+		if _, err := ParseBytes(s); err == nil {
+			t.Errorf("ParseBytes(%q) accepted", s)
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,6 +32,7 @@ type runFlags struct {
 	json      bool
 	quiet     bool
 	out       string
+	maxMemory string
 }
 
 func (f *runFlags) register(fs *flag.FlagSet, model string, epochs int, lr float64, opt string) {
@@ -58,6 +58,7 @@ func (f *runFlags) register(fs *flag.FlagSet, model string, epochs int, lr float
 	fs.StringVar(&f.out, "out", "", "run directory (default runs/<command>-<seed>, or -2, -3, ... when taken)")
 	fs.BoolVar(&f.json, "json", false, "print summary.json as the last line of stdout")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bars")
+	fs.StringVar(&f.maxMemory, "max-memory", "", "memory training may use, e.g. 8G (default: what the system has available)")
 }
 
 func (f *runFlags) resolve(command string) error {
@@ -109,20 +110,18 @@ func (f *runFlags) resolve(command string) error {
 	if _, err := optim.NewSchedule(c.Train.Schedule, 1); err != nil {
 		return fmt.Errorf("--schedule: %v", err)
 	}
+	if f.maxMemory != "" {
+		var err error
+		if c.MaxMemory, err = train.ParseBytes(f.maxMemory); err != nil {
+			return fmt.Errorf("--max-memory: %v", err)
+		}
+	}
 	tensor.SetThreads(c.Threads)
 	return nil
 }
 
 func buildModel(cfg train.RunConfig, ds train.Datasets) (*nn.Net, error) {
-	act, err := nn.ParseActivation(cfg.Act)
-	if err != nil {
-		return nil, err
-	}
-	net, err := nn.ParseModel(cfg.Model, ds.Train.Shape, ds.Train.Classes, act, rand.New(rand.NewPCG(cfg.Train.Seed, 0x30de1)))
-	if err != nil {
-		return nil, fmt.Errorf("--model: %v", err)
-	}
-	return net, nil
+	return train.BuildModel(cfg, ds)
 }
 
 func cmdTrain(ctx context.Context, args []string) error {
