@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -199,6 +200,11 @@ func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
 			if len(stats) > 0 {
 				rec.EpochSeconds = rec.TrainSeconds / float64(len(stats))
 				rec.TrainLoss = stats[len(stats)-1].TrainLoss
+			} else if t.Pos.PhaseEpochs > 0 {
+				// Resumed after the phase's last epoch: its loss is in the log.
+				if rec.TrainLoss, err = e.lastTrainLoss(); err != nil {
+					return e.State.History, err
+				}
 			}
 			if err := e.finishRecord(&rec); err != nil {
 				return e.State.History, err
@@ -245,6 +251,23 @@ func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
 		}
 	}
 	return e.State.History, nil
+}
+
+// lastTrainLoss is the training loss of the last epoch in the event log:
+// what the round records when a run killed after its last epoch resumes
+// with no epoch left to train.
+func (e *Engine) lastTrainLoss() (float64, error) {
+	if err := e.Session.Log.Sync(); err != nil {
+		return 0, err
+	}
+	recs, err := run.ReadLog(filepath.Join(e.Session.Dir, run.LogFile))
+	if err != nil {
+		return 0, err
+	}
+	if ep := run.Events[run.Epoch](recs); len(ep) > 0 {
+		return ep[len(ep)-1].TrainLoss, nil
+	}
+	return 0, nil
 }
 
 func (e *Engine) budgetSpent() bool {

@@ -296,6 +296,9 @@ func setupSlimming(e *grow.Engine, g grow.Config) error {
 func runEngine(ctx context.Context, e *grow.Engine, asJSON bool) error {
 	hist, err := e.Run(ctx)
 	if err != nil {
+		if ie := interrupted(ctx, err, e.Session.Dir); ie != nil {
+			return ie
+		}
 		var d *train.DivergedError
 		if errors.As(err, &d) {
 			return failed(err)

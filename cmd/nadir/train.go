@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +34,7 @@ type runFlags struct {
 	quiet     bool
 	out       string
 	init      string
+	maxMemory string
 }
 
 func (f *runFlags) register(fs *flag.FlagSet, model string, epochs int, lr float64, opt string) {
@@ -61,6 +61,7 @@ func (f *runFlags) register(fs *flag.FlagSet, model string, epochs int, lr float
 	fs.BoolVar(&f.json, "json", false, "print summary.json as the last line of stdout")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bars")
 	fs.StringVar(&f.init, "init", "", "start from the weights of a file nadir exported (FILE.safetensors or FILE.onnx; shapes must match --model)")
+	fs.StringVar(&f.maxMemory, "max-memory", "", "memory training may use, e.g. 8G (default: what the system has available)")
 }
 
 func (f *runFlags) resolve(command string) error {
@@ -112,20 +113,18 @@ func (f *runFlags) resolve(command string) error {
 	if _, err := optim.NewSchedule(c.Train.Schedule, 1); err != nil {
 		return fmt.Errorf("--schedule: %v", err)
 	}
+	if f.maxMemory != "" {
+		var err error
+		if c.MaxMemory, err = train.ParseBytes(f.maxMemory); err != nil {
+			return fmt.Errorf("--max-memory: %v", err)
+		}
+	}
 	tensor.SetThreads(c.Threads)
 	return nil
 }
 
 func buildModel(cfg train.RunConfig, ds train.Datasets) (*nn.Net, error) {
-	act, err := nn.ParseActivation(cfg.Act)
-	if err != nil {
-		return nil, err
-	}
-	net, err := nn.ParseModel(cfg.Model, ds.Train.Shape, ds.Train.Classes, act, rand.New(rand.NewPCG(cfg.Train.Seed, 0x30de1)))
-	if err != nil {
-		return nil, fmt.Errorf("--model: %v", err)
-	}
-	return net, nil
+	return train.BuildModel(cfg, ds)
 }
 
 func cmdTrain(ctx context.Context, args []string) error {
@@ -171,6 +170,9 @@ func finishTraining(ctx context.Context, s *train.Session, t *train.Trainer, asJ
 	t.Hooks = train.Hooks(train.NewProgress(quiet), epochPrinter{quiet: asJSON || quiet})
 	sum, err := train.RunTraining(ctx, s, t)
 	if err != nil {
+		if ie := interrupted(ctx, err, s.Dir); ie != nil {
+			return ie
+		}
 		var d *train.DivergedError
 		if errors.As(err, &d) {
 			return failed(err)
