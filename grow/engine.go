@@ -395,7 +395,7 @@ func MeanLoss(net *nn.Net, b *data.Batcher, steps []int) float64 {
 	xb, yb := b.Batch(steps[0], nil, nil)
 	for _, s := range steps {
 		xb, yb = b.Batch(s, xb, yb)
-		sum += ce.Forward(net.Forward(xb, false), yb) * float64(len(yb))
+		sum += ce.Forward(net.Infer(xb), yb) * float64(len(yb))
 		n += len(yb)
 	}
 	if n == 0 {

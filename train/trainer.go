@@ -250,7 +250,8 @@ type Metrics struct {
 	Confusion [][]int `json:"confusion"` // [true][predicted]
 }
 
-// Evaluate runs the network in evaluation mode over d.
+// Evaluate runs the network in evaluation mode over d (nn.Net.Infer: no
+// state kept for a backward pass).
 func Evaluate(net *nn.Net, d *data.Dataset, batch int) Metrics {
 	b := data.NewBatcher(d, batch)
 	b.Epoch(nil)
@@ -268,7 +269,7 @@ func Evaluate(net *nn.Net, d *data.Dataset, batch int) Metrics {
 	}
 	for s := 0; s < b.Steps(); s++ {
 		x, y = b.Batch(s, x, y)
-		logits := net.Forward(x, false)
+		logits := net.Infer(x)
 		sum += ce.Forward(logits, y) * float64(len(y))
 		pred = nn.Argmax(pred, logits)
 		for i, p := range pred {
