@@ -335,7 +335,12 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 	for _, h := range e.Hooks {
 		h.PhaseStart(fmt.Sprintf("round %d: split", round), len(chosen))
 	}
-	before := e.statsLoss(net, b, steps)
+	losses := NewSplitLosses(net, b, steps)
+	first := len(net.Layers)
+	if len(chosen) > 0 {
+		first = cands[chosen[0]].Layer
+	}
+	before := losses.Loss(first)
 	rec := RoundRecord{}
 	eps := e.Cfg.Eps
 	for k, ci := range chosen {
@@ -354,7 +359,7 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		if err := c.Apply(net, eps); err != nil {
 			return RoundRecord{}, fmt.Errorf("applying %s to layer %d unit %d: %w", c.Kind, c.Layer, c.Unit, err)
 		}
-		after := e.statsLoss(net, b, steps)
+		after := losses.Loss(c.Layer)
 		costAfter, _ := e.Cost.Total(net)
 		ev := map[string]any{"round": round, "layer": c.Layer, "neuron": c.Unit, "scheme": c.Kind,
 			"lambda_min": c.LambdaMin, "lambda_max": c.LambdaMax, "eps": eps, "added": c.Added,
@@ -380,11 +385,6 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		"stats_seconds", statSeconds, "seconds", rec.GrowSeconds)
 	return rec, e.Session.Log.Append("grow", map[string]any{"round": round, "candidates": len(cands),
 		"splits": len(chosen), "added": rec.Added, "stats_seconds": statSeconds, "seconds": rec.GrowSeconds})
-}
-
-// statsLoss is the mean loss over the statistics batches (evaluation mode).
-func (e *Engine) statsLoss(net *nn.Net, b *data.Batcher, steps []int) float64 {
-	return MeanLoss(net, b, steps)
 }
 
 // MeanLoss evaluates the batch-mean cross-entropy averaged over steps.

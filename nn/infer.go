@@ -29,9 +29,10 @@ type fusedBlock struct {
 	n    int // layers covered
 }
 
-// fusedAt recognises a fusable block starting at layer i.
-func (n *Net) fusedAt(i int) (fusedBlock, bool) {
-	ls := n.Layers
+// fusedAt recognises a fusable block starting at layer i and ending
+// before layer hi.
+func (n *Net) fusedAt(i, hi int) (fusedBlock, bool) {
+	ls := n.Layers[:hi]
 	if i+2 >= len(ls) {
 		return fusedBlock{}, false
 	}
@@ -62,13 +63,24 @@ func (n *Net) fusedAt(i int) (fusedBlock, bool) {
 // Infer reuses the layers' buffers: after it, Output and Grad no longer
 // describe the last Forward and Backward, and a Backward needs a new
 // Forward first. The returned tensor is valid until the next pass.
-func (n *Net) Infer(x *tensor.Tensor) *tensor.Tensor {
+func (n *Net) Infer(x *tensor.Tensor) *tensor.Tensor { return n.InferRange(x, 0, len(n.Layers)) }
+
+// InferRange runs layers [lo, hi) as Infer does: x is the input of layer
+// lo, the result the output of layer hi−1. Running [0, m) and then [m, end)
+// gives Infer's result bitwise when m starts a layer that Infer would not
+// fuse with the one before it, such as a producer (a convolution or a
+// dense layer): a network's prefix up to a layer can thus be evaluated
+// once and its suffix many times.
+func (n *Net) InferRange(x *tensor.Tensor, lo, hi int) *tensor.Tensor {
+	if lo < 0 || hi > len(n.Layers) || lo > hi {
+		panic(fmt.Sprintf("nn: InferRange [%d, %d) of %d layers", lo, hi, len(n.Layers)))
+	}
 	if n.inf == nil {
 		n.inf = &inferState{outs: map[int]*tensor.Tensor{}}
 		n.inf.run = n.inferChunks
 	}
-	for i := 0; i < len(n.Layers); {
-		b, ok := n.fusedAt(i)
+	for i := lo; i < hi; {
+		b, ok := n.fusedAt(i, hi)
 		if !ok {
 			x = n.Layers[i].Forward(x, false)
 			i++

@@ -116,3 +116,22 @@ func TestInferAfterSurgery(t *testing.T) {
 		t.Errorf("after surgery Infer differs from Forward by %g", d)
 	}
 }
+
+// Running a prefix and then the suffix from any producer gives Infer's
+// result bitwise.
+func TestInferRangeSplitsAtProducers(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	net, err := ParseModel("cnn:c5,p,c6,c4,p,f7", []int{1, 12, 12}, 4, Activation{Kind: ReLU}, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	randomiseNetBN(net, r)
+	x := uniformTensor(r, 3, 1, 12, 12)
+	want := slices.Clone(net.Infer(x).Data)
+	for _, li := range append(net.Growable(), 0, len(net.Layers)) {
+		mid := net.InferRange(x, 0, li).Clone()
+		if got := net.InferRange(mid, li, len(net.Layers)).Data; !slices.Equal(got, want) {
+			t.Errorf("split at layer %d: result differs from Infer", li)
+		}
+	}
+}
