@@ -199,6 +199,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (EpochStats, error) {
 		st.TrainLoss = t.Pos.LossSum / float64(t.Pos.Seen)
 		st.TrainAcc = float64(t.Pos.Correct) / float64(t.Pos.Seen)
 	}
+	evalStart := time.Now()
 	if t.Val != nil && t.Val.Len() > 0 {
 		m := Evaluate(t.Net, t.Val, t.evalBatch())
 		st.ValLoss, st.ValAcc = m.Loss, m.Accuracy
@@ -217,13 +218,14 @@ func (t *Trainer) runEpoch(ctx context.Context) (EpochStats, error) {
 	// Seconds are wall time and differ between runs; everything else in
 	// the stats is bit-reproducible.
 	st.Seconds = time.Since(start).Seconds()
+	evalSeconds := time.Since(evalStart).Seconds()
 	t.Pos.Epoch++
 	t.Pos.Step = 0
 	t.Pos.LossSum, t.Pos.Correct, t.Pos.Seen = 0, 0, 0
 	if err := t.Log.Append("epoch", map[string]any{
 		"epoch": st.Epoch, "train_loss": st.TrainLoss, "train_accuracy": st.TrainAcc,
 		"val_loss": st.ValLoss, "val_accuracy": st.ValAcc, "test_loss": st.TestLoss,
-		"test_accuracy": st.TestAcc, "lr": st.LR, "seconds": st.Seconds, "params": t.Net.NumParams(),
+		"test_accuracy": st.TestAcc, "lr": st.LR, "seconds": st.Seconds, "eval_seconds": evalSeconds, "params": t.Net.NumParams(),
 		"stopped": t.Pos.Stopped,
 	}); err != nil {
 		return st, err
