@@ -410,7 +410,12 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 	for _, h := range e.Hooks {
 		h.PhaseStart(fmt.Sprintf("round %d: split", round), len(chosen))
 	}
-	before := e.statsLoss(net, b, steps)
+	losses := NewSplitLosses(net, b, steps)
+	first := len(net.Layers)
+	if len(chosen) > 0 {
+		first = cands[chosen[0]].Layer
+	}
+	before := losses.Loss(first)
 	rec := RoundRecord{}
 	for k, ci := range chosen {
 		c := cands[ci]
@@ -429,7 +434,7 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		if err := c.Apply(net, eps); err != nil {
 			return RoundRecord{}, fmt.Errorf("applying %s to layer %d unit %d: %w", c.Kind, c.Layer, c.Unit, err)
 		}
-		after := e.statsLoss(net, b, steps)
+		after := losses.Loss(c.Layer)
 		costAfter, _ := e.Cost.Total(net)
 		ev := run.Split{Round: round, Layer: c.Layer, Neuron: c.Unit, Scheme: c.Kind,
 			LambdaMin: c.LambdaMin, LambdaMax: c.LambdaMax, Eps: eps, Added: c.Added,
@@ -530,11 +535,6 @@ func resetOptimizer(t *train.Trainer) {
 	}
 }
 
-// statsLoss is the mean loss over the statistics batches (evaluation mode).
-func (e *Engine) statsLoss(net *nn.Net, b *data.Batcher, steps []int) float64 {
-	return MeanLoss(net, b, steps)
-}
-
 // MeanLoss evaluates the batch-mean cross-entropy averaged over steps.
 func MeanLoss(net *nn.Net, b *data.Batcher, steps []int) float64 {
 	var ce nn.SoftmaxCE
@@ -543,7 +543,7 @@ func MeanLoss(net *nn.Net, b *data.Batcher, steps []int) float64 {
 	xb, yb := b.Batch(steps[0], nil, nil)
 	for _, s := range steps {
 		xb, yb = b.Batch(s, xb, yb)
-		sum += ce.Forward(net.Forward(xb, false), yb) * float64(len(yb))
+		sum += ce.Forward(net.Infer(xb), yb) * float64(len(yb))
 		n += len(yb)
 	}
 	if n == 0 {

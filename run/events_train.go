@@ -20,7 +20,8 @@ type Epoch struct {
 	TestLoss      float64 `json:"test_loss"`
 	TestAccuracy  float64 `json:"test_accuracy"`
 	LR            float64 `json:"lr"`
-	Seconds       float64 `json:"seconds"` // wall time: the one field a resumed run may change
+	Seconds       float64 `json:"seconds"`                // wall time: the one field a resumed run may change
+	EvalSeconds   float64 `json:"eval_seconds,omitempty"` // wall time of the epoch's evaluation, part of Seconds
 	Params        int     `json:"params"`
 	Stopped       bool    `json:"stopped"` // early stopping ended the phase here
 }

@@ -32,7 +32,7 @@ func stripTimes(v any) any {
 		out := map[string]any{}
 		for k, e := range x {
 			switch k {
-			case "seconds", "grow_seconds", "train_seconds", "epoch_seconds", "time":
+			case "seconds", "grow_seconds", "train_seconds", "epoch_seconds", "eval_seconds", "time":
 				continue
 			}
 			out[k] = stripTimes(e)
