@@ -35,6 +35,12 @@ type Config struct {
 	RayleighEpochs int     `json:"rayleigh_epochs"`
 	SignedC        float64 `json:"signed_c"`
 	From           string  `json:"from,omitempty"` // scratch / prune: the grown run to match
+	// Firefly (grow/firefly): new-neuron candidates per layer (0: scaled
+	// with width), candidate training mini-batches, depth candidates.
+	Candidates     int  `json:"candidates,omitempty"`
+	CandidateSteps int  `json:"candidate_steps,omitempty"`
+	Deeper         bool `json:"deeper,omitempty"`
+	MaxNewLayers   int  `json:"max_new_layers,omitempty"`
 }
 
 // RoundRecord is one row of the growth table (round 0 is the seed net).
@@ -268,7 +274,8 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 	}
 	b, steps := StatsBatches(e.Data.Train, e.Trainer.Cfg.Batch, e.Cfg.SplitBatches, e.Trainer.Cfg.Seed, round)
 	env := &Env{Net: net, Stats: b, Steps: steps, Cost: e.Cost, Seed: e.Trainer.Cfg.Seed, Round: round,
-		Rand: rand.New(rand.NewPCG(e.Trainer.Cfg.Seed^0x6e0, uint64(round))), Layers: net.Growable()}
+		Rand: rand.New(rand.NewPCG(e.Trainer.Cfg.Seed^0x6e0, uint64(round))), Layers: net.Growable(),
+		Train: e.Data.Train, Batch: e.Trainer.Cfg.Batch, Hooks: e.Hooks}
 	cands, err := e.Method.Propose(ctx, env)
 	if err != nil {
 		return RoundRecord{}, err
@@ -311,7 +318,9 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		}
 	}
 	for i := range cands {
-		cands[i].Cost = unitCost[cands[i].Layer] * float64(cands[i].Added)
+		if cands[i].Cost <= 0 {
+			cands[i].Cost = unitCost[cands[i].Layer] * float64(cands[i].Added)
+		}
 	}
 	var chosen []int
 	if e.Cfg.Select == "knapsack" {
@@ -359,7 +368,9 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		ev := map[string]any{"round": round, "layer": c.Layer, "neuron": c.Unit, "scheme": c.Kind,
 			"lambda_min": c.LambdaMin, "lambda_max": c.LambdaMax, "eps": eps, "added": c.Added,
 			"cost_delta": costAfter - costBefore, "measured": after - before}
-		if !c.Unscored {
+		if c.Predict != nil {
+			ev["predicted"] = c.Predict(eps)
+		} else if !c.Unscored {
 			ev["predicted"] = eps * eps / 2 * c.Score
 		}
 		if err := e.Session.Log.Append("split", ev); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nadir-ml/nadir/cost"
 	"github.com/nadir-ml/nadir/grow"
+	"github.com/nadir-ml/nadir/grow/firefly"
 	"github.com/nadir-ml/nadir/grow/split"
 	"github.com/nadir-ml/nadir/nn"
 	"github.com/nadir-ml/nadir/optim"
@@ -24,7 +25,7 @@ func init() {
 	register("grow", "grow a network by splitting steepest descent (s2d, fast, signed) or a baseline", cmdGrow)
 }
 
-var growMethods = append(append([]string(nil), split.Names...), "scratch", "prune")
+var growMethods = append(append(append([]string(nil), split.Names...), firefly.Names...), "scratch", "prune")
 
 func cmdGrow(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("grow", flag.ContinueOnError)
@@ -37,7 +38,7 @@ func cmdGrow(ctx context.Context, args []string) error {
 	fs.IntVar(&g.SeedEpochs, "seed-epochs", 0, "epochs to train the seed network (0: --epochs)")
 	fs.IntVar(&g.FinalEpochs, "final-epochs", 0, "extra fine-tuning epochs after the last growth step")
 	fs.Float64Var(&g.GrowRatio, "grow-ratio", 0.3, "units added per round as a fraction of current units (budget scale for knapsack)")
-	fs.Float64Var(&g.Eps, "eps", 0.01, "split step ε (absolute; directions are unit vectors)")
+	fs.Float64Var(&g.Eps, "eps", 0.01, "step ε of each applied edit: it scales the edit's perturbation — a unit eigen-direction for s2d/fast/signed, the trained candidate for firefly (default 1 there: as trained)")
 	fs.BoolVar(&g.AllowPositive, "allow-positive", false, "also split neurons with λ ≥ 0 (the reference code's behaviour)")
 	fs.IntVar(&g.MaxWidth, "max-width", 0, "maximum units per layer (0: none)")
 	fs.StringVar(&g.Select, "select", "", "selection: ratio | knapsack (default: the method's)")
@@ -48,6 +49,7 @@ func cmdGrow(ctx context.Context, args []string) error {
 	fs.IntVar(&g.RayleighEpochs, "rayleigh-epochs", 10, "passes over the statistics for --solver rayleigh")
 	fs.Float64Var(&g.SignedC, "signed-c", 3, "signed splitting: bound on the total absolute off-spring weight")
 	fs.StringVar(&g.From, "from", "", "scratch / prune: the grown run directory whose final architecture and epochs to match")
+	registerFireflyFlags(fs, &g)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -55,6 +57,7 @@ func cmdGrow(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return fmt.Errorf("unexpected argument %q", pos[0])
 	}
+	fireflyDefaults(fs, &g)
 	if err := f.resolve("grow"); err != nil {
 		return err
 	}
@@ -174,6 +177,13 @@ func newEngine(s *train.Session, t *train.Trainer, ds train.Datasets, g grow.Con
 	switch g.Method {
 	case "scratch", "prune":
 		m = nil
+	case "firefly", "firefly-split":
+		if m, err = newFirefly(g); err != nil {
+			return nil, err
+		}
+		if g.Select == "" {
+			g.Select = m.DefaultSelect()
+		}
 	default:
 		m, err = split.New(g.Method, split.Options{Solver: g.Solver, RayleighEpochs: g.RayleighEpochs, C: g.SignedC})
 		if err != nil {
