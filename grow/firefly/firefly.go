@@ -17,6 +17,13 @@ import (
 type Options struct {
 	// SplitOnly drops the new-neuron candidates (method firefly-split).
 	SplitOnly bool
+	// NoSplit drops the split candidates (continual learning, where
+	// existing neurons are frozen).
+	NoSplit bool
+	// Copies is the fraction of new-neuron candidates whose incoming
+	// weights start as a copy of an existing neuron's (continual learning's
+	// trainable copies of old neurons); the rest start at random.
+	Copies float64
 	// Candidates is K, the new-neuron candidates per growable layer; 0
 	// gives DefaultCandidates(width).
 	Candidates int
@@ -224,7 +231,8 @@ type Candidates struct {
 	newScore   [][]float64
 	grows      []*layer
 	// Surgery state shared by the Apply closures of one round.
-	sel *selection
+	sel     *selection
+	noSplit bool
 }
 
 // NewCandidates builds the candidate network of net: every growable
@@ -235,7 +243,7 @@ func NewCandidates(net *nn.Net, o Options, r *rand.Rand) (*Candidates, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Candidates{base: net, snap: snap, byIdx: map[int]*layer{}}
+	c := &Candidates{base: net, snap: snap, byIdx: map[int]*layer{}, noSplit: o.NoSplit}
 	grows := net.Growable()
 	if len(grows) == 0 {
 		return nil, fmt.Errorf("the model has nothing to grow")
@@ -278,12 +286,24 @@ func NewCandidates(net *nn.Net, o Options, r *rand.Rand) (*Candidates, error) {
 		scale := rms(l.theta)
 		if l.growable {
 			l.delta = newBlock(l.w*l.row(), o.LR*scale)
-			for i := range l.delta.v {
-				l.delta.v[i] = 0.1 * scale * r.NormFloat64()
+			if o.NoSplit {
+				l.delta.lr = 0
+			} else {
+				for i := range l.delta.v {
+					l.delta.v[i] = 0.1 * scale * r.NormFloat64()
+				}
 			}
 			l.in = newBlock(l.k*l.row(), o.LR*scale)
 			for i := range l.in.v {
 				l.in.v[i] = scale * r.NormFloat64()
+			}
+			copies := min(l.w, int(o.Copies*float64(l.k)+0.5))
+			perm := r.Perm(l.w)
+			rl := l.row()
+			for k := 0; k < copies; k++ {
+				for t := 0; t < rl; t++ {
+					l.in.v[k*rl+t] = l.base(perm[k], t) + 0.01*scale*r.NormFloat64()
+				}
 			}
 		}
 		if l.up != nil {
@@ -488,7 +508,7 @@ func (c *Candidates) blocks() []*block {
 	var bs []*block
 	for _, l := range c.layers {
 		for _, b := range []*block{l.delta, l.in, l.out} {
-			if b != nil && len(b.v) > 0 {
+			if b != nil && len(b.v) > 0 && !(b == l.delta && c.noSplit) {
 				bs = append(bs, b)
 			}
 		}
@@ -612,7 +632,7 @@ func (c *Candidates) Candidates() []grow.Candidate {
 	c.sel = newSelection(c)
 	var out []grow.Candidate
 	for gi, l := range c.grows {
-		for j := 0; j < l.w; j++ {
+		for j := 0; j < l.w && !c.noSplit; j++ {
 			s := c.splitScore[gi][j]
 			l, j := l, j
 			out = append(out, grow.Candidate{Layer: l.li, Unit: j, Kind: KindSplit, Score: s, Added: 1,
