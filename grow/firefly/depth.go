@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/rand/v2"
 
 	"github.com/nadir-ml/nadir/data"
 	"github.com/nadir-ml/nadir/grow"
@@ -13,12 +12,14 @@ import (
 )
 
 // Depth candidates: after the activation of every growable layer whose
-// activation is ReLU, a new layer (3×3 conv or dense) + ReLU initialised to
-// the identity. On a ReLU output (non-negative) identity + ReLU is the
-// identity, so the insertion preserves the function exactly; the trained
-// perturbation Δ of the new layer's weights is what the gate scales. The
-// new conv has no BatchNorm (a BatchNorm in evaluation mode would rescale
-// by 1/√(1+ε)), so the block is function-preserving by construction.
+// activation is ReLU, a new block initialised to the identity: a 3×3
+// conv + BatchNorm + ReLU (conv nets) or a dense layer + ReLU. On a ReLU
+// output (non-negative) identity + ReLU is the identity. The new
+// BatchNorm gets the running statistics (m, v) of its input measured on
+// the statistics batches and γ = √(v+ε), β = m, so it is the identity in
+// evaluation mode and close to it in training mode (batch statistics ≈
+// m, v); the block preserves the function. The trained perturbation Δ of
+// the new layer's weights is what the gate scales.
 
 // position is one insertion point.
 type position struct {
@@ -28,6 +29,8 @@ type position struct {
 	w      int
 	conv   bool
 	shape  []int
+	mean   []float64 // per-channel statistics of the block's input (conv)
+	vari   []float64
 	delta  *block // w×fan (+ w bias for dense)
 	fan    int
 	cl     int // new layer's index in the depth clone
@@ -44,17 +47,64 @@ type Depth struct {
 	steps int
 }
 
-// insertBlock builds the identity-initialised layer (+ ReLU) for input
-// shape in.
-func insertBlock(in []int, act nn.Activation) (nn.Layer, nn.Layer, error) {
+// insertBlock builds the identity-initialised block for input shape in;
+// its first layer is the new producer. For a conv block, mean and vari
+// are the input's per-channel statistics (channels beyond them get 0, 1).
+func insertBlock(in []int, act nn.Activation, mean, vari []float64) ([]nn.Layer, error) {
 	if len(in) == 3 {
 		c, err := nn.IdentityConv(in, 3)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		return c, nn.NewAct(act, in), nil
+		bn, err := nn.NewBatchNorm(in)
+		if err != nil {
+			return nil, err
+		}
+		for ch := 0; ch < in[0]; ch++ {
+			m, v := 0.0, 1.0
+			if ch < len(mean) {
+				m, v = mean[ch], vari[ch]
+			}
+			bn.RunMean[ch], bn.RunVar[ch] = float32(m), float32(v)
+			bn.Gamma.Data[ch] = float32(math.Sqrt(float64(float32(v)) + bn.Eps))
+			bn.Beta.Data[ch] = float32(m)
+		}
+		return []nn.Layer{c, bn, nn.NewAct(act, in)}, nil
 	}
-	return nn.IdentityDense(in[0]), nn.NewAct(act, in), nil
+	return []nn.Layer{nn.IdentityDense(in[0]), nn.NewAct(act, in)}, nil
+}
+
+// channelStats measures the per-channel mean and variance of layer at's
+// output over the batches (evaluation mode).
+func channelStats(net *nn.Net, at int, b *data.Batcher, steps []int) (mean, vari []float64) {
+	var x *tensor.Tensor
+	var s, ss []float64
+	var n float64
+	for _, st := range steps {
+		x, _ = b.Batch(st, x, nil)
+		net.Forward(x, false)
+		o := net.Output(at)
+		c := o.Shape[1]
+		hw := o.Len() / (o.Shape[0] * c)
+		if s == nil {
+			s, ss = make([]float64, c), make([]float64, c)
+		}
+		for i := 0; i < o.Shape[0]; i++ {
+			for ch := 0; ch < c; ch++ {
+				for _, v := range o.Data[(i*c+ch)*hw : (i*c+ch+1)*hw] {
+					s[ch] += float64(v)
+					ss[ch] += float64(v) * float64(v)
+				}
+			}
+		}
+		n += float64(o.Shape[0] * hw)
+	}
+	mean, vari = make([]float64, len(s)), make([]float64, len(s))
+	for ch := range s {
+		mean[ch] = s[ch] / n
+		vari[ch] = max(ss[ch]/n-mean[ch]*mean[ch], 0)
+	}
+	return mean, vari
 }
 
 // Positions lists the depth insertion points of net: (producer index,
@@ -79,8 +129,9 @@ func Positions(net *nn.Net) [][2]int {
 }
 
 // NewDepth builds the depth-candidate network of net with one
-// identity-initialised layer at every insertion point.
-func NewDepth(net *nn.Net, r *rand.Rand) (*Depth, error) {
+// identity-initialised block at every insertion point; b and steps are
+// the batches its BatchNorm statistics are measured on.
+func NewDepth(net *nn.Net, b *data.Batcher, steps []int) (*Depth, error) {
 	snap, err := net.MarshalBinary()
 	if err != nil {
 		return nil, err
@@ -94,15 +145,19 @@ func NewDepth(net *nn.Net, r *rand.Rand) (*Depth, error) {
 		li, at := ps[k][0], ps[k][1]
 		shape := net.Layers[li].OutShape()
 		a := net.Layers[at-1].(*nn.Act)
-		l, act, err := insertBlock(shape, a.A)
+		p := &position{prod: net.Layers[li].(nn.Producer), act: a, li: li, conv: len(shape) == 3,
+			shape: shape, w: shape[0]}
+		if p.conv {
+			p.mean, p.vari = channelStats(net, at-1, b, steps)
+		}
+		ls, err := insertBlock(shape, a.A, p.mean, p.vari)
 		if err != nil {
 			return nil, err
 		}
-		if err := d.clone.InsertLayers(at, l, act); err != nil {
+		if err := d.clone.InsertLayers(at, ls...); err != nil {
 			return nil, err
 		}
-		p := &position{prod: net.Layers[li].(nn.Producer), act: a, li: li, conv: len(shape) == 3,
-			shape: shape, w: shape[0]}
+		l := ls[0]
 		pr := l.(nn.Producer)
 		p.layerW = pr.Weight()
 		p.layerB = pr.BiasParam()
@@ -243,33 +298,14 @@ func (d *Depth) Scores() []float64 {
 	return out
 }
 
-// Candidates turns the positions into grow.Candidates that compete with
-// the width candidates (which it rescales in place) on cost-normalised
-// scores: every score becomes gate derivative ÷ cost × the mean cost of
-// one unit, so a whole layer is weighed against the neurons its cost would
-// buy. Only the maxLayers best positions are proposed. The width
-// candidates must come from the same round (sel shared).
-func (d *Depth) Candidates(env *grow.Env, width []grow.Candidate, maxLayers int, sel *selection) ([]grow.Candidate, error) {
+// Candidates turns the positions into grow.Candidates priced at their
+// full cost under the engine's cost model (Cost): knapsack selection then
+// weighs a whole layer against the neurons its cost would buy (score per
+// cost), and a final budget counts it in full. Under the ratio rule, whose
+// budget counts edits of one unit, a layer counts as one edit and competes
+// on its gate derivative. Only the maxLayers best positions are proposed.
+func (d *Depth) Candidates(env *grow.Env, maxLayers int, sel *selection) ([]grow.Candidate, error) {
 	net := d.base
-	unit := map[int]float64{}
-	var ref float64
-	for _, li := range net.Growable() {
-		c, err := env.Cost.Neuron(net, li)
-		if err != nil {
-			return nil, err
-		}
-		unit[li] = c
-		ref += c
-	}
-	ref /= float64(max(1, len(unit)))
-	if ref <= 0 {
-		ref = 1
-	}
-	for i := range width {
-		if c := unit[width[i].Layer]; c > 0 {
-			width[i].Score *= ref / c
-		}
-	}
 	total, err := env.Cost.Total(net)
 	if err != nil {
 		return nil, err
@@ -293,25 +329,20 @@ func (d *Depth) Candidates(env *grow.Env, width []grow.Candidate, maxLayers int,
 				break
 			}
 		}
-		l, act, err := insertBlock(p.shape, p.act.(*nn.Act).A)
+		ls, err := insertBlock(p.shape, p.act.(*nn.Act).A, p.mean, p.vari)
 		if err != nil {
 			return nil, err
 		}
-		if err := tmp.InsertLayers(actAt+1, l, act); err != nil {
+		if err := tmp.InsertLayers(actAt+1, ls...); err != nil {
 			return nil, err
 		}
 		after, err := env.Cost.Total(tmp)
 		if err != nil {
 			return nil, err
 		}
-		cost := after - total
-		if cost <= 0 {
-			cost = ref
-		}
-		p := p
-		s := p.score * ref / cost
+		cost := max(after-total, 1e-9)
 		raw := p.score
-		out = append(out, grow.Candidate{Layer: p.li, Unit: 1 << 30, Kind: KindLayer, Score: s, Added: p.w, Cost: cost,
+		out = append(out, grow.Candidate{Layer: p.li, Unit: 1 << 30, Kind: KindLayer, Score: raw, Added: 1, Cost: cost,
 			Apply:   func(net *nn.Net, eps float64) error { return sel.insert(net, p, eps) },
 			Predict: func(eps float64) float64 { return eps * raw }})
 	}
@@ -347,10 +378,11 @@ func (s *selection) insert(net *nn.Net, p *position, eps float64) error {
 		return fmt.Errorf("firefly: insertion point after layer %d is gone", p.li)
 	}
 	shape := net.Layers[at-1].OutShape()
-	l, act, err := insertBlock(shape, p.act.(*nn.Act).A)
+	ls, err := insertBlock(shape, p.act.(*nn.Act).A, p.mean, p.vari)
 	if err != nil {
 		return err
 	}
+	l := ls[0]
 	var order []origin
 	var split []bool
 	for _, lc := range s.c.layers {
@@ -389,5 +421,5 @@ func (s *selection) insert(net *nn.Net, p *position, eps float64) error {
 			B.Data[r] = float32(eps * p.delta.v[p.w*p.fan+ro.idx])
 		}
 	}
-	return net.InsertLayers(at, l, act)
+	return net.InsertLayers(at, ls...)
 }

@@ -35,8 +35,9 @@
 // identity, followed by ReLU — the identity on a non-negative input, so the
 // insertion preserves the function (no BatchNorm, which in evaluation
 // mode would rescale its channel). Its trained weight perturbation Δ is
-// gated the same way. Depth and width candidates then compete on
-// cost-normalised scores (gate derivative ÷ cost × mean unit cost); at
-// most MaxNewLayers layers are proposed per round. Inserted layers are
-// ordinary producers, growable in later rounds.
+// gated the same way. Depth candidates carry their full cost under the
+// engine's cost model, so knapsack selection compares them with width
+// candidates per unit cost; under the ratio rule a layer counts as one
+// edit. At most MaxNewLayers layers are proposed per round. Inserted
+// layers are ordinary producers, growable in later rounds.
 package firefly

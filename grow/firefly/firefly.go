@@ -3,8 +3,10 @@ package firefly
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 
 	"github.com/nadir-ml/nadir/data"
@@ -129,7 +131,7 @@ func (m *Method) Propose(ctx context.Context, env *grow.Env) ([]grow.Candidate, 
 	out := cs.Candidates()
 	cs.clone = nil // surgery needs only the candidate parameters
 	if m.opts.Deeper {
-		ds, err := NewDepth(env.Net, r)
+		ds, err := NewDepth(env.Net, env.Stats, score)
 		if err != nil {
 			return nil, err
 		}
@@ -140,9 +142,21 @@ func (m *Method) Propose(ctx context.Context, env *grow.Env) ([]grow.Candidate, 
 			if err := ds.Score(ctx, env.Stats, score, step); err != nil {
 				return nil, err
 			}
-			dc, err := ds.Candidates(env, out, m.opts.MaxNewLayers, cs.sel)
+			dc, err := ds.Candidates(env, m.opts.MaxNewLayers, cs.sel)
 			if err != nil {
 				return nil, err
+			}
+			for _, c := range dc {
+				slog.Debug("firefly depth candidate", "after_layer", c.Layer, "score", c.Score, "cost", c.Cost)
+			}
+			if os.Getenv("FFDEBUG") != "" {
+				best := 0.0
+				for _, c := range out {
+					best = min(best, c.Score)
+				}
+				for _, c := range dc {
+					fmt.Fprintln(os.Stderr, "depth", c.Layer, c.Score, c.Cost, "best width", best)
+				}
 			}
 			out = append(out, dc...)
 		}

@@ -188,7 +188,7 @@ func TestZeroMagnitudePreserves(t *testing.T) {
 			c := prepared(t, ff, Options{Candidates: 2})
 			cands := c.Candidates()
 			if kind == KindLayer {
-				d, err := NewDepth(net, rand.New(rand.NewPCG(7, 8)))
+				d, err := NewDepth(net, f.b, []int{0, 1})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -199,13 +199,17 @@ func TestZeroMagnitudePreserves(t *testing.T) {
 					t.Fatal(err)
 				}
 				env := &grow.Env{Net: net, Cost: paramsCost{}}
-				cands, err = d.Candidates(env, nil, 10, c.sel)
+				cands, err = d.Candidates(env, 10, c.sel)
 				if err != nil {
 					t.Fatal(err)
 				}
 			}
 			layers := len(net.Layers)
 			params := net.NumParams()
+			wantLayers := 0 // conv + BatchNorm + ReLU, or dense + ReLU, per position
+			for _, p := range Positions(net) {
+				wantLayers += 2 + len(net.Layers[p[0]].OutShape())/3
+			}
 			n := apply(t, net, cands, func(c grow.Candidate) bool { return c.Kind == kind }, 0)
 			if n == 0 {
 				t.Fatalf("%s: no %s candidates", f.name, kind)
@@ -213,8 +217,8 @@ func TestZeroMagnitudePreserves(t *testing.T) {
 			if net.NumParams() <= params {
 				t.Fatalf("%s %s: nothing was added", f.name, kind)
 			}
-			if kind == KindLayer && len(net.Layers) != layers+2*n {
-				t.Fatalf("%s: %d layers inserted, want %d", f.name, (len(net.Layers)-layers)/2, n)
+			if kind == KindLayer && len(net.Layers) != layers+wantLayers {
+				t.Fatalf("%s: %d layers inserted, want %d", f.name, len(net.Layers)-layers, wantLayers)
 			}
 			if kind == KindLayer && f.name == "conv" {
 				conv := 0
@@ -223,7 +227,7 @@ func TestZeroMagnitudePreserves(t *testing.T) {
 						conv++
 					}
 				}
-				if conv != 2+2 { // c3, c4 and one inserted after each
+				if conv != 2+2 { // c3, c4 and one inserted after each of them
 					t.Fatalf("conv: %d conv layers after insertion, want 4", conv)
 				}
 			}
