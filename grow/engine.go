@@ -345,6 +345,11 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		h.PhaseStart(fmt.Sprintf("round %d: split", round), len(chosen))
 	}
 	before := e.statsLoss(net, b, steps)
+	// A method whose edits act jointly (MeasureOnce) gets the loss measured
+	// once after all its edits instead of after each one.
+	mo, ok := e.Method.(interface{ MeasureOnce() bool })
+	once := ok && mo.MeasureOnce()
+	start0 := before
 	rec := RoundRecord{}
 	eps := e.Cfg.Eps
 	for k, ci := range chosen {
@@ -363,11 +368,19 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		if err := c.Apply(net, eps); err != nil {
 			return RoundRecord{}, fmt.Errorf("applying %s to layer %d unit %d: %w", c.Kind, c.Layer, c.Unit, err)
 		}
-		after := e.statsLoss(net, b, steps)
+		after := math.NaN()
+		if !once || k == len(chosen)-1 {
+			after = e.statsLoss(net, b, steps)
+		}
 		costAfter, _ := e.Cost.Total(net)
 		ev := map[string]any{"round": round, "layer": c.Layer, "neuron": c.Unit, "scheme": c.Kind,
 			"lambda_min": c.LambdaMin, "lambda_max": c.LambdaMax, "eps": eps, "added": c.Added,
-			"cost_delta": costAfter - costBefore, "measured": after - before}
+			"cost_delta": costAfter - costBefore}
+		if !once {
+			ev["measured"] = after - before
+		} else if !math.IsNaN(after) {
+			ev["measured_all"] = after - start0
+		}
 		if c.Predict != nil {
 			ev["predicted"] = c.Predict(eps)
 		} else if !c.Unscored {

@@ -42,7 +42,7 @@ type Options struct {
 
 // DefaultSteps is the default candidate training length in mini-batches:
 // far below an epoch (the reference trains for a whole epoch).
-const DefaultSteps = 30
+const DefaultSteps = 20
 
 // DefaultCandidates is the default K for a layer of width w: a quarter of
 // the width, at least 2 (the reference uses 70 for every layer).
@@ -92,6 +92,12 @@ type Method struct {
 
 func (m *Method) Name() string          { return m.name }
 func (m *Method) DefaultSelect() string { return "ratio" }
+
+// MeasureOnce tells the engine to measure the loss once after all of a
+// round's edits: Firefly's candidates were trained and scored jointly, so
+// the loss after each single edit says little, and measuring it would cost
+// more than the candidate phase.
+func (m *Method) MeasureOnce() bool { return true }
 
 // Kinds of candidate, as logged.
 const (
