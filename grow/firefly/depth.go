@@ -398,6 +398,13 @@ func (s *selection) insert(net *nn.Net, p *position, eps float64) error {
 		}
 		split = make([]bool, shape[0])
 	}
+	origin := fmt.Sprintf("inserted by firefly in round %d", s.c.round)
+	switch x := l.(type) {
+	case *nn.Conv2D:
+		x.Origin = origin
+	case *nn.Dense:
+		x.Origin = origin
+	}
 	pr := l.(nn.Producer)
 	W := pr.Weight()
 	kk := W.Cols / shape[0]

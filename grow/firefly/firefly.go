@@ -134,6 +134,7 @@ func (m *Method) Propose(ctx context.Context, env *grow.Env) ([]grow.Candidate, 
 	if err := cs.Score(ctx, env.Stats, score, step); err != nil {
 		return nil, err
 	}
+	cs.round = env.Round
 	out := cs.Candidates()
 	cs.clone = nil // surgery needs only the candidate parameters
 	if m.opts.Deeper {
@@ -253,6 +254,7 @@ type Candidates struct {
 	// Surgery state shared by the Apply closures of one round.
 	sel     *selection
 	noSplit bool
+	round   int // growth round, for provenance notes
 }
 
 // NewCandidates builds the candidate network of net: every growable

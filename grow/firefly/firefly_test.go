@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/nadir-ml/nadir/data"
@@ -219,6 +220,18 @@ func TestZeroMagnitudePreserves(t *testing.T) {
 			}
 			if kind == KindLayer && len(net.Layers) != layers+wantLayers {
 				t.Fatalf("%s: %d layers inserted, want %d", f.name, len(net.Layers)-layers, wantLayers)
+			}
+			if kind == KindLayer {
+				// The provenance note survives a checkpoint round trip (nadir inspect shows it).
+				marked := 0
+				for _, l := range copyNet(t, net).Layers {
+					if strings.HasPrefix(l.Spec().Origin, "inserted by firefly") {
+						marked++
+					}
+				}
+				if marked != n {
+					t.Fatalf("%s: %d inserted layers marked, want %d", f.name, marked, n)
+				}
 			}
 			if kind == KindLayer && f.name == "conv" {
 				conv := 0
