@@ -14,6 +14,7 @@ import (
 
 	"github.com/nadir-ml/nadir/cost"
 	"github.com/nadir-ml/nadir/grow"
+	"github.com/nadir-ml/nadir/grow/firefly"
 	"github.com/nadir-ml/nadir/grow/split"
 	"github.com/nadir-ml/nadir/nn"
 	"github.com/nadir-ml/nadir/optim"
@@ -26,7 +27,7 @@ func init() {
 	register("grow", "grow a network by splitting steepest descent (s2d, fast, signed) or a baseline", cmdGrow)
 }
 
-var growMethods = append(append([]string(nil), split.Names...), "scratch", "prune")
+var growMethods = append(append(append([]string(nil), split.Names...), firefly.Names...), "scratch", "prune")
 
 func cmdGrow(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("grow", flag.ContinueOnError)
@@ -40,6 +41,7 @@ func cmdGrow(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return fmt.Errorf("unexpected argument %q", pos[0])
 	}
+	fireflyDefaults(fs, &g)
 	if err := f.resolve("grow"); err != nil {
 		return err
 	}
@@ -124,7 +126,7 @@ func growFlags(fs *flag.FlagSet, f *runFlags, g *grow.Config) {
 	fs.IntVar(&g.SeedEpochs, "seed-epochs", 0, "epochs to train the seed network (0: --epochs)")
 	fs.IntVar(&g.FinalEpochs, "final-epochs", 0, "extra fine-tuning epochs after the last growth step")
 	fs.Float64Var(&g.GrowRatio, "grow-ratio", 0.3, "units added per round as a fraction of current units (budget scale for knapsack)")
-	fs.Float64Var(&g.Eps, "eps", 0.01, "split step ε (absolute; directions are unit vectors)")
+	fs.Float64Var(&g.Eps, "eps", 0.01, "step ε of each applied edit: it scales the edit's perturbation — a unit eigen-direction for s2d/fast/signed, the trained candidate for firefly (default 1 there: as trained)")
 	fs.Float64Var(&g.EpsRel, "eps-rel", 0, "split step as a fraction of the neuron's incoming weight norm (replaces --eps when > 0)")
 	fs.StringVar(&g.LRSpan, "lr-span", "round", "what the lr schedule spans: round (restarts after each growth step) | run (one schedule over all epochs)")
 	fs.IntVar(&g.LineageCap, "lineage-cap", 0, "at most N splits per lineage (units descended from one seed unit) per round (0: no cap)")
@@ -141,6 +143,7 @@ func growFlags(fs *flag.FlagSet, f *runFlags, g *grow.Config) {
 	fs.BoolVar(&g.NetworkSlimming, "network-slimming", false, "prune: network slimming (L1 on BatchNorm scales while the wide net trains, then global pruning of the smallest |γ| to the --from run's MACs or --budget); without --from, --model is the wide network")
 	fs.Float64Var(&g.SlimLambda, "slim-lambda", 1e-4, "network slimming: L1 penalty weight on the BatchNorm scales")
 	fs.StringVar(&g.From, "from", "", "scratch / prune: the grown run directory whose final architecture and epochs to match")
+	registerFireflyFlags(fs, g)
 }
 
 func checkGrowConfig(g *grow.Config) error {
@@ -207,6 +210,13 @@ func newEngine(s *train.Session, t *train.Trainer, ds train.Datasets, g grow.Con
 	switch g.Method {
 	case "scratch", "prune":
 		m = nil
+	case "firefly", "firefly-split":
+		if m, err = newFirefly(g); err != nil {
+			return nil, err
+		}
+		if g.Select == "" {
+			g.Select = m.DefaultSelect()
+		}
 	default:
 		m, err = split.New(g.Method, split.Options{Solver: g.Solver, RayleighEpochs: g.RayleighEpochs, C: g.SignedC})
 		if err != nil {

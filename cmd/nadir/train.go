@@ -377,6 +377,9 @@ func cmdInspect(ctx context.Context, args []string) error {
 		if sp.Act != "" {
 			d = append(d, sp.Act)
 		}
+		if sp.Origin != "" {
+			d = append(d, "("+sp.Origin+")")
+		}
 		rows = append(rows, row{i, sp.Kind, l.OutShape(), p, nn.LayerMACs(l), strings.Join(d, " ")})
 	}
 	if *asJSON {
