@@ -122,11 +122,18 @@ func (w *Worker) handle(ctx context.Context, msg njs.Msg) {
 			return
 		}
 	}
+	// The submitter may have changed AckWait or MaxDeliver since this
+	// worker started: heartbeats and the dead-letter decision follow the
+	// consumer as it is now.
+	opts := w.Q.Opts
+	if info, err := w.Q.Consumer.Info(bg); err == nil {
+		opts = Options{AckWait: info.Config.AckWait, MaxDeliver: info.Config.MaxDeliver}
+	}
 	if w.OnStart != nil {
 		w.OnStart(t, delivery)
 	}
 	start := time.Now()
-	res, stopped := w.run(ctx, msg, t)
+	res, stopped := w.run(ctx, msg, t, opts.AckWait)
 	res.Attempts, res.Worker = delivery, w.Name
 	if stopped {
 		// Graceful stop or killed: hand the trial back. On a closed
@@ -142,7 +149,7 @@ func (w *Worker) handle(ctx context.Context, msg njs.Msg) {
 			res.Status, res.Summary, res.Error = dist.Failed, nil, "storing the run directory: "+err.Error()
 		}
 	}
-	if res.Status == dist.Failed && delivery < w.Q.Opts.MaxDeliver {
+	if res.Status == dist.Failed && delivery < opts.MaxDeliver {
 		w.Log.Warn("trial failed; retrying", "worker", w.Name, "id", id, "delivery", delivery, "err", res.Error)
 		msg.NakWithDelay(100 * time.Millisecond)
 		return
@@ -163,13 +170,13 @@ func (w *Worker) handle(ctx context.Context, msg njs.Msg) {
 
 // run executes the trial with heartbeats; stopped reports that it was
 // interrupted (worker stopping or connection lost) rather than finished.
-func (w *Worker) run(ctx context.Context, msg njs.Msg, t dist.Trial) (dist.Result, bool) {
+func (w *Worker) run(ctx context.Context, msg njs.Msg, t dist.Trial, ackWait time.Duration) (dist.Result, bool) {
 	rctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
-		beat := time.NewTicker(w.Q.Opts.AckWait / 3)
+		beat := time.NewTicker(ackWait / 3)
 		defer beat.Stop()
 		stopping := ctx.Done()
 		var grace <-chan time.Time
