@@ -154,6 +154,9 @@ func cmdSweep(ctx context.Context, args []string) error {
 		fmt.Fprintf(os.Stderr, "[%d/%d %.0fs] %s %s seed %d %s: %s\n", finished, distinct, time.Since(start).Seconds(),
 			p.Method, p.Budget, p.Seed, r.ID[:8], what)
 	}
+	if *natsURL != "" && *natsURL != "embedded" && !*quiet {
+		fmt.Fprintf(os.Stderr, "submitting %d trials to %s; %d local workers (start more with `nadir worker --nats %s`)\n", distinct, *natsURL, n, *natsURL)
+	}
 	results, err := exec.Execute(ctx, filepath.Join(*out, "trials"), trials, progress)
 	if err != nil {
 		return failed(err)

@@ -136,3 +136,27 @@ func TestSweepBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestWorkerBadInput(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "--nats URL is required"},
+		{[]string{"--nats", "embedded"}, "embedded"},
+		{[]string{"--nats", "nats://127.0.0.1:1", "extra"}, "extra"},
+		{[]string{"--nats", "nats://127.0.0.1:1", "--grace", "-1s"}, "--grace"},
+	} {
+		err := cmdWorker(context.Background(), c.args)
+		var ee *exitError
+		if err == nil || !strings.Contains(err.Error(), c.want) || errors.As(err, &ee) {
+			t.Errorf("%v: error %v, want a bad-input error mentioning %q", c.args, err, c.want)
+		}
+	}
+	// No server there: a run-time failure (exit 1), one line.
+	err := cmdWorker(context.Background(), []string{"--nats", "nats://127.0.0.1:1"})
+	var ee *exitError
+	if err == nil || strings.Contains(err.Error(), "\n") || !errors.As(err, &ee) || ee.code != 1 {
+		t.Errorf("unreachable server: %v", err)
+	}
+}

@@ -103,7 +103,7 @@ func cmdWorker(ctx context.Context, args []string) error {
 	defer stop()
 	nc, err := jetstream.Connect(*url, "nadir worker")
 	if err != nil {
-		return err
+		return failed(err)
 	}
 	defer nc.Close()
 	q, err := jetstream.Open(ctx, nc, jetstream.Options{AckWait: *ackWait, MaxDeliver: *maxDeliver}, false)
