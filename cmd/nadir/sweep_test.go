@@ -115,6 +115,7 @@ func TestSweepEmbeddedEqualsLocal(t *testing.T) {
 
 func TestSweepBadInput(t *testing.T) {
 	tmp := t.TempDir()
+	os.WriteFile(filepath.Join(tmp, "bad.json"), []byte(`{"methods": ["fast"], "seeds": [1], "args": ["--seed", "2"]}`), 0o644)
 	for _, c := range []struct {
 		args []string
 		want string
@@ -128,6 +129,7 @@ func TestSweepBadInput(t *testing.T) {
 		{[]string{"--seed", "1,1"}, "twice"},
 		{[]string{"--lr", "-1"}, "--lr"},
 		{[]string{"--nats", "embedded", "--workers", "0"}, "--workers"},
+		{[]string{"--file", filepath.Join(tmp, "bad.json")}, "--seed: set by sweep"},
 	} {
 		_, err := runSweep(t, append(c.args, "--out", filepath.Join(tmp, "x"))...)
 		var ee *exitError
