@@ -12,10 +12,9 @@ import (
 )
 
 // TestLostEveryTime: a trial whose every worker dies holding it reaches
-// MaxDeliver without any worker reporting; the submitter turns the
-// server's max-deliveries advisory into a failed result, so the sweep
-// ends instead of waiting forever. (The server notices when a live worker
-// next pulls.)
+// MaxDeliver without any worker reporting; the next worker that receives
+// it stores it as failed instead of running it, so the sweep ends instead
+// of waiting forever.
 func TestLostEveryTime(t *testing.T) {
 	ns := startServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -59,8 +58,7 @@ func TestLostEveryTime(t *testing.T) {
 			nc.Close()
 			stop()
 		}
-		// A healthy worker: its pull makes the server notice the trial
-		// is past MaxDeliver (and publish the advisory).
+		// A healthy worker receives delivery 3 of a trial allowed 2.
 		wq, err := jetstream.Open(workers, connect(t, ns, "healthy"), jetstream.Options{}, false)
 		if err != nil {
 			t.Error(err)

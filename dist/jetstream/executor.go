@@ -38,16 +38,6 @@ func (x *Executor) Execute(ctx context.Context, dir string, trials []dist.Trial,
 	for _, t := range b.Pending {
 		pending[t.ID()] = t
 	}
-	// Turn max-deliveries advisories (a trial whose every worker died or
-	// overran AckWait) into dead-letter records.
-	sub, err := x.Q.NC.Subscribe(fmt.Sprintf("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.%s.%s", Stream, Consumer), func(m *nats.Msg) {
-		x.deadLetter(m.Data)
-	})
-	if err != nil {
-		return nil, err
-	}
-	defer sub.Unsubscribe()
-
 	// Watch before publishing so that no result is missed; the watcher's
 	// initial values say which trials already have a stored result.
 	watch, err := x.Q.Results.WatchAll(ctx)
@@ -90,6 +80,7 @@ func (x *Executor) Execute(ctx context.Context, dir string, trials []dist.Trial,
 		m := nats.NewMsg(Subject)
 		m.Data = t.JSON()
 		m.Header.Set(TrialHeader, id)
+		m.Header.Set(MaxDeliverHeader, strconv.Itoa(x.Q.Opts.MaxDeliver))
 		f, err := x.Q.JS.PublishMsgAsync(m, njs.WithMsgID(msgID))
 		if err != nil {
 			return nil, fmt.Errorf("submitting trial %s: %w", id, err)
@@ -171,32 +162,4 @@ func (x *Executor) fetchRun(ctx context.Context, dir, id string) error {
 		return err
 	}
 	return readTar(obj, d)
-}
-
-// deadLetter records a failed result for a trial that reached MaxDeliver
-// without any worker reporting back, and removes its message.
-func (x *Executor) deadLetter(advisory []byte) {
-	var a struct {
-		StreamSeq  uint64 `json:"stream_seq"`
-		Deliveries uint64 `json:"deliveries"`
-	}
-	if json.Unmarshal(advisory, &a) != nil || a.StreamSeq == 0 {
-		return
-	}
-	ctx := context.Background()
-	m, err := x.Q.Stream.GetMsg(ctx, a.StreamSeq)
-	if err != nil {
-		return // already gone: a worker finished or terminated it
-	}
-	id := m.Header.Get(TrialHeader)
-	var t dist.Trial
-	if json.Unmarshal(m.Data, &t) != nil || id == "" {
-		return
-	}
-	r := dist.Result{ID: id, Trial: t, Status: dist.Failed, Attempts: int(a.Deliveries),
-		Error: fmt.Sprintf("delivered %d times without a result: every worker holding it was lost or ran past AckWait without a heartbeat", a.Deliveries)}
-	if b, err := json.Marshal(r); err == nil {
-		x.Q.Results.Create(ctx, id, b)
-	}
-	x.Q.Stream.DeleteMsg(ctx, a.StreamSeq)
 }

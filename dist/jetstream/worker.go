@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -127,12 +128,22 @@ func (w *Worker) handle(ctx context.Context, msg njs.Msg) {
 		msg.Ack() // idempotent: done by someone already
 		return
 	}
-	// The submitter may have changed AckWait or MaxDeliver since this
-	// worker started: heartbeats and the dead-letter decision follow the
-	// consumer as it is now.
-	opts := w.Q.Opts
+	maxDeliver, err := strconv.Atoi(msg.Headers().Get(MaxDeliverHeader))
+	if err != nil || maxDeliver < 1 {
+		maxDeliver = Options{}.withDefaults().MaxDeliver
+	}
+	if delivery > maxDeliver {
+		// Every worker that held it before was lost or overran AckWait.
+		w.store(dist.Result{ID: id, Trial: t, Status: dist.Failed, Attempts: delivery - 1, Worker: w.Name,
+			Error: fmt.Sprintf("delivered %d times without a result: every worker holding it was lost or ran past AckWait without a heartbeat", delivery-1)})
+		msg.TermWithReason("dead-lettered: workers lost")
+		return
+	}
+	// The submitter may have changed AckWait since this worker started:
+	// heartbeats follow the consumer as it is now.
+	ackWait := w.Q.Opts.AckWait
 	if info, err := w.Q.Consumer.Info(bg); err == nil {
-		opts = Options{AckWait: info.Config.AckWait, MaxDeliver: info.Config.MaxDeliver}
+		ackWait = info.Config.AckWait
 	}
 	if w.OnStart != nil {
 		w.OnStart(t, delivery)
@@ -144,7 +155,7 @@ func (w *Worker) handle(ctx context.Context, msg njs.Msg) {
 	// upload is not mistaken for a dead worker either.
 	rctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	defer w.heartbeat(ctx, msg, opts.AckWait, cancel)()
+	defer w.heartbeat(ctx, msg, ackWait, cancel)()
 	res := w.Registry.Run(rctx, t, dir)
 	res.Attempts, res.Worker = delivery, w.Name
 	if res.Status != dist.Done && (rctx.Err() != nil || w.Q.NC.IsClosed()) {
@@ -163,7 +174,7 @@ func (w *Worker) handle(ctx context.Context, msg njs.Msg) {
 			res.Status, res.Summary, res.Error = dist.Failed, nil, "storing the run directory: "+err.Error()
 		}
 	}
-	if res.Status == dist.Failed && delivery < opts.MaxDeliver {
+	if res.Status == dist.Failed && delivery < maxDeliver {
 		w.Log.Warn("trial failed; retrying", "worker", w.Name, "id", id, "delivery", delivery, "err", res.Error)
 		msg.NakWithDelay(100 * time.Millisecond)
 		return
