@@ -241,3 +241,45 @@ func checkRuntimes(t *testing.T, runs [][2]string, images string, n int) {
 	t.Run("checker", func(t *testing.T) { rtcheck.Checker(t, models) })
 	t.Run("torch", func(t *testing.T) { rtcheck.Torch(t, torchCases) })
 }
+
+// An NPI run exports its encoder, LSTM core and heads in both formats.
+func TestExportNPI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains an NPI model")
+	}
+	dir := filepath.Join(t.TempDir(), "npi")
+	if code, _, errOut := runMain(t, "npi", "train", "--task", "addition", "--epochs", "1", "--quiet", "--out", dir); code != 0 {
+		t.Fatalf("npi train: exit %d: %s", code, errOut)
+	}
+	for _, f := range []string{"onnx", "safetensors"} {
+		if code, _, errOut := runMain(t, "export", dir, "--format", f); code != 0 {
+			t.Fatalf("export --format %s: exit %d: %s", f, code, errOut)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "model.onnx"))
+	m, err := export.UnmarshalModel(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := export.CheckGraph(m); err != nil {
+		t.Fatalf("structural check: %v", err)
+	}
+	b, _ = os.ReadFile(filepath.Join(dir, "model.safetensors"))
+	ts, _, err := export.ReadSafetensors(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, x := range ts {
+		names[x.Name] = true
+	}
+	for _, n := range []string{"core.weight_ih_l0", "core.weight_hh_l0", "core.bias_ih_l0", "core.bias_hh_l0", "encoder.0.weight", "prog_embed.weight", "prog_keys", "end.weight", "key.weight", "args.0.weight"} {
+		if !names[n] {
+			t.Errorf("tensor %s missing", n)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "model.json")); err != nil {
+		t.Error(err)
+	}
+	rtcheck.Checker(t, []string{filepath.Join(dir, "model.onnx")}) // skips without python3-onnx
+}
