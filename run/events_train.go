@@ -7,6 +7,7 @@ package run
 func init() {
 	Register[Epoch]()
 	Register[Final]()
+	Register[Init]()
 }
 
 // Epoch ("epoch") holds the metrics at the end of one training epoch.
@@ -36,3 +37,12 @@ type Final struct {
 }
 
 func (Final) Kind() string { return "summary" }
+
+// Init ("init") records the file whose weights a run started from
+// (`--init`), with its SHA-256, so the run can be traced to it.
+type Init struct {
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+}
+
+func (Init) Kind() string { return "init" }

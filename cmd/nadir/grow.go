@@ -104,6 +104,9 @@ func cmdGrow(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
+	if err := logInit(s, f.init); err != nil {
+		return failed(err)
+	}
 	opt, _ := optim.New(f.cfg.Train.Optimizer, f.cfg.Train.WeightDecay)
 	t, err := s.NewTrainer(net, opt, ds)
 	if err != nil {

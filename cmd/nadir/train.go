@@ -158,6 +158,9 @@ func cmdTrain(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
+	if err := logInit(s, f.init); err != nil {
+		return failed(err)
+	}
 	t, err := s.NewTrainer(net, opt, ds)
 	if err != nil {
 		return err
