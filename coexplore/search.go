@@ -10,7 +10,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/nadir-ml/nadir/cost/fpga"
@@ -100,6 +102,9 @@ func Create(dir string, cfg Config, ex Executor) (*Search, error) {
 	}
 	if s.Cfg.SpecThroughput == 0 {
 		s.Cfg.SpecThroughput = s.quantileSpec()
+	} else if best := s.fastest(); best < s.Cfg.SpecThroughput {
+		return nil, fmt.Errorf("--spec-throughput %g: no network of the space reaches it on %s (fastest found: %.0f images/s)",
+			s.Cfg.SpecThroughput, strings.Join(s.Cfg.Boards, "+"), best)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "ckpt"), 0o755); err != nil {
 		return nil, err
@@ -200,6 +205,27 @@ func (s *Search) quantileSpec() float64 {
 	}
 	sort.Float64s(thr)
 	return thr[int(s.Cfg.SpecQuantile*float64(len(thr)))]
+}
+
+// fastest is the highest throughput among the space's smallest network
+// and 200 random ones, each on its best design for the full pool.
+func (s *Search) fastest() float64 {
+	sp := s.Cfg.Space
+	small := Arch{}
+	for range slices.Min(sp.Depths) {
+		small.Layers = append(small.Layers, ConvLayer{Kernel: slices.Min(sp.Kernels), Filters: slices.Min(sp.Filters), Stride: slices.Max(sp.Strides)})
+	}
+	var best float64
+	if d, err := s.explore(small, nil); err == nil {
+		best = d.Throughput
+	}
+	r := rand.New(rand.NewPCG(s.Cfg.Seed, 0x5bec))
+	for range 200 {
+		if d, err := s.explore(s.randomArch(r), nil); err == nil {
+			best = max(best, d.Throughput)
+		}
+	}
+	return best
 }
 
 // SpecFraction estimates the share of the space that meets the
