@@ -513,6 +513,9 @@ func (s *Search) runMode(ctx context.Context, st *ModeState) error {
 			ev := map[string]any{"mode": st.Mode, "episode": ep + 1, "child": i, "arch": k.arch.String(),
 				"reward": k.reward, "baseline": st.Baseline, "trained": k.train && !k.cached, "cached": k.cached,
 				"rejected": !k.train, "hw_tries": k.tries}
+			if st.Mode == ModeCoexplore {
+				ev["dsp_percent"] = levelsOf(ds, k.choices[nNet:], nNet)
+			}
 			if k.train && k.result.Err == "" {
 				ev["val_accuracy"] = k.result.ValAccuracy
 				if st.Mode != ModeAccuracyOnly && k.hwErr == nil {
