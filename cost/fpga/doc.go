@@ -19,8 +19,8 @@
 // stage the accelerator tiling that runs its layers fastest (BestTiling);
 // it returns the design of highest throughput, the slowest stage setting
 // the rate, and among those the one of least power. Both searches are
-// exact over their spaces, and take milliseconds for networks of ten
-// layers. EvaluateFixed instead keeps every board's accelerator fixed and
+// exact over their spaces and cheap enough to run for every child a
+// search samples. EvaluateFixed instead keeps every board's accelerator fixed and
 // searches only the partition, which is what a network sees when the
 // hardware was designed before it.
 //
