@@ -520,10 +520,10 @@ func (s *Search) runMode(ctx context.Context, st *ModeState) error {
 				ev["val_accuracy"] = k.result.ValAccuracy
 				if st.Mode != ModeAccuracyOnly && k.hwErr == nil {
 					p := point(ep+1, k.arch, k.result.ValAccuracy, k.design, s.Cfg.SpecThroughput)
-					st.Points = append(st.Points, p)
+					st.addPoint(p)
 					ev["throughput"], ev["energy_efficiency"], ev["spec_met"] = p.Throughput, p.EnergyEff, p.SpecMet
 				} else if st.Mode == ModeAccuracyOnly {
-					st.Points = append(st.Points, Point{Episode: ep + 1, Arch: k.arch, Accuracy: k.result.ValAccuracy})
+					st.addPoint(Point{Episode: ep + 1, Arch: k.arch, Accuracy: k.result.ValAccuracy})
 				}
 			}
 			if k.result.Err != "" {
@@ -546,6 +546,19 @@ func (s *Search) runMode(ctx context.Context, st *ModeState) error {
 		}
 	}
 	return nil
+}
+
+// addPoint records a scored child unless the same network on a design
+// of the same throughput is already recorded (a cached child sampled
+// again).
+func (st *ModeState) addPoint(p Point) {
+	m := p.Arch.Model()
+	for _, q := range st.Points {
+		if q.Throughput == p.Throughput && q.PowerW == p.PowerW && q.Arch.Model() == m {
+			return
+		}
+	}
+	st.Points = append(st.Points, p)
 }
 
 func levelsOf(ds []Decision, c []int, offset int) []int {
