@@ -510,7 +510,7 @@ func (s *Search) runMode(ctx context.Context, st *ModeState) error {
 			ctrl.Update(k.choices, k.used, k.reward-st.Baseline)
 			st.Baseline = s.Cfg.EMA*st.Baseline + (1-s.Cfg.EMA)*k.reward
 			mean += k.reward / float64(len(kids))
-			ev := map[string]any{"mode": st.Mode, "episode": ep + 1, "child": i, "arch": k.arch.String(),
+			ev := map[string]any{"mode": st.Mode, "episode": ep + 1, "child": i, "arch": k.arch.String(), "arch_hash": k.arch.Hash(),
 				"reward": k.reward, "baseline": st.Baseline, "trained": k.train && !k.cached, "cached": k.cached,
 				"rejected": !k.train, "hw_tries": k.tries}
 			if st.Mode == ModeCoexplore {
