@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/nadir-ml/nadir/cost"
@@ -16,6 +15,7 @@ import (
 	"github.com/nadir-ml/nadir/grow/split"
 	"github.com/nadir-ml/nadir/nn"
 	"github.com/nadir-ml/nadir/optim"
+	"github.com/nadir-ml/nadir/option"
 	"github.com/nadir-ml/nadir/run"
 	"github.com/nadir-ml/nadir/tensor"
 	"github.com/nadir-ml/nadir/train"
@@ -25,29 +25,27 @@ func init() {
 	register("grow", "grow a network by splitting steepest descent (s2d, fast, signed) or a baseline", cmdGrow)
 }
 
-var growMethods = append(append([]string(nil), split.Names...), "scratch", "prune")
-
 func cmdGrow(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("grow", flag.ContinueOnError)
 	var f runFlags
 	f.register(fs, "mlp:16", 1, 0.05, "sgd")
-	var g grow.Config
-	fs.StringVar(&g.Method, "method", "fast", "method: "+strings.Join(growMethods, " | "))
-	fs.IntVar(&g.Rounds, "rounds", 4, "growth rounds")
-	fs.IntVar(&g.EpochsPerRound, "epochs-per-round", 1, "fine-tuning epochs after each growth step")
+	g := grow.DefaultConfig()
+	fs.StringVar(&g.Method, "method", g.Method, "method: "+grow.Methods().Help())
+	fs.IntVar(&g.Rounds, "rounds", g.Rounds, "growth rounds")
+	fs.IntVar(&g.EpochsPerRound, "epochs-per-round", g.EpochsPerRound, "fine-tuning epochs after each growth step")
 	fs.IntVar(&g.SeedEpochs, "seed-epochs", 0, "epochs to train the seed network (0: --epochs)")
 	fs.IntVar(&g.FinalEpochs, "final-epochs", 0, "extra fine-tuning epochs after the last growth step")
-	fs.Float64Var(&g.GrowRatio, "grow-ratio", 0.3, "units added per round as a fraction of current units (budget scale for knapsack)")
-	fs.Float64Var(&g.Eps, "eps", 0.01, "split step ε (absolute; directions are unit vectors)")
+	fs.Float64Var(&g.GrowRatio, "grow-ratio", g.GrowRatio, "units added per round as a fraction of current units (budget scale for knapsack)")
+	fs.Float64Var(&g.Eps, "eps", g.Eps, "split step ε (absolute; directions are unit vectors)")
 	fs.BoolVar(&g.AllowPositive, "allow-positive", false, "also split neurons with λ ≥ 0 (the reference code's behaviour)")
 	fs.IntVar(&g.MaxWidth, "max-width", 0, "maximum units per layer (0: none)")
-	fs.StringVar(&g.Select, "select", "", "selection: ratio | knapsack (default: the method's)")
-	fs.StringVar(&g.Cost, "cost", "energy", "cost model for selection: params | macs | energy | latency")
+	fs.StringVar((*string)(&g.Select), "select", "", "selection: "+grow.Selections.Help()+" (default: the method's)")
+	fs.StringVar(&g.Cost, "cost", g.Cost, "cost model for selection: "+strings.Join(cost.Kinds(), " | "))
 	fs.StringVar(&g.Budget, "budget", "", "final budget that ends growth: macs=N | params=N | energy=N | latency=MS")
-	fs.IntVar(&g.SplitBatches, "split-batches", 10, "mini-batches of splitting statistics per round (the reference uses a tenth of an epoch)")
-	fs.StringVar(&g.Solver, "solver", "lanczos", "eigen-solver: lanczos | dense | rayleigh")
-	fs.IntVar(&g.RayleighEpochs, "rayleigh-epochs", 10, "passes over the statistics for --solver rayleigh")
-	fs.Float64Var(&g.SignedC, "signed-c", 3, "signed splitting: bound on the total absolute off-spring weight")
+	fs.IntVar(&g.SplitBatches, "split-batches", g.SplitBatches, "mini-batches of splitting statistics per round (the reference uses a tenth of an epoch)")
+	fs.StringVar(&g.Solver, "solver", g.Solver, "eigen-solver: "+split.Solvers.Help())
+	fs.IntVar(&g.RayleighEpochs, "rayleigh-epochs", g.RayleighEpochs, "passes over the statistics for --solver rayleigh")
+	fs.Float64Var(&g.SignedC, "signed-c", g.SignedC, "signed splitting: bound on the total absolute off-spring weight")
 	fs.StringVar(&g.From, "from", "", "scratch / prune: the grown run directory whose final architecture and epochs to match")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -62,22 +60,16 @@ func cmdGrow(ctx context.Context, args []string) error {
 	if g.SeedEpochs == 0 {
 		g.SeedEpochs = f.cfg.Epochs
 	}
-	if err := checkGrowConfig(&g); err != nil {
+	if err := g.Validate(); err != nil {
 		return err
 	}
-	var fromSpec *nn.NetSpec
-	if g.Method == "scratch" || g.Method == "prune" {
-		spec, cfgFrom, err := finalArchitecture(g.From)
-		if err != nil {
+	if _, err := grow.NewMethod(g); err != nil {
+		return err
+	}
+	var base *grow.Baseline
+	if g.Method == grow.MethodScratch || g.Method == grow.MethodPrune {
+		if base, err = grow.PlanBaseline(&g); err != nil {
 			return err
-		}
-		fromSpec = &spec
-		total := cfgFrom.SeedEpochs + cfgFrom.Rounds*cfgFrom.EpochsPerRound + cfgFrom.FinalEpochs
-		g.SeedEpochs, g.Rounds, g.FinalEpochs = total, 0, 0
-		if g.Method == "prune" {
-			// Train the wide network for half the epochs, prune to the
-			// grown network's widths, fine-tune for the rest.
-			g.SeedEpochs, g.EpochsPerRound, g.Rounds = total/2, total-total/2, 1
 		}
 	}
 	gj, _ := json.Marshal(g)
@@ -87,25 +79,18 @@ func cmdGrow(ctx context.Context, args []string) error {
 		return err
 	}
 	var net *nn.Net
-	if fromSpec != nil {
-		spec := *fromSpec
-		if g.Method == "prune" {
-			spec, err = widened(spec, 2)
-			if err != nil {
-				return err
-			}
-		}
-		net, err = nn.Build(spec, rand.New(rand.NewPCG(f.seed, 0x30de1)))
+	if base != nil {
+		net, err = nn.Build(base.Spec, rand.New(rand.NewPCG(f.seed, 0x30de1)))
 		if err != nil {
-			return fmt.Errorf("--from %s: %v", g.From, err)
+			return option.Errorf("grow.from", g.From, "%v", err)
 		}
 		if got, want := ds.Train.Dim(), tensor.Numel(net.In); got != want {
-			return fmt.Errorf("--from %s: network takes %d inputs, data has %d", g.From, want, got)
+			return option.Errorf("grow.from", g.From, "network takes %d inputs, data has %d", want, got)
 		}
 	} else if net, err = buildModel(f.cfg, ds); err != nil {
 		return err
 	}
-	s, err := train.CreateSession(f.out, f.cfg)
+	s, err := createSession(f.out, f.cfg)
 	if err != nil {
 		return err
 	}
@@ -115,97 +100,29 @@ func cmdGrow(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	e, err := newEngine(s, t, ds, g, f.quiet, f.json)
+	e, err := newEngine(s, t, ds, g, base, f.quiet, f.json)
 	if err != nil {
+		s.Close()
 		os.RemoveAll(f.out) // nothing was run: leave no half-made run directory
 		return err
 	}
 	return runEngine(ctx, e, f.json)
 }
 
-func checkGrowConfig(g *grow.Config) error {
-	ok := false
-	for _, m := range growMethods {
-		ok = ok || m == g.Method
-	}
-	switch {
-	case !ok:
-		return fmt.Errorf("--method %q: unknown (want %s)", g.Method, strings.Join(growMethods, ", "))
-	case g.Rounds < 0:
-		return fmt.Errorf("--rounds %d: must be >= 0", g.Rounds)
-	case g.FinalEpochs < 0:
-		return fmt.Errorf("--final-epochs %d: must be >= 0", g.FinalEpochs)
-	case g.EpochsPerRound < 0:
-		return fmt.Errorf("--epochs-per-round %d: must be >= 0", g.EpochsPerRound)
-	case g.GrowRatio <= 0 || g.GrowRatio > 10:
-		return fmt.Errorf("--grow-ratio %v: must be in (0, 10]", g.GrowRatio)
-	case g.Eps < 0:
-		return fmt.Errorf("--eps %v: must be >= 0", g.Eps)
-	case g.SplitBatches <= 0:
-		return fmt.Errorf("--split-batches %d: must be positive", g.SplitBatches)
-	case g.MaxWidth < 0:
-		return fmt.Errorf("--max-width %d: must be >= 0", g.MaxWidth)
-	case (g.Method == "scratch" || g.Method == "prune") && g.From == "":
-		return fmt.Errorf("--method %s needs --from RUNDIR (a grown run whose final architecture it matches)", g.Method)
-	}
-	switch g.Select {
-	case "", "ratio", "knapsack":
-	default:
-		return fmt.Errorf("--select %q: want ratio or knapsack", g.Select)
-	}
-	switch g.Solver {
-	case "lanczos", "dense", "rayleigh":
-	default:
-		return fmt.Errorf("--solver %q: unknown (want lanczos, dense or rayleigh)", g.Solver)
-	}
-	if _, err := cost.New(g.Cost, cost.Options{}); err != nil {
-		return fmt.Errorf("--cost: %v", err)
-	}
-	if g.Budget != "" {
-		if _, err := cost.ParseBudget(g.Budget); err != nil {
-			return fmt.Errorf("--budget: %v", err)
-		}
-	}
-	return nil
-}
-
-func newEngine(s *train.Session, t *train.Trainer, ds train.Datasets, g grow.Config, quiet, asJSON bool) (*grow.Engine, error) {
-	var m grow.Method
-	var err error
-	switch g.Method {
-	case "scratch", "prune":
-		m = nil
-	default:
-		m, err = split.New(g.Method, split.Options{Solver: g.Solver, RayleighEpochs: g.RayleighEpochs, C: g.SignedC})
-		if err != nil {
-			return nil, err
-		}
-		if g.Select == "" {
-			g.Select = m.DefaultSelect()
-		}
-	}
-	cm, err := cost.New(g.Cost, cost.Options{LatencyCache: filepath.Join(s.Dir, "latency.json")})
+func newEngine(s *train.Session, t *train.Trainer, ds train.Datasets, g grow.Config, base *grow.Baseline, quiet, asJSON bool) (*grow.Engine, error) {
+	m, err := grow.NewMethod(g)
 	if err != nil {
 		return nil, err
 	}
-	e := &grow.Engine{Cfg: g, Method: m, Session: s, Trainer: t, Data: ds, Cost: cm}
-	if g.Method == "prune" {
-		spec, _, err := finalArchitecture(g.From)
-		if err != nil {
-			return nil, err
+	e := &grow.Engine{Cfg: g, Method: m, Session: s, Trainer: t, Data: ds}
+	if g.Method == grow.MethodPrune {
+		if base == nil {
+			// Resuming: the widths to prune to are the grown run's.
+			if base, err = grow.PlanBaseline(&g); err != nil {
+				return nil, err
+			}
 		}
-		target, err := nn.Build(spec, nil)
-		if err != nil {
-			return nil, err
-		}
-		e.PruneWidths = grow.Widths(target)
-	}
-	if g.Budget != "" {
-		b, err := cost.ParseBudget(g.Budget)
-		if err != nil {
-			return nil, err
-		}
-		e.Budget = &b
+		e.PruneWidths = base.PruneWidths
 	}
 	t.Hooks = train.Hooks(train.NewProgress(quiet))
 	e.Hooks = t.Hooks
@@ -261,7 +178,7 @@ func resumeGrow(ctx context.Context, s *train.Session, ck *train.Checkpoint, asJ
 	if err != nil {
 		return err
 	}
-	e, err := newEngine(s, t, ds, g, quiet, asJSON)
+	e, err := newEngine(s, t, ds, g, nil, quiet, asJSON)
 	if err != nil {
 		return err
 	}
@@ -269,42 +186,4 @@ func resumeGrow(ctx context.Context, s *train.Session, ck *train.Checkpoint, asJ
 		return fmt.Errorf("%s: checkpoint growth state: %v", s.Dir, err)
 	}
 	return runEngine(ctx, e, asJSON)
-}
-
-// finalArchitecture reads a finished growth run's final network spec.
-func finalArchitecture(dir string) (nn.NetSpec, grow.Config, error) {
-	var g grow.Config
-	rc, err := run.ReadConfig(dir)
-	if err != nil {
-		return nn.NetSpec{}, g, fmt.Errorf("--from: %v", err)
-	}
-	if rc.Command != "grow" {
-		return nn.NetSpec{}, g, fmt.Errorf("--from %s: not a growth run", dir)
-	}
-	if err := json.Unmarshal(rc.Grow, &g); err != nil {
-		return nn.NetSpec{}, g, fmt.Errorf("--from %s: %v", dir, err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, run.SummaryFile)); err != nil {
-		return nn.NetSpec{}, g, fmt.Errorf("--from %s: the run has not finished (no summary.json)", dir)
-	}
-	net, _, err := loadNet(dir)
-	if err != nil {
-		return nn.NetSpec{}, g, fmt.Errorf("--from: %v", err)
-	}
-	return net.Spec(), g, nil
-}
-
-// widened multiplies every growable layer's width by f.
-func widened(spec nn.NetSpec, f int) (nn.NetSpec, error) {
-	net, err := nn.Build(spec, nil)
-	if err != nil {
-		return spec, err
-	}
-	for _, li := range net.Growable() {
-		n := net.Layers[li].(nn.Producer).Units()
-		if err := net.AddUnits(li, make([]nn.NewUnit, (f-1)*n)); err != nil {
-			return spec, err
-		}
-	}
-	return net.Spec(), nil
 }
