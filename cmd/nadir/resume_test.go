@@ -29,7 +29,7 @@ func buildNadir(t *testing.T) string {
 func stripTimes(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
-		out := map[string]any{}
+		out := make(map[string]any, len(x))
 		for k, e := range x {
 			switch k {
 			case "seconds", "grow_seconds", "train_seconds", "epoch_seconds", "time":

@@ -73,8 +73,13 @@ func cmdSplitStats(ctx context.Context, args []string) error {
 	}
 	solveSec := time.Since(solveStart).Seconds()
 	if *asJSON {
-		return printJSON(map[string]any{"solver": *solver, "neurons": out, "seconds": statsSec + solveSec,
-			"stats_seconds": statsSec, "solve_seconds": solveSec})
+		return printJSON(struct {
+			Solver       split.Solver `json:"solver"`
+			Neurons      []neuron     `json:"neurons"`
+			Seconds      float64      `json:"seconds"`
+			StatsSeconds float64      `json:"stats_seconds"`
+			SolveSeconds float64      `json:"solve_seconds"`
+		}{solv, out, statsSec + solveSec, statsSec, solveSec})
 	}
 	fmt.Printf("%6s %7s %14s %14s\n", "layer", "neuron", "lambda_min", "lambda_max")
 	for _, n := range out {

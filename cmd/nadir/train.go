@@ -323,7 +323,11 @@ func cmdEval(ctx context.Context, args []string) error {
 	}
 	m := train.Evaluate(net, ds.Test, 500)
 	if *asJSON {
-		return printJSON(map[string]any{"test_accuracy": m.Accuracy, "test_loss": m.Loss, "confusion": m.Confusion})
+		return printJSON(struct {
+			TestAccuracy float64 `json:"test_accuracy"`
+			TestLoss     float64 `json:"test_loss"`
+			Confusion    [][]int `json:"confusion"`
+		}{m.Accuracy, m.Loss, m.Confusion})
 	}
 	fmt.Printf("test accuracy %.4f  loss %.4f  (%d examples)\nconfusion (rows: true, columns: predicted):\n", m.Accuracy, m.Loss, ds.Test.Len())
 	for _, row := range m.Confusion {
@@ -377,7 +381,12 @@ func cmdInspect(ctx context.Context, args []string) error {
 		rows = append(rows, row{i, sp.Kind, l.OutShape(), p, nn.LayerMACs(l), strings.Join(d, " ")})
 	}
 	if *asJSON {
-		return printJSON(map[string]any{"input": net.In, "layers": rows, "params": net.NumParams(), "macs": net.MACs()})
+		return printJSON(struct {
+			Input  []int `json:"input"`
+			Layers []row `json:"layers"`
+			Params int   `json:"params"`
+			MACs   int64 `json:"macs"`
+		}{net.In, rows, net.NumParams(), net.MACs()})
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "#\tlayer\toutput\tparams\tMACs\t\t")
