@@ -211,6 +211,9 @@ func cmdResume(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return errors.New("usage: nadir resume DIR")
 	}
+	if c, err := run.Command(pos[0]); err == nil && c == npiTrainCommand {
+		return npiResume(ctx, pos[0], *quiet, *asJSON, os.Stdout, os.Stderr)
+	}
 	s, ck, err := train.OpenSession(pos[0])
 	if err != nil {
 		return err
