@@ -10,7 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/nadir-ml/nadir/grow/toy"
+	"github.com/nadir-ml/nadir/internal/toy"
 	"github.com/nadir-ml/nadir/run"
 )
 
