@@ -48,7 +48,7 @@ func (f *runFlags) register(fs *flag.FlagSet, model string, epochs int, lr float
 	fs.IntVar(&c.Epochs, "epochs", epochs, "training epochs")
 	fs.IntVar(&c.Threads, "threads", 0, "kernel threads (0: all cores)")
 	fs.StringVar(&c.Train.Optimizer, "optimizer", opt, "optimizer: sgd | adam | rmsprop")
-	fs.Float64Var(&c.Train.LR, "lr", 0, fmt.Sprintf("learning rate (0: %g for sgd on mlp, %g for sgd on cnn, 0.001 for adam/rmsprop)", lr, cnnLR(lr)))
+	fs.Float64Var(&c.Train.LR, "lr", 0, fmt.Sprintf("learning rate (0: %g for sgd on mlp, %g for sgd on cnn, 0.001 for adam/rmsprop)", lr, train.DefaultLR("cnn:", "sgd", lr)))
 	fs.StringVar(&c.Train.Schedule, "schedule", "cosine", "lr schedule: const | cosine | step")
 	fs.Float64Var(&c.Train.WeightDecay, "wd", 0, "L2 weight decay")
 	fs.IntVar(&c.Train.Batch, "batch", 64, "mini-batch size")
@@ -65,16 +65,6 @@ func (f *runFlags) resolve(command string) error {
 	c := &f.cfg
 	c.Command = command
 	c.Train.Seed = f.seed
-	if c.Train.LR == 0 {
-		// Conv nets with BatchNorm diverge into dead units at the MLP rate.
-		c.Train.LR = f.defaultLR
-		if strings.HasPrefix(c.Model, "cnn:") {
-			c.Train.LR = cnnLR(c.Train.LR)
-		}
-		if c.Train.Optimizer != "sgd" {
-			c.Train.LR = 0.001
-		}
-	}
 	if f.out == "" {
 		// Without --out, a repeated command gets a fresh directory rather
 		// than refusing to overwrite the previous run.
@@ -87,36 +77,12 @@ func (f *runFlags) resolve(command string) error {
 			f.out = fmt.Sprintf("%s-%d", base, i)
 		}
 	}
-	switch {
-	case c.Epochs < 0:
-		return fmt.Errorf("--epochs %d: must be >= 0", c.Epochs)
-	case c.Train.Batch <= 0:
-		return fmt.Errorf("--batch %d: must be positive", c.Train.Batch)
-	case c.Train.LR <= 0:
-		return fmt.Errorf("--lr %v: must be positive", c.Train.LR)
-	case c.ValFrac < 0 || c.ValFrac >= 1:
-		return fmt.Errorf("--val %v: must be in [0,1)", c.ValFrac)
-	case c.MaxTrain < 0:
-		return fmt.Errorf("--max-train %d: must be >= 0", c.MaxTrain)
-	case c.Train.Patience > 0 && c.ValFrac == 0:
-		return errors.New("--patience needs a validation split (--val)")
-	}
-	if _, err := nn.ParseActivation(c.Act); err != nil {
-		return fmt.Errorf("--act: %v", err)
-	}
-	if _, err := optim.New(c.Train.Optimizer, 0); err != nil {
-		return fmt.Errorf("--optimizer: %v", err)
-	}
-	if _, err := optim.NewSchedule(c.Train.Schedule, 1); err != nil {
-		return fmt.Errorf("--schedule: %v", err)
+	if err := train.Resolve(c, f.defaultLR); err != nil {
+		return err
 	}
 	tensor.SetThreads(c.Threads)
 	return nil
 }
-
-// cnnLR is the default rate of conv nets: 0.4 of the MLP's, computed as
-// 2/5 so that 0.05 gives 0.02 exactly (0.05·0.4 is 0.020000000000000004).
-func cnnLR(mlp float64) float64 { return mlp * 2 / 5 }
 
 func buildModel(cfg train.RunConfig, ds train.Datasets) (*nn.Net, error) {
 	act, err := nn.ParseActivation(cfg.Act)
