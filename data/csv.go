@@ -234,6 +234,9 @@ func ReadCSV(r io.Reader, name, label string) (*Dataset, error) {
 		}
 	}
 
+	if len(keys) > MaxClasses {
+		return nil, fmt.Errorf("data: %s: %s has %d distinct labels, more than the %d classes allowed (is it a continuous value?)", name, colName(lc), len(keys), MaxClasses)
+	}
 	remap, classNames := sortLabels(keys)
 	for i, id := range d.Y {
 		d.Y[i] = remap[id]

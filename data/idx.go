@@ -195,8 +195,9 @@ func isShort(err error) bool {
 // trusting a header's size up front, so a corrupt size fails on the data,
 // not on an enormous allocation. On error it returns what was read.
 func readN(r io.Reader, n int) ([]byte, error) {
-	const chunk = 64 << 20
-	buf := make([]byte, 0, min(n, chunk))
+	// Start small and double: a header may claim 2³¹ images of a file
+	// that holds ten bytes.
+	buf := make([]byte, 0, min(n, 64<<10))
 	for len(buf) < n {
 		if len(buf) == cap(buf) {
 			buf = slices.Grow(buf, min(n-len(buf), cap(buf)))
@@ -391,8 +392,8 @@ func loadIDXPair(imagePath, labelPath string) (*Dataset, error) {
 	}
 	classes := 0
 	for i, v := range y {
-		if v < 0 {
-			return nil, fmt.Errorf("idx: %s: label %d of example %d is negative", labelPath, v, i)
+		if v < 0 || v >= MaxClasses {
+			return nil, fmt.Errorf("idx: %s: label %d of example %d is out of range (0 to %d)", labelPath, v, i, MaxClasses-1)
 		}
 		classes = max(classes, v+1)
 	}
@@ -404,5 +405,21 @@ func loadIDXPair(imagePath, labelPath string) (*Dataset, error) {
 	if len(shape) == 2 {
 		shape = []int{1, shape[0], shape[1]}
 	}
-	return &Dataset{Shape: shape, X: img.Float32s(scale), Y: y, Classes: classes}, nil
+	x := img.Float32s(scale)
+	if img.Type == IDXFloat32 || img.Type == IDXFloat64 {
+		// Integer pixels are finite; stored floats need not be, and one
+		// NaN would silently poison the normalisation and the whole run.
+		for i, v := range x {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				per := max(len(x)/max(img.Shape[0], 1), 1)
+				return nil, fmt.Errorf("idx: %s: example %d, element %d is %v, not a finite number", imagePath, i/per, i%per, v)
+			}
+		}
+	}
+	return &Dataset{Shape: shape, X: x, Y: y, Classes: classes}, nil
 }
+
+// MaxClasses bounds the number of classes a dataset may have: a label
+// beyond it is far likelier a corrupt file or a continuous column than a
+// real class, and a run allocates a confusion matrix of Classes² counts.
+const MaxClasses = 1 << 12

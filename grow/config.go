@@ -22,6 +22,11 @@ const (
 // Selections lists the valid selection rules.
 var Selections = option.Choice[Selection]{Ratio, Knapsack}
 
+// LRSpans lists what a growth run's learning-rate schedule may span
+// (Config.LRSpan): "round" restarts it after every growth step, "run"
+// stretches one schedule over all the run's epochs.
+var LRSpans = option.Choice[string]{"round", "run"}
+
 // Phase is where the engine stands within a round (checkpointed).
 type Phase string
 
@@ -103,8 +108,8 @@ func NewMethod(c Config) (Method, error) {
 
 // DefaultConfig is the configuration the CLI starts from.
 func DefaultConfig() Config {
-	return Config{Method: "fast", Rounds: 4, EpochsPerRound: 1, GrowRatio: 0.3, Eps: 0.01, Cost: "energy",
-		SplitBatches: 10, Solver: "lanczos", RayleighEpochs: 10, SignedC: 3}
+	return Config{Method: "fast", Rounds: 4, EpochsPerRound: 1, GrowRatio: 0.3, Eps: 0.01, LRSpan: "round",
+		Cost: "energy", SplitBatches: 10, Solver: "lanczos", RayleighEpochs: 10, SignedC: 3, SlimLambda: 1e-4}
 }
 
 // Validate fills the fields whose zero value means "the default" (GrowRatio,
@@ -157,8 +162,23 @@ func (c *Config) Validate() error {
 		return f("max_width", c.MaxWidth, "must be >= 0")
 	case c.RayleighEpochs < 0:
 		return f("rayleigh_epochs", c.RayleighEpochs, "must be positive")
-	case (c.Method == MethodScratch || c.Method == MethodPrune) && c.From == "":
+	case c.EpsRel < 0:
+		return f("eps_rel", c.EpsRel, "must be >= 0")
+	case c.LineageCap < 0:
+		return f("lineage_cap", c.LineageCap, "must be >= 0")
+	case c.SlimLambda < 0:
+		return f("slim_lambda", c.SlimLambda, "must be >= 0")
+	case c.Method == MethodScratch && c.From == "", c.Method == MethodPrune && c.From == "" && !c.NetworkSlimming:
 		return f("from", nil, "method %s needs the grown run whose final architecture it matches", c.Method)
+	case c.NetworkSlimming && c.Method != MethodPrune:
+		return f("network_slimming", true, "is a kind of method prune, not of %s", c.Method)
+	case c.NetworkSlimming && c.From == "" && c.Budget == "":
+		return f("network_slimming", true, "without a grown run to match needs a budget (what to prune down to)")
+	}
+	if c.LRSpan != "" {
+		if err := LRSpans.Check("lr_span", c.LRSpan); err != nil {
+			return option.Within("grow", err)
+		}
 	}
 	if c.Select != "" {
 		if err := Selections.Check("select", c.Select); err != nil {

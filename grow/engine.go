@@ -15,6 +15,7 @@ import (
 	"github.com/nadir-ml/nadir/cost"
 	"github.com/nadir-ml/nadir/data"
 	"github.com/nadir-ml/nadir/nn"
+	"github.com/nadir-ml/nadir/optim"
 	"github.com/nadir-ml/nadir/option"
 	"github.com/nadir-ml/nadir/run"
 	"github.com/nadir-ml/nadir/train"
@@ -22,13 +23,29 @@ import (
 
 // Config is the growth engine's part of config.json.
 type Config struct {
-	Method         string    `json:"method"`
-	Rounds         int       `json:"rounds"`
-	EpochsPerRound int       `json:"epochs_per_round"`
-	SeedEpochs     int       `json:"seed_epochs"`
-	FinalEpochs    int       `json:"final_epochs"` // extra fine-tuning after the last growth step
-	GrowRatio      float64   `json:"grow_ratio"`
-	Eps            float64   `json:"eps"`
+	Method         string  `json:"method"`
+	Rounds         int     `json:"rounds"`
+	EpochsPerRound int     `json:"epochs_per_round"`
+	SeedEpochs     int     `json:"seed_epochs"`
+	FinalEpochs    int     `json:"final_epochs"` // extra fine-tuning after the last growth step
+	GrowRatio      float64 `json:"grow_ratio"`
+	Eps            float64 `json:"eps"`
+	// EpsRel, when positive, replaces Eps: each split's step is EpsRel
+	// times the norm of the split neuron's incoming weights (and bias), so
+	// the off-springs differ by the same fraction of θ whatever its scale
+	// (after BatchNorm only that fraction matters).
+	EpsRel float64 `json:"eps_rel,omitempty"`
+	// ResetOptim clears the optimiser state (momentum, moments) after
+	// every growth step, as the reference code does by restarting SGD;
+	// otherwise a split neuron keeps its state and its off-springs start
+	// from zero.
+	ResetOptim bool `json:"reset_optim,omitempty"`
+	// LRSpan is what the learning-rate schedule spans: "round" (default:
+	// it restarts after every growth step) or "run" (one schedule over all
+	// the run's epochs, as a network trained from scratch gets).
+	LRSpan string `json:"lr_span,omitempty"`
+	// LineageCap bounds the splits per lineage per round (0: none).
+	LineageCap     int       `json:"lineage_cap,omitempty"`
 	AllowPositive  bool      `json:"allow_positive"`
 	MaxWidth       int       `json:"max_width"`
 	Select         Selection `json:"select"` // empty: the method's own rule
@@ -39,6 +56,11 @@ type Config struct {
 	RayleighEpochs int       `json:"rayleigh_epochs"`
 	SignedC        float64   `json:"signed_c"`
 	From           string    `json:"from,omitempty"` // scratch / prune: the grown run to match
+	// NetworkSlimming makes prune network slimming: the wide network trains
+	// with an L1 penalty SlimLambda·Σ|γ| on its BatchNorm scales, then the
+	// channels of smallest |γ| are pruned globally down to the budget.
+	NetworkSlimming bool    `json:"network_slimming,omitempty"`
+	SlimLambda      float64 `json:"slim_lambda,omitempty"`
 }
 
 // RoundRecord is one row of the growth table (round 0 is the seed net):
@@ -52,6 +74,9 @@ type State struct {
 	History []RoundRecord `json:"history"`
 	Done    bool          `json:"done"`
 	Pending *RoundRecord  `json:"pending,omitempty"` // growth part of the round being trained
+	// Lineage[layer][unit] is the seed unit each unit descends from by
+	// splitting (fresh units start their own), for Config.LineageCap.
+	Lineage map[int][]int `json:"lineage,omitempty"`
 }
 
 // Engine runs rounds of {train, statistics, select, split}.
@@ -72,6 +97,9 @@ type Engine struct {
 	// PruneWidths, with a nil Method, makes the growth step the
 	// magnitude-pruning baseline: prune every growable layer to these widths.
 	PruneWidths []int
+	// Prune, when set (with a nil Method), is the growth step instead:
+	// network slimming's global pruning (SlimTo) uses it.
+	Prune func(net *nn.Net) error
 
 	prepared bool
 }
@@ -95,8 +123,11 @@ func (e *Engine) Prepare() error {
 	if err := e.Cfg.Validate(); err != nil {
 		return err
 	}
-	if e.Method == nil && e.PruneWidths == nil && e.Cfg.Method != MethodScratch {
-		return option.Errorf("grow.method", e.Cfg.Method, "no Method (or PruneWidths for the prune baseline) given to the engine")
+	if err := e.preparePrune(); err != nil {
+		return err
+	}
+	if e.Method == nil && e.PruneWidths == nil && e.Prune == nil && e.Cfg.Method != MethodScratch {
+		return option.Errorf("grow.method", e.Cfg.Method, "no Method (or PruneWidths or Prune for the prune baseline) given to the engine")
 	}
 	if e.Cfg.Select == "" {
 		e.Cfg.Select = Ratio
@@ -117,7 +148,8 @@ func (e *Engine) Prepare() error {
 		}
 		e.Cost = m
 	}
-	if e.Budget == nil && e.Cfg.Budget != "" {
+	// A prune run's budget is what it prunes down to, not a limit on growth.
+	if e.Budget == nil && e.Cfg.Budget != "" && e.Cfg.Method != MethodPrune {
 		b, err := cost.ParseBudget(e.Cfg.Budget)
 		if err != nil {
 			return option.Within("grow", err)
@@ -138,8 +170,36 @@ func (e *Engine) Prepare() error {
 			return option.Errorf("grow.budget", e.Budget.String(), "impossible: the seed network already costs %.6g", total)
 		}
 	}
+	switch e.Cfg.LRSpan {
+	case "", "round":
+	case "run":
+		if _, ok := e.Trainer.Sched.(runSpan); !ok {
+			epochs := e.Cfg.SeedEpochs + e.Cfg.Rounds*e.Cfg.EpochsPerRound + e.Cfg.FinalEpochs
+			e.Trainer.Sched = runSpan{inner: e.Trainer.Sched, t: e.Trainer, epochs: epochs}
+		}
+	default:
+		return LRSpans.Check("grow.lr_span", e.Cfg.LRSpan)
+	}
 	e.prepared = true
 	return nil
+}
+
+// runSpan stretches a schedule over the whole run: the trainer asks for
+// the rate at a step of the current phase, and runSpan answers with the
+// rate at that step of the run (phases start at Pos.PhaseStart epochs).
+type runSpan struct {
+	inner  optim.Schedule
+	t      *train.Trainer
+	epochs int
+}
+
+func (r runSpan) LR(step, total int) float64 {
+	pe := r.t.Pos.PhaseEpochs
+	if pe <= 0 || r.epochs <= 0 {
+		return r.inner.LR(step, total)
+	}
+	steps := total / pe
+	return r.inner.LR(r.t.Pos.PhaseStart*steps+step, r.epochs*steps)
 }
 
 func (e *Engine) extra() []byte {
@@ -190,6 +250,11 @@ func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
 			if len(stats) > 0 {
 				rec.EpochSeconds = rec.TrainSeconds / float64(len(stats))
 				rec.TrainLoss = stats[len(stats)-1].TrainLoss
+			} else if t.Pos.PhaseEpochs > 0 {
+				// Resumed after the phase's last epoch: its loss is in the log.
+				if rec.TrainLoss, err = e.lastTrainLoss(); err != nil {
+					return e.State.History, err
+				}
 			}
 			if err := e.finishRecord(&rec); err != nil {
 				return e.State.History, err
@@ -218,6 +283,14 @@ func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
 			epochs := e.Cfg.EpochsPerRound
 			if e.State.Round == e.Cfg.Rounds {
 				epochs += e.Cfg.FinalEpochs
+			} else if e.budgetSpent() {
+				// The budget ended growth early: the rounds left become
+				// fine-tuning, so every run of a configuration trains for
+				// the same number of epochs.
+				epochs = (e.Cfg.Rounds-e.State.Round+1)*e.Cfg.EpochsPerRound + e.Cfg.FinalEpochs
+			}
+			if e.Cfg.ResetOptim {
+				resetOptimizer(t)
 			}
 			t.BeginPhase(epochs)
 			if err := e.save(""); err != nil {
@@ -228,6 +301,23 @@ func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
 		}
 	}
 	return e.State.History, nil
+}
+
+// lastTrainLoss is the training loss of the last epoch in the event log:
+// what the round records when a run killed after its last epoch resumes
+// with no epoch left to train.
+func (e *Engine) lastTrainLoss() (float64, error) {
+	if err := e.Session.Log.Sync(); err != nil {
+		return 0, err
+	}
+	recs, err := run.ReadLog(filepath.Join(e.Session.Dir, run.LogFile))
+	if err != nil {
+		return 0, err
+	}
+	if ep := run.Events[run.Epoch](recs); len(ep) > 0 {
+		return ep[len(ep)-1].TrainLoss, nil
+	}
+	return 0, nil
 }
 
 func (e *Engine) budgetSpent() bool {
@@ -282,11 +372,17 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 	net := e.Trainer.Net
 	round := e.State.Round + 1
 	if e.Method == nil {
-		if e.PruneWidths == nil {
+		switch {
+		case e.Prune != nil:
+			if err := e.Prune(net); err != nil {
+				return RoundRecord{}, err
+			}
+		case e.PruneWidths != nil:
+			if err := PruneTo(net, e.PruneWidths); err != nil {
+				return RoundRecord{}, err
+			}
+		default:
 			return RoundRecord{}, fmt.Errorf("no growth method")
-		}
-		if err := PruneTo(net, e.PruneWidths); err != nil {
-			return RoundRecord{}, err
 		}
 		rec := RoundRecord{GrowSeconds: time.Since(start).Seconds()}
 		return rec, e.Session.Log.Append(run.Prune{Round: round, Widths: Widths(net)})
@@ -310,7 +406,8 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 			}
 		}
 	}
-	lim := Limits{Ratio: e.Cfg.GrowRatio, AllowPositive: e.Cfg.AllowPositive, MaxWidth: map[int]int{}, Widths: map[int]int{}}
+	lim := Limits{Ratio: e.Cfg.GrowRatio, AllowPositive: e.Cfg.AllowPositive, MaxWidth: map[int]int{}, Widths: map[int]int{},
+		LineageCap: e.Cfg.LineageCap, Lineage: e.lineage(net)}
 	unitCost := map[int]float64{}
 	for _, li := range env.Layers {
 		lim.Widths[li] = net.Layers[li].(nn.Producer).Units()
@@ -365,9 +462,9 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 	}
 	before := e.statsLoss(net, b, steps)
 	rec := RoundRecord{}
-	eps := e.Cfg.Eps
 	for k, ci := range chosen {
 		c := cands[ci]
+		eps := e.Cfg.Step(net, c.Layer, c.Unit)
 		if e.Budget != nil {
 			// Costs were priced before this round's edits; units added to a
 			// neighbouring layer since then change a unit's price (its
@@ -394,6 +491,7 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		if err := e.Session.Log.Append(ev); err != nil {
 			return RoundRecord{}, err
 		}
+		e.recordLineage(net, c)
 		before = after
 		rec.Splits++
 		rec.Added += c.Added
@@ -409,6 +507,77 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		"stats_seconds", statSeconds, "seconds", rec.GrowSeconds)
 	return rec, e.Session.Log.Append(run.GrowStep{Round: round, Candidates: len(cands), Selected: len(chosen),
 		Splits: rec.Splits, Added: rec.Added, StatsSeconds: statSeconds, Seconds: rec.GrowSeconds})
+}
+
+// lineage returns each growable layer's unit lineages, starting every
+// unit of a layer whose width no longer matches (a seed, or after a prune)
+// as its own lineage.
+func (e *Engine) lineage(net *nn.Net) map[int][]int {
+	if e.State.Lineage == nil {
+		e.State.Lineage = map[int][]int{}
+	}
+	for _, li := range net.Growable() {
+		n := net.Layers[li].(nn.Producer).Units()
+		if len(e.State.Lineage[li]) != n {
+			ids := make([]int, n)
+			for u := range ids {
+				ids[u] = u
+			}
+			e.State.Lineage[li] = ids
+		}
+	}
+	return e.State.Lineage
+}
+
+// recordLineage extends the lineages after candidate c added its units at
+// the end of its layer: split off-springs inherit the split unit's
+// lineage, fresh units start new ones.
+func (e *Engine) recordLineage(net *nn.Net, c Candidate) {
+	lin := e.State.Lineage[c.Layer]
+	n := net.Layers[c.Layer].(nn.Producer).Units()
+	for len(lin) < n {
+		id := len(lin) + 1<<20 // fresh lineage, distinct from any seed unit
+		if c.Kind != "new-neuron" && c.Unit < len(lin) {
+			id = lin[c.Unit]
+		}
+		lin = append(lin, id)
+	}
+	e.State.Lineage[c.Layer] = lin
+}
+
+// Step is the split step ε for unit u of producer layer li: EpsRel times
+// the unit's weight norm when EpsRel is set, else the absolute Eps.
+func (c Config) Step(net *nn.Net, li, u int) float64 {
+	if c.EpsRel > 0 {
+		return c.EpsRel * UnitNorm(net, li, u)
+	}
+	return c.Eps
+}
+
+// UnitNorm is the Euclidean norm of unit u's incoming weights and bias in
+// producer layer li (the vector a split displaces).
+func UnitNorm(net *nn.Net, li, u int) float64 {
+	p := net.Layers[li].(nn.Producer)
+	w := p.Weight()
+	var ss float64
+	for _, v := range w.Data[u*w.Cols : (u+1)*w.Cols] {
+		ss += float64(v) * float64(v)
+	}
+	if b := p.BiasParam(); b != nil {
+		ss += float64(b.Data[u]) * float64(b.Data[u])
+	}
+	return math.Sqrt(ss)
+}
+
+// resetOptimizer drops every parameter's optimiser state (and Adam's step
+// count), so training after a growth step starts like a fresh optimiser.
+func resetOptimizer(t *train.Trainer) {
+	for _, p := range t.Net.Params() {
+		p.Slots = nil
+	}
+	if a, ok := t.Opt.(*optim.Adam); ok {
+		a.T = 0
+	}
 }
 
 // statsLoss is the mean loss over the statistics batches (evaluation mode).

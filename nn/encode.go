@@ -152,11 +152,17 @@ func UnmarshalNet(b []byte) (*Net, error) {
 	if err := json.Unmarshal(body[4:4+hl], &h); err != nil {
 		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
 	}
+	// Every value the architecture implies is stored after the header, so
+	// an architecture larger than the file is corrupt: refused here,
+	// before Build allocates it.
+	rest := body[4+hl:]
+	if fp := h.Spec.Footprint(); satAdd(fp.Params, fp.Buffers) > int64(len(rest)/4) {
+		return nil, fmt.Errorf("%w: the architecture has %d values, the data holds at most %d", errCorrupt, satAdd(fp.Params, fp.Buffers), len(rest)/4)
+	}
 	net, err := Build(h.Spec, nil)
 	if err != nil {
 		return nil, err
 	}
-	rest := body[4+hl:]
 	get := func(want int) ([]float32, error) {
 		if len(rest) < 4 {
 			return nil, errCorrupt

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -22,6 +23,25 @@ import (
 // A classifier head (flatten if needed, dense to classes) is appended.
 // Example: cnn:c8,p,c16,p,f32.
 func ParseModel(spec string, in []int, classes int, act Activation, r *rand.Rand) (*Net, error) {
+	// A dry pass sizes the model first, so that one too large for this
+	// machine is refused before anything is allocated.
+	fp, err := ModelFootprint(spec, in, classes)
+	if err != nil {
+		return nil, err
+	}
+	if need, avail := fp.Bytes(1, 1, 0), AvailableMemory(); avail > 0 && need > avail {
+		return nil, fmt.Errorf("model %q: %d parameters need %s, more than the %s of memory available",
+			spec, fp.Params, FormatBytes(need), FormatBytes(avail))
+	}
+	b, err := parseModel(spec, in, classes, act, r, false)
+	if err != nil {
+		return nil, err
+	}
+	return NewNet(in, b.layers...)
+}
+
+// parseModel runs the grammar; a dry builder only tracks shapes and sizes.
+func parseModel(spec string, in []int, classes int, act Activation, r *rand.Rand, dry bool) (*builder, error) {
 	kind, body, ok := strings.Cut(strings.TrimSpace(spec), ":")
 	if !ok || body == "" {
 		return nil, fmt.Errorf("model %q: want mlp:H1,H2,... or cnn:TOKENS", spec)
@@ -29,7 +49,10 @@ func ParseModel(spec string, in []int, classes int, act Activation, r *rand.Rand
 	if classes < 2 {
 		return nil, fmt.Errorf("model %q: need at least 2 classes, data has %d", spec, classes)
 	}
-	b := &builder{shape: append([]int(nil), in...), act: act, r: r}
+	if len(in) == 0 || slices.ContainsFunc(in, func(d int) bool { return d < 1 }) {
+		return nil, fmt.Errorf("model %q: input shape %v has no positive size", spec, in)
+	}
+	b := &builder{shape: append([]int(nil), in...), act: act, r: r, dry: dry}
 	tokens := strings.Split(body, ",")
 	switch kind {
 	case "mlp":
@@ -56,7 +79,7 @@ func ParseModel(spec string, in []int, classes int, act Activation, r *rand.Rand
 	if b.err != nil {
 		return nil, fmt.Errorf("model %q: %v", spec, b.err)
 	}
-	return NewNet(in, b.layers...)
+	return b, nil
 }
 
 type builder struct {
@@ -65,6 +88,22 @@ type builder struct {
 	r      *rand.Rand
 	layers []Layer
 	err    error
+	// dry builders allocate nothing: they track the shape and add up
+	// the footprint (see ModelFootprint).
+	dry bool
+	fp  Footprint
+}
+
+// dryAdd records a layer of a dry build: its sizes and output shape.
+func (b *builder) dryAdd(params, buffers, scratch int64, out []int) {
+	if b.err != nil {
+		return
+	}
+	b.fp.Params = satAdd(b.fp.Params, params)
+	b.fp.Buffers = satAdd(b.fp.Buffers, buffers)
+	b.fp.Scratch = max(b.fp.Scratch, scratch)
+	b.fp.Activations = satAdd(b.fp.Activations, numel64(out))
+	b.shape = out
 }
 
 func (b *builder) add(l Layer, err error) {
@@ -80,6 +119,20 @@ func (b *builder) add(l Layer, err error) {
 }
 
 func (b *builder) dense(w int, act bool) {
+	if b.dry {
+		if b.err != nil {
+			return
+		}
+		in := numel64(b.shape)
+		if len(b.shape) > 1 {
+			b.dryAdd(0, 0, 0, []int{int(in)})
+		}
+		b.dryAdd(satAdd(satMul(in, int64(w)), int64(w)), 0, 0, []int{w})
+		if act {
+			b.dryAdd(0, 0, 0, []int{w})
+		}
+		return
+	}
 	if len(b.shape) > 1 {
 		b.add(NewFlatten(b.shape), nil)
 	}
@@ -93,7 +146,7 @@ func (b *builder) dense(w int, act bool) {
 	}
 }
 
-func (b *builder) conv(out, k, stride, groups int) {
+func (b *builder) conv(outC, k, stride, groups int) {
 	if b.err != nil {
 		return
 	}
@@ -101,7 +154,25 @@ func (b *builder) conv(out, k, stride, groups int) {
 		b.err = fmt.Errorf("convolution after a dense layer")
 		return
 	}
-	c, err := NewConv2D(b.shape, out, k, stride, k/2, groups, false, b.r)
+	// Same padding keeps a larger kernel valid, but most of it would only
+	// ever see padding: almost surely a typo, and a slow one.
+	if k > b.shape[1] || k > b.shape[2] {
+		b.err = fmt.Errorf("kernel %d larger than the %dx%d input", k, b.shape[1], b.shape[2])
+		return
+	}
+	if b.dry {
+		c := b.shape[0]
+		oh := (b.shape[1]+2*(k/2)-k)/stride + 1
+		ow := (b.shape[2]+2*(k/2)-k)/stride + 1
+		out := []int{outC, oh, ow}
+		fan := satMul(int64(c/groups), int64(k*k))
+		patches := satMul(fan, satMul(int64(groups), int64(oh*ow)))
+		b.dryAdd(satMul(int64(outC), fan), 0, patches, out)
+		b.dryAdd(satMul(int64(outC), 2), satMul(int64(outC), 2), 0, out) // BatchNorm
+		b.dryAdd(0, 0, 0, out)                                           // activation
+		return
+	}
+	c, err := NewConv2D(b.shape, outC, k, stride, k/2, groups, false, b.r)
 	b.add(c, err)
 	if b.err != nil {
 		return
@@ -127,8 +198,14 @@ func (b *builder) token(t string) error {
 			if b.shape[1] < 2 || b.shape[2] < 2 {
 				return fmt.Errorf("feature map %dx%d too small to pool", b.shape[1], b.shape[2])
 			}
+			if b.dry {
+				b.dryAdd(0, 0, 0, []int{b.shape[0], b.shape[1] / 2, b.shape[2] / 2})
+				return b.err
+			}
 			l, err := NewMaxPool2D(b.shape, 2, 2)
 			b.add(l, err)
+		} else if b.dry {
+			b.dryAdd(0, 0, 0, []int{b.shape[0]})
 		} else {
 			l, err := NewGlobalAvgPool(b.shape)
 			b.add(l, err)

@@ -233,7 +233,7 @@ func TestSurgeryConvChains(t *testing.T) {
 	} {
 		surgeryOps(t, surgeryCase{c.name, func(r *rand.Rand) (*Net, []int) {
 			act, _ := ParseActivation("softplus")
-			net, err := ParseModel(c.model, []int{2, 8, 8}, 3, act, r)
+			net, err := ParseModel(c.model, []int{2, 10, 10}, 3, act, r) // 10x10: c5k5 after the pool fits its 5x5 input
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -252,7 +252,7 @@ func TestSurgeryConvChains(t *testing.T) {
 				}
 			}
 			withSlots(net, r)
-			return net, []int{3, 2, 8, 8}
+			return net, []int{3, 2, 10, 10}
 		}})
 	}
 }

@@ -102,6 +102,17 @@ func readModel(r io.Reader) (*Model, error) {
 	if h.Version != 1 {
 		return nil, fmt.Errorf("unsupported version %d", h.Version)
 	}
+	// The parameters follow the header; a configuration whose model
+	// needs more values than the file holds is corrupt, refused before
+	// NewModel allocates it.
+	rest, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	if need := h.Config.minParams(); need > int64(len(rest)/4) {
+		return nil, fmt.Errorf("configuration %+v needs at least %d parameters, the file holds %d", h.Config, need, len(rest)/4)
+	}
+	r = bytes.NewReader(rest)
 	t, err := NewTask(h.Config.Task, h.Config.Recursive)
 	if err != nil {
 		return nil, err
@@ -128,6 +139,27 @@ func readModel(r io.Reader) (*Model, error) {
 		}
 	}
 	return m, nil
+}
+
+// minParams is a lower bound on the parameters of a model of this
+// configuration (the LSTM's and the encoder's weights), computed without
+// overflow for any sizes.
+func (c ModelConfig) minParams() int64 {
+	const limit = int64(1) << 50
+	sat := func(a, b int64) int64 {
+		if a <= 0 || b <= 0 {
+			return 0
+		}
+		if a > limit/b {
+			return limit
+		}
+		return a * b
+	}
+	h, e, p, k, l := int64(c.Hidden), int64(c.Enc), int64(c.ProgEmbed), int64(c.KeyDim), int64(c.EncLayers)
+	in := min(max(e, 0), limit) + min(max(p, 0), limit) + min(max(h, 0), limit)
+	n := sat(sat(4, h), in)               // LSTM input and recurrent weights
+	n = min(n+sat(sat(l-1, e), e), limit) // encoder layers after the first
+	return min(n+sat(h, k), limit)        // key projection
 }
 
 // WriteJSON writes v as indented JSON to path atomically.

@@ -125,6 +125,10 @@ func (g graphInput) String() string {
 	return fmt.Sprintf("%d:%s", g.N, strings.Join(es, ","))
 }
 
+// maxVertices bounds a parsed graph: its adjacency lists are allocated
+// from the vertex count before any edge is read.
+const maxVertices = 1 << 16
+
 func (t *topoSort) ParseInput(s string) (Input, error) {
 	head, edges, ok := strings.Cut(strings.TrimSpace(s), ":")
 	if !ok {
@@ -133,6 +137,9 @@ func (t *topoSort) ParseInput(s string) (Input, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(head))
 	if err != nil || n < 1 {
 		return nil, fmt.Errorf("toposort input %q: vertex count %q is not a positive integer", s, head)
+	}
+	if n > maxVertices {
+		return nil, fmt.Errorf("toposort input: vertex count %d exceeds %d", n, maxVertices)
 	}
 	g := graphInput{N: n, Adj: make([][]int, n)}
 	if strings.TrimSpace(edges) != "" {

@@ -200,6 +200,11 @@ func ReadSummary(path string, v any) error {
 // ReadCheckpointOf reads the latest usable checkpoint of the run directory
 // path without locking it (for eval and inspect, which only read).
 func ReadCheckpointOf(path string) (*Checkpoint, error) {
+	if _, err := os.Stat(filepath.Join(path, CkptDir)); err != nil {
+		if _, cerr := ReadConfig(path); cerr != nil {
+			return nil, cerr
+		}
+	}
 	return loadLatest(path)
 }
 

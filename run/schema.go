@@ -12,17 +12,20 @@ const Format = 1
 // (resume, report, eval) reads only the run directory, so everything needed
 // to rebuild the run is here.
 type Config struct {
-	Format   int         `json:"format,omitempty"`
-	Command  string      `json:"command"` // "train" or "grow"
-	Data     string      `json:"data"`
-	Label    string      `json:"label,omitempty"`
-	MaxTrain int         `json:"max_train"`
-	ValFrac  float64     `json:"val_frac"`
-	Model    string      `json:"model"`
-	Act      string      `json:"act"`
-	Epochs   int         `json:"epochs"`
-	Threads  int         `json:"threads"`
-	Train    TrainConfig `json:"train"`
+	Format   int     `json:"format,omitempty"`
+	Command  string  `json:"command"` // "train" or "grow"
+	Data     string  `json:"data"`
+	Label    string  `json:"label,omitempty"`
+	MaxTrain int     `json:"max_train"`
+	ValFrac  float64 `json:"val_frac"`
+	Model    string  `json:"model"`
+	Act      string  `json:"act"`
+	Epochs   int     `json:"epochs"`
+	Threads  int     `json:"threads"`
+	// MaxMemory caps the memory training may need, in bytes (0: what the
+	// system has available).
+	MaxMemory int64       `json:"max_memory,omitempty"`
+	Train     TrainConfig `json:"train"`
 	// Grow holds the growth engine's own resolved configuration, owned by
 	// package grow (a producer with a section of its own adds a raw field
 	// like this one, so that readers need not import it).

@@ -69,6 +69,9 @@ func decodeCheckpoint(rc *run.Checkpoint) (*Checkpoint, error) {
 	if c.Version != 1 && c.Version != stateVersion {
 		return nil, fmt.Errorf("unsupported trainer state version %d", c.Version)
 	}
+	if p := c.Pos; p.Epoch < 0 || p.Step < 0 || p.PhaseStart < 0 || p.PhaseEpochs < 0 || p.Seen < 0 {
+		return nil, fmt.Errorf("trainer state is corrupt (negative position)")
+	}
 	c.Warning = rc.Warning
 	return &c, nil
 }

@@ -35,7 +35,7 @@ func blobs(n int, seed uint64) *data.Dataset {
 	return d
 }
 
-func newTrainer(t *testing.T, lr float64) *Trainer {
+func newTrainer(t testing.TB, lr float64) *Trainer {
 	t.Helper()
 	act, _ := nn.ParseActivation("relu")
 	net, err := nn.ParseModel("mlp:8", []int{4}, 3, act, rand.New(rand.NewPCG(1, 1)))

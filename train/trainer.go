@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -76,14 +77,20 @@ type Trainer struct {
 	pred    []int
 }
 
-// DivergedError reports a NaN or infinite loss.
+// DivergedError reports a NaN or infinite loss, or (Weight) a parameter
+// that became one.
 type DivergedError struct {
 	Epoch, Step int
 	Loss        float64
+	Weight      bool
 }
 
 func (e *DivergedError) Error() string {
-	return fmt.Sprintf("training diverged at epoch %d step %d: loss %v (the last good checkpoint is kept)", e.Epoch+1, e.Step+1, e.Loss)
+	what := "loss"
+	if e.Weight {
+		what = "a weight became"
+	}
+	return fmt.Sprintf("training diverged at epoch %d step %d: %s %v (the last good checkpoint is kept)", e.Epoch+1, e.Step+1, what, e.Loss)
 }
 
 // BeginPhase starts a training phase of n epochs at the current epoch.
@@ -137,7 +144,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (EpochStats, error) {
 	var lr float64
 	for s := t.Pos.Step; s < steps; s++ {
 		if err := ctx.Err(); err != nil {
-			return EpochStats{}, err
+			return EpochStats{}, t.interrupted(err)
 		}
 		t.x, t.y = t.batcher.Batch(s, t.x, t.y)
 		r := rand.New(rand.NewPCG(t.Cfg.Seed^augmentKey, uint64(ep)<<32|uint64(s)))
@@ -167,7 +174,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (EpochStats, error) {
 			h.StepDone(s+1, l)
 		}
 		if t.Save != nil && t.Cfg.CkptSteps > 0 && (s+1)%t.Cfg.CkptSteps == 0 && s+1 < steps {
-			if err := t.Save(); err != nil {
+			if err := t.checkpoint(ep, s); err != nil {
 				return EpochStats{}, err
 			}
 		}
@@ -207,11 +214,38 @@ func (t *Trainer) runEpoch(ctx context.Context) (EpochStats, error) {
 		return st, err
 	}
 	if t.Save != nil {
-		if err := t.Save(); err != nil {
+		if err := t.checkpoint(ep, steps-1); err != nil {
 			return st, err
 		}
 	}
 	return st, nil
+}
+
+// checkpoint calls Save unless a parameter is NaN or infinite: a step whose
+// loss was finite can still overflow the weights, and a checkpoint of
+// those is not one to resume from, so the previous one is kept.
+func (t *Trainer) checkpoint(ep, s int) error {
+	for _, p := range t.Net.Params() {
+		for _, v := range p.Data {
+			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+				return &DivergedError{Epoch: ep, Step: s, Loss: f, Weight: true}
+			}
+		}
+	}
+	return t.Save()
+}
+
+// interrupted checkpoints the step boundary a cancelled run stopped at, so
+// that it resumes from there rather than from the last periodic
+// checkpoint. At step 0 the position is already saved: by the previous
+// epoch's end or by the start of the phase.
+func (t *Trainer) interrupted(err error) error {
+	if t.Save != nil && t.Pos.Step > 0 {
+		if serr := t.checkpoint(t.Pos.Epoch, t.Pos.Step-1); serr != nil {
+			return errors.Join(err, fmt.Errorf("checkpoint at interruption: %w", serr))
+		}
+	}
+	return err
 }
 
 func (t *Trainer) evalBatch() int {

@@ -78,3 +78,18 @@ func createSession(out string, cfg train.RunConfig) (*train.Session, error) {
 	}
 	return s, err
 }
+
+// flagError shows a library error with flags for fields (see message);
+// it unwraps to the library's error.
+type flagError struct{ err error }
+
+func (e *flagError) Error() string { return message(e.err) }
+func (e *flagError) Unwrap() error { return e.err }
+
+// asFlags wraps err as a flagError (nil stays nil).
+func asFlags(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &flagError{err}
+}

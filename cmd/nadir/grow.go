@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -28,25 +29,8 @@ func init() {
 func cmdGrow(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("grow", flag.ContinueOnError)
 	var f runFlags
-	f.register(fs, "mlp:16", 1, 0.05, "sgd")
-	g := grow.DefaultConfig()
-	fs.StringVar(&g.Method, "method", g.Method, "method: "+grow.Methods().Help())
-	fs.IntVar(&g.Rounds, "rounds", g.Rounds, "growth rounds")
-	fs.IntVar(&g.EpochsPerRound, "epochs-per-round", g.EpochsPerRound, "fine-tuning epochs after each growth step")
-	fs.IntVar(&g.SeedEpochs, "seed-epochs", 0, "epochs to train the seed network (0: --epochs)")
-	fs.IntVar(&g.FinalEpochs, "final-epochs", 0, "extra fine-tuning epochs after the last growth step")
-	fs.Float64Var(&g.GrowRatio, "grow-ratio", g.GrowRatio, "units added per round as a fraction of current units (budget scale for knapsack)")
-	fs.Float64Var(&g.Eps, "eps", g.Eps, "split step ε (absolute; directions are unit vectors)")
-	fs.BoolVar(&g.AllowPositive, "allow-positive", false, "also split neurons with λ ≥ 0 (the reference code's behaviour)")
-	fs.IntVar(&g.MaxWidth, "max-width", 0, "maximum units per layer (0: none)")
-	fs.StringVar((*string)(&g.Select), "select", "", "selection: "+grow.Selections.Help()+" (default: the method's)")
-	fs.StringVar(&g.Cost, "cost", g.Cost, "cost model for selection: "+strings.Join(cost.Kinds(), " | "))
-	fs.StringVar(&g.Budget, "budget", "", "final budget that ends growth: macs=N | params=N | energy=N | latency=MS")
-	fs.IntVar(&g.SplitBatches, "split-batches", g.SplitBatches, "mini-batches of splitting statistics per round (the reference uses a tenth of an epoch)")
-	fs.StringVar(&g.Solver, "solver", g.Solver, "eigen-solver: "+split.Solvers.Help())
-	fs.IntVar(&g.RayleighEpochs, "rayleigh-epochs", g.RayleighEpochs, "passes over the statistics for --solver rayleigh")
-	fs.Float64Var(&g.SignedC, "signed-c", g.SignedC, "signed splitting: bound on the total absolute off-spring weight")
-	fs.StringVar(&g.From, "from", "", "scratch / prune: the grown run directory whose final architecture and epochs to match")
+	var g grow.Config
+	growFlags(fs, &f, &g)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -60,10 +44,7 @@ func cmdGrow(ctx context.Context, args []string) error {
 	if g.SeedEpochs == 0 {
 		g.SeedEpochs = f.cfg.Epochs
 	}
-	if err := g.Validate(); err != nil {
-		return err
-	}
-	if _, err := grow.NewMethod(g); err != nil {
+	if err := checkGrowConfig(&g); err != nil {
 		return err
 	}
 	var base *grow.Baseline
@@ -90,6 +71,9 @@ func cmdGrow(ctx context.Context, args []string) error {
 	} else if net, err = buildModel(f.cfg, ds); err != nil {
 		return err
 	}
+	if err := applyInit(net, f.init); err != nil {
+		return err
+	}
 	s, err := createSession(f.out, f.cfg)
 	if err != nil {
 		return err
@@ -100,7 +84,7 @@ func cmdGrow(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	e, err := newEngine(s, t, ds, g, base, f.quiet, f.json)
+	e, err := newEngine(s, t, ds, g, f.quiet, f.json)
 	if err != nil {
 		s.Close()
 		os.RemoveAll(f.out) // nothing was run: leave no half-made run directory
@@ -109,21 +93,52 @@ func cmdGrow(ctx context.Context, args []string) error {
 	return runEngine(ctx, e, f.json)
 }
 
-func newEngine(s *train.Session, t *train.Trainer, ds train.Datasets, g grow.Config, base *grow.Baseline, quiet, asJSON bool) (*grow.Engine, error) {
+// growFlags registers grow's flags (sweep reads them to pass them through),
+// with the library's defaults (grow.DefaultConfig) and lists of values.
+func growFlags(fs *flag.FlagSet, f *runFlags, g *grow.Config) {
+	f.register(fs, "mlp:16", 1, 0.05, "sgd")
+	*g = grow.DefaultConfig()
+	fs.StringVar(&g.Method, "method", g.Method, "method: "+grow.Methods().Help())
+	fs.IntVar(&g.Rounds, "rounds", g.Rounds, "growth rounds")
+	fs.IntVar(&g.EpochsPerRound, "epochs-per-round", g.EpochsPerRound, "fine-tuning epochs after each growth step")
+	fs.IntVar(&g.SeedEpochs, "seed-epochs", 0, "epochs to train the seed network (0: --epochs)")
+	fs.IntVar(&g.FinalEpochs, "final-epochs", 0, "extra fine-tuning epochs after the last growth step")
+	fs.Float64Var(&g.GrowRatio, "grow-ratio", g.GrowRatio, "units added per round as a fraction of current units (budget scale for knapsack)")
+	fs.Float64Var(&g.Eps, "eps", g.Eps, "split step ε (absolute; directions are unit vectors)")
+	fs.Float64Var(&g.EpsRel, "eps-rel", 0, "split step as a fraction of the neuron's incoming weight norm (replaces --eps when > 0)")
+	fs.StringVar(&g.LRSpan, "lr-span", g.LRSpan, "what the lr schedule spans: "+grow.LRSpans.Help()+" (round: restarts after each growth step; run: one schedule over all epochs)")
+	fs.IntVar(&g.LineageCap, "lineage-cap", 0, "at most N splits per lineage (units descended from one seed unit) per round (0: no cap)")
+	fs.BoolVar(&g.ResetOptim, "reset-optim", false, "clear the optimiser state (momentum) after every growth step")
+	fs.BoolVar(&g.AllowPositive, "allow-positive", false, "also split neurons with λ ≥ 0 (the reference code's behaviour)")
+	fs.IntVar(&g.MaxWidth, "max-width", 0, "maximum units per layer (0: none)")
+	fs.StringVar((*string)(&g.Select), "select", "", "selection: "+grow.Selections.Help()+" (default: the method's)")
+	fs.StringVar(&g.Cost, "cost", g.Cost, "cost model for selection: "+strings.Join(cost.Kinds(), " | "))
+	fs.StringVar(&g.Budget, "budget", "", "final budget that ends growth: macs=N | params=N | energy=N | latency=MS")
+	fs.IntVar(&g.SplitBatches, "split-batches", g.SplitBatches, "mini-batches of splitting statistics per round (the reference uses a tenth of an epoch)")
+	fs.StringVar(&g.Solver, "solver", g.Solver, "eigen-solver: "+split.Solvers.Help())
+	fs.IntVar(&g.RayleighEpochs, "rayleigh-epochs", g.RayleighEpochs, "passes over the statistics for --solver rayleigh")
+	fs.Float64Var(&g.SignedC, "signed-c", g.SignedC, "signed splitting: bound on the total absolute off-spring weight")
+	fs.BoolVar(&g.NetworkSlimming, "network-slimming", false, "prune: network slimming (L1 on BatchNorm scales while the wide net trains, then global pruning of the smallest |γ| to the --from run's MACs or --budget); without --from, --model is the wide network")
+	fs.Float64Var(&g.SlimLambda, "slim-lambda", g.SlimLambda, "network slimming: L1 penalty weight on the BatchNorm scales")
+	fs.StringVar(&g.From, "from", "", "scratch / prune: the grown run directory whose final architecture and epochs to match")
+}
+
+// checkGrowConfig validates g (filling its defaults) and its method's
+// options; errors name fields, which the CLI shows as flags.
+func checkGrowConfig(g *grow.Config) error {
+	if err := g.Validate(); err != nil {
+		return asFlags(err)
+	}
+	_, err := grow.NewMethod(*g)
+	return asFlags(err)
+}
+
+func newEngine(s *train.Session, t *train.Trainer, ds train.Datasets, g grow.Config, quiet, asJSON bool) (*grow.Engine, error) {
 	m, err := grow.NewMethod(g)
 	if err != nil {
 		return nil, err
 	}
 	e := &grow.Engine{Cfg: g, Method: m, Session: s, Trainer: t, Data: ds}
-	if g.Method == grow.MethodPrune {
-		if base == nil {
-			// Resuming: the widths to prune to are the grown run's.
-			if base, err = grow.PlanBaseline(&g); err != nil {
-				return nil, err
-			}
-		}
-		e.PruneWidths = base.PruneWidths
-	}
 	t.Hooks = train.Hooks(train.NewProgress(quiet))
 	e.Hooks = t.Hooks
 	if err := e.Prepare(); err != nil {
@@ -142,16 +157,19 @@ func newEngine(s *train.Session, t *train.Trainer, ds train.Datasets, g grow.Con
 func runEngine(ctx context.Context, e *grow.Engine, asJSON bool) error {
 	hist, err := e.Run(ctx)
 	if err != nil {
+		if ie := interrupted(ctx, err, e.Session.Dir); ie != nil {
+			return ie
+		}
 		var d *train.DivergedError
 		if errors.As(err, &d) {
 			return failed(err)
 		}
 		return err
 	}
-	return writeGrowSummary(e, hist, asJSON)
+	return writeGrowSummary(e, hist, asJSON, stdout(ctx))
 }
 
-func writeGrowSummary(e *grow.Engine, hist []grow.RoundRecord, asJSON bool) error {
+func writeGrowSummary(e *grow.Engine, hist []grow.RoundRecord, asJSON bool, w io.Writer) error {
 	last := hist[len(hist)-1]
 	sum := run.Summary{Command: "grow", Method: e.Cfg.Method, Rounds: hist, TestAccuracy: last.TestAccuracy,
 		TestLoss: last.TestLoss, Params: last.Params, MACs: last.MACs, Widths: last.Widths}
@@ -162,9 +180,9 @@ func writeGrowSummary(e *grow.Engine, hist []grow.RoundRecord, asJSON bool) erro
 		return err
 	}
 	if asJSON {
-		return printJSON(sum)
+		return fprintJSON(w, sum)
 	}
-	fmt.Printf("final: test accuracy %.4f, params %d, MACs %d, widths %v (%.1fs); run: %s\n",
+	fmt.Fprintf(w, "final: test accuracy %.4f, params %d, MACs %d, widths %v (%.1fs); run: %s\n",
 		sum.TestAccuracy, sum.Params, sum.MACs, sum.Widths, sum.Seconds, e.Session.Dir)
 	return nil
 }
@@ -178,7 +196,7 @@ func resumeGrow(ctx context.Context, s *train.Session, ck *train.Checkpoint, asJ
 	if err != nil {
 		return err
 	}
-	e, err := newEngine(s, t, ds, g, nil, quiet, asJSON)
+	e, err := newEngine(s, t, ds, g, quiet, asJSON)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"sort"
 )
 
@@ -66,7 +65,7 @@ func realMain(args []string) int {
 		fmt.Fprintf(os.Stderr, "nadir: unknown command %q (see `nadir help`)\n", args[0])
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signalContext(context.Background())
 	defer stop()
 	err := cmd.run(ctx, args[1:])
 	if err == nil || errors.Is(err, flag.ErrHelp) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,6 +33,8 @@ type runFlags struct {
 	json      bool
 	quiet     bool
 	out       string
+	init      string
+	maxMemory string
 }
 
 func (f *runFlags) register(fs *flag.FlagSet, model string, epochs int, lr float64, opt string) {
@@ -59,6 +60,8 @@ func (f *runFlags) register(fs *flag.FlagSet, model string, epochs int, lr float
 	fs.StringVar(&f.out, "out", "", "run directory (default runs/<command>-<seed>, or -2, -3, ... when taken)")
 	fs.BoolVar(&f.json, "json", false, "print summary.json as the last line of stdout")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bars")
+	fs.StringVar(&f.init, "init", "", "start from the weights of a file nadir exported (FILE.safetensors or FILE.onnx; shapes must match --model)")
+	fs.StringVar(&f.maxMemory, "max-memory", "", "memory training may use, e.g. 8G (default: what the system has available)")
 }
 
 func (f *runFlags) resolve(command string) error {
@@ -78,22 +81,20 @@ func (f *runFlags) resolve(command string) error {
 		}
 	}
 	if err := train.Resolve(c, f.defaultLR); err != nil {
-		return err
+		return asFlags(err)
+	}
+	if f.maxMemory != "" {
+		var err error
+		if c.MaxMemory, err = train.ParseBytes(f.maxMemory); err != nil {
+			return fmt.Errorf("--max-memory: %v", err)
+		}
 	}
 	tensor.SetThreads(c.Threads)
 	return nil
 }
 
 func buildModel(cfg train.RunConfig, ds train.Datasets) (*nn.Net, error) {
-	act, err := nn.ParseActivation(cfg.Act)
-	if err != nil {
-		return nil, err
-	}
-	net, err := nn.ParseModel(cfg.Model, ds.Train.Shape, ds.Train.Classes, act, rand.New(rand.NewPCG(cfg.Train.Seed, 0x30de1)))
-	if err != nil {
-		return nil, fmt.Errorf("--model: %v", err)
-	}
-	return net, nil
+	return train.BuildModel(cfg, ds)
 }
 
 func cmdTrain(ctx context.Context, args []string) error {
@@ -118,6 +119,9 @@ func cmdTrain(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := applyInit(net, f.init); err != nil {
+		return err
+	}
 	opt, _ := optim.New(f.cfg.Train.Optimizer, f.cfg.Train.WeightDecay)
 	s, err := createSession(f.out, f.cfg)
 	if err != nil {
@@ -136,6 +140,9 @@ func finishTraining(ctx context.Context, s *train.Session, t *train.Trainer, asJ
 	t.Hooks = train.Hooks(train.NewProgress(quiet), epochPrinter{quiet: asJSON || quiet})
 	sum, err := train.RunTraining(ctx, s, t)
 	if err != nil {
+		if ie := interrupted(ctx, err, s.Dir); ie != nil {
+			return ie
+		}
 		var d *train.DivergedError
 		if errors.As(err, &d) {
 			return failed(err)
@@ -143,9 +150,9 @@ func finishTraining(ctx context.Context, s *train.Session, t *train.Trainer, asJ
 		return err
 	}
 	if asJSON {
-		return printJSON(sum)
+		return fprintJSON(stdout(ctx), sum)
 	}
-	fmt.Printf("test accuracy %.4f  loss %.4f  params %d  MACs %d  (%.1fs)  run: %s\n",
+	fmt.Fprintf(stdout(ctx), "test accuracy %.4f  loss %.4f  params %d  MACs %d  (%.1fs)  run: %s\n",
 		sum.TestAccuracy, sum.TestLoss, sum.Params, sum.MACs, sum.Seconds, s.Dir)
 	return nil
 }

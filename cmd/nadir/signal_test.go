@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nadir-ml/nadir/train"
+)
+
+// signalMidway starts the command, waits until its checkpoint satisfies
+// ready and a little longer (to land mid-epoch), sends sigs, and returns
+// the exit status and stderr.
+func signalMidway(t *testing.T, bin string, args []string, dir string, ready func(*train.Checkpoint) bool, sigs ...syscall.Signal) (int, string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case <-done:
+			t.Fatalf("run finished before it could be interrupted; make it longer\n%s", stderr.String())
+		case <-deadline:
+			cmd.Process.Kill()
+			t.Fatal("no checkpoint within 60s")
+		case <-time.After(5 * time.Millisecond):
+		}
+		ck, err := train.LoadCheckpoint(filepath.Join(dir, "ckpt", "last.ckpt"))
+		if err == nil && ready(ck) {
+			break
+		}
+	}
+	time.Sleep(30 * time.Millisecond)
+	for _, s := range sigs {
+		cmd.Process.Signal(s)
+	}
+	err := <-done
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("want a non-zero exit, got %v\n%s", err, stderr.String())
+	}
+	return ee.ExitCode(), stderr.String()
+}
+
+// SIGINT and SIGTERM stop train and grow at the next step with a
+// checkpoint, exit 130 and 143 with one line saying how to resume, and the
+// resumed run equals an uninterrupted one; a second signal exits at once
+// and leaves a run that resumes just as well.
+func TestSignals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the command")
+	}
+	bin := buildNadir(t)
+	tmp := t.TempDir()
+	trainArgs := func(out string) []string {
+		return []string{"train", "--model", "mlp:32", "--max-train", "6000", "--epochs", "3", "--batch", "32",
+			"--ckpt-steps", "0", "--quiet", "--out", out}
+	}
+	growArgs := func(out string) []string {
+		return []string{"grow", "--method", "fast", "--model", "mlp:8", "--max-train", "6000", "--rounds", "2",
+			"--batch", "32", "--ckpt-steps", "0", "--quiet", "--out", out}
+	}
+	run := func(args []string) {
+		t.Helper()
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	trainRef, growRef := filepath.Join(tmp, "train-ref"), filepath.Join(tmp, "grow-ref")
+	run(trainArgs(trainRef))
+	run(growArgs(growRef))
+	afterEpoch1 := func(c *train.Checkpoint) bool { return c.Pos.Epoch >= 1 }
+	inRound1 := func(c *train.Checkpoint) bool {
+		var st struct{ Round int }
+		json.Unmarshal(c.Extra, &st)
+		return st.Round >= 1
+	}
+	for _, c := range []struct {
+		name  string
+		args  func(string) []string
+		ref   string
+		ready func(*train.Checkpoint) bool
+		sigs  []syscall.Signal
+		code  int
+	}{
+		{"train-SIGINT", trainArgs, trainRef, afterEpoch1, []syscall.Signal{syscall.SIGINT}, 130},
+		{"grow-SIGTERM", growArgs, growRef, inRound1, []syscall.Signal{syscall.SIGTERM}, 143},
+		// Two SIGINTs sent together may merge into one; SIGINT and SIGTERM
+		// never do: the second signal's status is the exit status.
+		{"train-SIGINT-SIGTERM", trainArgs, trainRef, afterEpoch1, []syscall.Signal{syscall.SIGINT, syscall.SIGTERM}, 143},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(tmp, c.name)
+			code, stderr := signalMidway(t, bin, c.args(dir), dir, c.ready, c.sigs...)
+			if code != c.code {
+				t.Fatalf("exit status %d, want %d\n%s", code, c.code, stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			if len(c.sigs) == 1 && (len(lines) != 1 || !strings.HasSuffix(lines[0], "interrupted; resume with: nadir resume "+dir)) {
+				t.Fatalf("stderr %q: want one line ending %q", stderr, "interrupted; resume with: nadir resume "+dir)
+			}
+			if len(c.sigs) > 1 && !strings.Contains(stderr, "second signal") {
+				t.Fatalf("stderr %q: the second signal did not exit at once", stderr)
+			}
+			if ck, err := train.LoadCheckpoint(filepath.Join(dir, "ckpt", "last.ckpt")); err == nil {
+				t.Logf("stopped with a checkpoint at epoch %d step %d", ck.Pos.Epoch, ck.Pos.Step)
+			}
+			if out, err := exec.Command(bin, "resume", "--quiet", dir).CombinedOutput(); err != nil {
+				t.Fatalf("resume: %v\n%s", err, out)
+			}
+			if a, b := readSummary(t, c.ref), readSummary(t, dir); !reflect.DeepEqual(a, b) {
+				t.Fatalf("resumed summary differs:\n%v\n%v", a, b)
+			}
+			if len(c.sigs) > 1 {
+				return // an exit at once may leave a checkpoint's temporary file
+			}
+			// A graceful stop leaves no temporary file of a checkpoint write.
+			entries, _ := os.ReadDir(filepath.Join(dir, "ckpt"))
+			for _, e := range entries {
+				if strings.Contains(e.Name(), ".tmp") {
+					t.Errorf("temporary file %s left in ckpt/", e.Name())
+				}
+			}
+		})
+	}
+}
