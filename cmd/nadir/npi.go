@@ -245,6 +245,9 @@ func npiRunTraining(ctx context.Context, d *run.Dir, t npi.Task, cfg npi.TrainCo
 	}
 	m, sum, err := npi.TrainContext(ctx, t, cfg)
 	finish()
+	if ie := interrupted(ctx, err, d.Path); ie != nil {
+		return ie // the last epoch's checkpoint is the resume point
+	}
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
