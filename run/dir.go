@@ -171,6 +171,11 @@ func ReadConfig(path string) (Config, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return cfg, fmt.Errorf("%s: not a run directory (no %s)", path, ConfigFile)
 		}
+		// A producer with a schema of its own (CreateFor) is named rather
+		// than reported as a type error of one of its fields.
+		if c, cerr := Command(path); cerr == nil && c != "train" && c != "grow" {
+			return cfg, fmt.Errorf("%s: a %q run, whose config.json has a schema of its own", path, c)
+		}
 		return cfg, err
 	}
 	if cfg.Format > Format {

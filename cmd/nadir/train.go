@@ -262,6 +262,9 @@ func loadNet(path string) (*nn.Net, *train.RunConfig, error) {
 	var cfg *train.RunConfig
 	var ck *train.Checkpoint
 	if st.IsDir() {
+		if c, _ := run.Command(path); c == npiTrainCommand {
+			return nil, nil, fmt.Errorf("%s: an NPI run, not a network (see nadir npi eval|verify|run)", path)
+		}
 		if c, err := run.ReadConfig(path); err == nil {
 			cfg = &c
 		}
