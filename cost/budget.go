@@ -1,11 +1,12 @@
 package cost
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/nadir-ml/nadir/option"
 )
 
 // Budget caps the final network's Total under the cost model named by Kind,
@@ -16,23 +17,24 @@ type Budget struct {
 	Value float64
 }
 
-// ParseBudget reads a --budget flag value of the form kind=value, such as
-// "macs=2e6", "params=50000", "energy=1e4" or "latency=3.5".
+// ParseBudget reads a budget of the form kind=value, such as "macs=2e6",
+// "params=50000", "energy=1e4" or "latency=3.5". Errors are
+// *option.Error of the field "budget".
 func ParseBudget(s string) (Budget, error) {
 	kind, val, ok := strings.Cut(strings.TrimSpace(s), "=")
 	if !ok {
-		return Budget{}, fmt.Errorf("--budget %q: want kind=value, e.g. macs=2e6 (kinds %v)", s, kinds)
+		return Budget{}, option.Errorf("budget", s, "want kind=value, e.g. macs=2e6 (kinds %v)", kinds)
 	}
 	kind = strings.TrimSpace(kind)
 	if !slices.Contains(kinds, kind) {
-		return Budget{}, fmt.Errorf("--budget %q: unknown cost kind %q (want one of %v)", s, kind, kinds)
+		return Budget{}, option.Errorf("budget", s, "unknown cost kind %q (want one of %v)", kind, kinds)
 	}
 	v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
 	if err != nil {
-		return Budget{}, fmt.Errorf("--budget %q: value %q is not a number", s, val)
+		return Budget{}, option.Errorf("budget", s, "value %q is not a number", val)
 	}
 	if !(v > 0) || math.IsInf(v, 0) {
-		return Budget{}, fmt.Errorf("--budget %q: value must be positive and finite, got %v", s, v)
+		return Budget{}, option.Errorf("budget", s, "value must be positive and finite, got %v", v)
 	}
 	return Budget{Kind: kind, Value: v}, nil
 }

@@ -66,5 +66,5 @@ func ExampleParseBudget() {
 	fmt.Println(err)
 	// Output:
 	// macs 2e+06 <nil>
-	// --budget "flops=2e6": unknown cost kind "flops" (want one of [params macs energy latency])
+	// budget "flops=2e6": unknown cost kind "flops" (want one of [params macs energy latency])
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/nadir-ml/nadir/nn"
+	"github.com/nadir-ml/nadir/option"
 )
 
 // Model prices networks and single-neuron growth.
@@ -52,7 +53,7 @@ func New(kind string, opts Options) (Model, error) {
 	case "latency":
 		return newLatency(opts)
 	}
-	return nil, fmt.Errorf("unknown cost model %q (want one of %v)", kind, kinds)
+	return nil, option.Errorf("cost", kind, "unknown cost model (want one of %v)", kinds)
 }
 
 // chainLayers returns producer li's units and the indices of every layer

@@ -17,9 +17,21 @@
 // (every split with its eigenvalues, scheme, ε, cost delta, predicted and
 // measured loss change), per-round checkpoints and resumption at any phase.
 //
+// An Engine needs only what it cannot guess: a run Session, a Trainer with
+// the seed network, the data, a Method and a Config. Config.Validate fills
+// the fields whose zero value means the default (DefaultConfig) and
+// rejects the rest with *option.Error naming the field ("grow.rounds");
+// Prepare (called by Run if need be) also takes the method's selection
+// rule when Select is empty and builds the cost model and the budget from
+// their names. Options with a fixed set of values are typed, each with one
+// list (Selections, Phases, split.Solvers). Methods are registered by
+// name (RegisterMethod; grow/split registers its five in init) and made
+// by NewMethod, so a new method is a package that registers itself.
+//
 // Baselines a user needs to judge growth run on the same engine:
 // random-split and new-neuron (in grow/split), scratch (the final
 // architecture of a grown run trained from scratch for the same epochs)
 // and prune (a twice-as-wide network trained, magnitude-pruned to the grown
-// network's widths, fine-tuned; PruneTo).
+// network's widths, fine-tuned; PruneTo). PlanBaseline matches either to
+// a grown run directory: the architecture and the epochs.
 package grow

@@ -3,6 +3,7 @@ package grow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -15,6 +16,7 @@ import (
 	"github.com/nadir-ml/nadir/data"
 	"github.com/nadir-ml/nadir/nn"
 	"github.com/nadir-ml/nadir/optim"
+	"github.com/nadir-ml/nadir/option"
 	"github.com/nadir-ml/nadir/run"
 	"github.com/nadir-ml/nadir/train"
 )
@@ -43,17 +45,17 @@ type Config struct {
 	// the run's epochs, as a network trained from scratch gets).
 	LRSpan string `json:"lr_span,omitempty"`
 	// LineageCap bounds the splits per lineage per round (0: none).
-	LineageCap     int     `json:"lineage_cap,omitempty"`
-	AllowPositive  bool    `json:"allow_positive"`
-	MaxWidth       int     `json:"max_width"`
-	Select         string  `json:"select"` // ratio | knapsack
-	Cost           string  `json:"cost"`
-	Budget         string  `json:"budget,omitempty"`
-	SplitBatches   int     `json:"split_batches"`
-	Solver         string  `json:"solver"`
-	RayleighEpochs int     `json:"rayleigh_epochs"`
-	SignedC        float64 `json:"signed_c"`
-	From           string  `json:"from,omitempty"` // scratch / prune: the grown run to match
+	LineageCap     int       `json:"lineage_cap,omitempty"`
+	AllowPositive  bool      `json:"allow_positive"`
+	MaxWidth       int       `json:"max_width"`
+	Select         Selection `json:"select"` // empty: the method's own rule
+	Cost           string    `json:"cost"`
+	Budget         string    `json:"budget,omitempty"`
+	SplitBatches   int       `json:"split_batches"`
+	Solver         string    `json:"solver"`
+	RayleighEpochs int       `json:"rayleigh_epochs"`
+	SignedC        float64   `json:"signed_c"`
+	From           string    `json:"from,omitempty"` // scratch / prune: the grown run to match
 	// NetworkSlimming makes prune network slimming: the wide network trains
 	// with an L1 penalty SlimLambda·Σ|γ| on its BatchNorm scales, then the
 	// channels of smallest |γ| are pruned globally down to the budget.
@@ -74,7 +76,7 @@ type RoundRecord = run.Round
 // State is the engine's part of a checkpoint.
 type State struct {
 	Round   int           `json:"round"`
-	Phase   string        `json:"phase"` // "train": round's training pending/in progress; "grow": next growth step pending
+	Phase   Phase         `json:"phase"`
 	History []RoundRecord `json:"history"`
 	Done    bool          `json:"done"`
 	Pending *RoundRecord  `json:"pending,omitempty"` // growth part of the round being trained
@@ -104,20 +106,64 @@ type Engine struct {
 	// Prune, when set (with a nil Method), is the growth step instead:
 	// network slimming's global pruning (SlimTo) uses it.
 	Prune func(net *nn.Net) error
+
+	prepared bool
 }
 
-// Prepare validates the configuration against the network and sets up the
-// cost models; it fails on an impossible budget or a network with nothing
-// to grow.
+// Prepare validates the configuration (Cfg.Validate, filling defaults)
+// and checks it against the network; it sets up what the engine was not
+// given: the method's selection rule when Cfg.Select is empty, the cost
+// model from Cfg.Cost, the budget from Cfg.Budget. It fails on an
+// impossible budget or a network with nothing to grow. Run calls it when
+// it has not been called.
 func (e *Engine) Prepare() error {
+	if e.prepared {
+		return nil
+	}
+	if e.Session == nil || e.Trainer == nil || e.Trainer.Net == nil {
+		return errors.New("grow: the engine needs a Session and a Trainer with a network")
+	}
+	if e.Data.Train == nil || e.Data.Test == nil {
+		return errors.New("grow: the engine needs training and test data")
+	}
+	if err := e.Cfg.Validate(); err != nil {
+		return err
+	}
+	if err := e.preparePrune(); err != nil {
+		return err
+	}
+	if e.Method == nil && e.PruneWidths == nil && e.Prune == nil && e.Cfg.Method != MethodScratch {
+		return option.Errorf("grow.method", e.Cfg.Method, "no Method (or PruneWidths or Prune for the prune baseline) given to the engine")
+	}
+	if e.Cfg.Select == "" {
+		e.Cfg.Select = Ratio
+		if e.Method != nil {
+			e.Cfg.Select = Selection(e.Method.DefaultSelect())
+		}
+	}
+	if err := Selections.Check("grow.select", e.Cfg.Select); err != nil {
+		return err
+	}
 	if len(e.Trainer.Net.Growable()) == 0 {
 		return fmt.Errorf("the model has nothing splittable (no hidden layer with a consumer)")
 	}
 	if e.Cost == nil {
-		return fmt.Errorf("no cost model")
+		m, err := cost.New(e.Cfg.Cost, cost.Options{LatencyCache: filepath.Join(e.Session.Dir, "latency.json")})
+		if err != nil {
+			return option.Within("grow", err)
+		}
+		e.Cost = m
+	}
+	// A prune run's budget is what it prunes down to, not a limit on growth.
+	if e.Budget == nil && e.Cfg.Budget != "" && e.Cfg.Method != MethodPrune {
+		b, err := cost.ParseBudget(e.Cfg.Budget)
+		if err != nil {
+			return option.Within("grow", err)
+		}
+		e.Budget = &b
 	}
 	if e.Budget != nil {
-		m, err := cost.New(e.Budget.Kind, cost.Options{LatencyCache: e.Session.Dir + "/latency.json"})
+		m, err := cost.New(e.Budget.Kind, cost.Options{LatencyCache: filepath.Join(e.Session.Dir, "latency.json")})
 		if err != nil {
 			return err
 		}
@@ -127,7 +173,7 @@ func (e *Engine) Prepare() error {
 			return err
 		}
 		if total > e.Budget.Value {
-			return fmt.Errorf("--budget %s=%g is impossible: the seed network already costs %.6g", e.Budget.Kind, e.Budget.Value, total)
+			return option.Errorf("grow.budget", e.Budget.String(), "impossible: the seed network already costs %.6g", total)
 		}
 	}
 	switch e.Cfg.LRSpan {
@@ -138,8 +184,9 @@ func (e *Engine) Prepare() error {
 			e.Trainer.Sched = runSpan{inner: e.Trainer.Sched, t: e.Trainer, epochs: epochs}
 		}
 	default:
-		return fmt.Errorf("lr span %q: want round or run", e.Cfg.LRSpan)
+		return LRSpans.Check("grow.lr_span", e.Cfg.LRSpan)
 	}
+	e.prepared = true
 	return nil
 }
 
@@ -181,10 +228,13 @@ func Widths(net *nn.Net) []int {
 
 // Run executes (or continues) the rounds and returns the history.
 func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
+	if err := e.Prepare(); err != nil {
+		return nil, err
+	}
 	t := e.Trainer
 	t.Save = func() error { return e.save("") }
 	if len(e.State.History) == 0 && e.State.Phase == "" {
-		e.State = State{Round: 0, Phase: "train", Pending: &RoundRecord{Round: 0}}
+		e.State = State{Round: 0, Phase: PhaseTrain, Pending: &RoundRecord{Round: 0}}
 		t.BeginPhase(e.Cfg.SeedEpochs)
 		if err := e.save(""); err != nil {
 			return nil, err
@@ -195,7 +245,7 @@ func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
 			return e.State.History, err
 		}
 		switch e.State.Phase {
-		case "train":
+		case PhaseTrain:
 			start := time.Now()
 			stats, err := t.RunPhase(ctx)
 			if err != nil {
@@ -217,7 +267,7 @@ func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
 			}
 			e.State.History = append(e.State.History, rec)
 			e.State.Pending = nil
-			e.State.Phase = "grow"
+			e.State.Phase = PhaseGrow
 			if e.State.Round >= e.Cfg.Rounds || e.budgetSpent() {
 				e.State.Done = true
 			}
@@ -227,7 +277,7 @@ func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
 			if e.OnRound != nil {
 				e.OnRound(rec)
 			}
-		case "grow":
+		case PhaseGrow:
 			rec, err := e.growStep(ctx)
 			if err != nil {
 				return e.State.History, err
@@ -235,7 +285,7 @@ func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
 			e.State.Round++
 			rec.Round = e.State.Round
 			e.State.Pending = &rec
-			e.State.Phase = "train"
+			e.State.Phase = PhaseTrain
 			epochs := e.Cfg.EpochsPerRound
 			if e.State.Round == e.Cfg.Rounds {
 				epochs += e.Cfg.FinalEpochs
@@ -253,7 +303,7 @@ func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
 				return e.State.History, err
 			}
 		default:
-			return e.State.History, fmt.Errorf("checkpoint has unknown growth phase %q", e.State.Phase)
+			return e.State.History, fmt.Errorf("checkpoint: %v", Phases.Check("growth phase", e.State.Phase))
 		}
 	}
 	return e.State.History, nil
@@ -398,7 +448,7 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		}
 	}
 	var chosen []int
-	if e.Cfg.Select == "knapsack" {
+	if e.Cfg.Select == Knapsack {
 		chosen, err = SelectKnapsack(cands, lim, unitCost)
 		if err != nil {
 			return RoundRecord{}, err

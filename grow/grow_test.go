@@ -124,7 +124,7 @@ func runEngineWith(t *testing.T, dir, method, budget string, mod func(*grow.Engi
 	}
 	cm, _ := cost.New("params", cost.Options{})
 	g := grow.Config{Method: method, Rounds: 3, EpochsPerRound: 1, SeedEpochs: 2, GrowRatio: 0.5, Eps: 0.01,
-		SplitBatches: 4, Select: m.DefaultSelect(), AllowPositive: true}
+		SplitBatches: 4, AllowPositive: true}
 	e := &grow.Engine{Cfg: g, Method: m, Session: s, Trainer: tr, Data: ds, Cost: cm}
 	if budget != "" {
 		b, err := cost.ParseBudget(budget)

@@ -32,9 +32,11 @@ type ckptTensor struct {
 }
 
 // Save writes the model to dir/model.npi atomically (temporary file,
-// fsync, rename), creating dir if needed. The file is the magic "NADIRNPI",
-// a little-endian uint32 header length, a JSON header (architecture and
-// parameter shapes) and the parameters as little-endian float32.
+// fsync, rename), creating dir if needed. The model is the magic
+// "NADIRNPI", a little-endian uint32 header length, a JSON header
+// (architecture and parameter shapes) and the parameters as little-endian
+// float32; the file frames it as a run checkpoint (package run: checksum
+// and length), so a damaged file is refused rather than half-read.
 func Save(dir string, m *Model) error {
 	var buf bytes.Buffer
 	h := ckptHeader{Version: 1, Config: m.Config}
@@ -54,18 +56,26 @@ func Save(dir string, m *Model) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return &run.WriteError{Path: dir, Err: err}
 	}
-	return run.WriteFile(filepath.Join(dir, ModelFile), buf.Bytes())
+	return run.WriteFile(filepath.Join(dir, ModelFile), run.EncodeCheckpoint(&run.Checkpoint{State: buf.Bytes()}))
 }
 
-// Load reads dir/model.npi and rebuilds the model with its task.
+// Load reads dir/model.npi and rebuilds the model with its task. Files
+// written before the checksummed framing (starting "NADIRNPI") are read
+// too.
 func Load(dir string) (*Model, error) {
 	path := filepath.Join(dir, ModelFile)
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("load model: %w", err)
 	}
-	defer f.Close()
-	m, err := readModel(f)
+	if !bytes.HasPrefix(b, []byte(ckptMagic)) {
+		c, err := run.DecodeCheckpoint(b)
+		if err != nil {
+			return nil, fmt.Errorf("load model %s: %w", path, err)
+		}
+		b = c.State
+	}
+	m, err := readModel(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", path, err)
 	}

@@ -28,7 +28,10 @@
 // flag, and for calls of the program and of each argument the program uses.
 // Adam, batches of invocations of similar length, until the teacher-forced
 // step accuracy on the training set is 100% for a few epochs, or a time
-// limit. The nn.LSTM core is trained by backpropagation through time.
+// limit. TrainContext hands the trainer's state to a Checkpoint callback
+// after every epoch and continues from such a state exactly (`nadir npi
+// train` keeps it in a run directory of package run, so `nadir resume`
+// finishes a killed run with the model an uninterrupted one makes). The nn.LSTM core is trained by backpropagation through time.
 //
 // # Environments
 //

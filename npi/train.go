@@ -1,11 +1,16 @@
 package npi
 
 import (
+	"bytes"
+	"context"
+	"encoding/gob"
 	"fmt"
-	"github.com/nadir-ml/nadir/optim"
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/nadir-ml/nadir/nn"
+	"github.com/nadir-ml/nadir/optim"
 )
 
 // TrainConfig controls Train. Zero fields take the defaults listed.
@@ -30,6 +35,20 @@ type TrainConfig struct {
 	Patience int `json:"patience"`
 	// Progress, if set, is called after every epoch with (epoch, MaxEpochs).
 	Progress func(done, total int) `json:"-"`
+	// Checkpoint, if set, is called after every epoch with the epoch's
+	// figures and the trainer's state; TrainContext continues from such a
+	// state (Resume) exactly as if it had not stopped.
+	Checkpoint func(e Epoch, state []byte) error `json:"-"`
+	// Resume is a state given to Checkpoint: training continues after it.
+	Resume []byte `json:"-"`
+}
+
+// Epoch is what training reports after each epoch.
+type Epoch struct {
+	Epoch        int
+	Loss         float64 // mean per step
+	StepAccuracy float64 // teacher-forced, training set
+	Seconds      float64 // since training started, over every resume
 }
 
 // defaultTraces is the number of training inputs per task: enough that
@@ -102,13 +121,38 @@ func TrainingSet(t Task, traces, maxSize int, r *rand.Rand) []*Invocation {
 // separate sequence trained from a zero state, as it runs at inference.
 // Results depend only on cfg (and the thread-independent kernels).
 func Train(t Task, cfg TrainConfig) (*Model, *Summary, error) {
+	return TrainContext(context.Background(), t, cfg)
+}
+
+// trainState is the trainer's state at the end of an epoch: with the
+// training set (drawn again from the seed) it fixes the rest of the run.
+type trainState struct {
+	Version   int
+	Epoch     int // completed epochs
+	Streak    int
+	Sum       Summary
+	Rand      []byte // the PCG source after the epoch
+	Order     []int  // the sequences' order (shuffled in place every epoch)
+	AdamT     int
+	Data      [][]float32
+	Slots     [][][]float32
+	Elapsed   float64 // seconds of training before this state
+	Task      string
+	Recursive bool
+}
+
+// TrainContext is Train, stopping with ctx's error between batches when
+// ctx is done, checkpointing through cfg.Checkpoint and continuing from
+// cfg.Resume.
+func TrainContext(ctx context.Context, t Task, cfg TrainConfig) (*Model, *Summary, error) {
 	cfg = cfg.WithDefaults(t)
 	if cfg.Traces < 1 || cfg.MaxSize < 1 || cfg.Batch < 1 || cfg.LR <= 0 || cfg.MaxEpochs < 1 {
 		return nil, nil, fmt.Errorf("training settings must be positive: traces %d, max size %d, batch %d, lr %g, epochs %d",
 			cfg.Traces, cfg.MaxSize, cfg.Batch, cfg.LR, cfg.MaxEpochs)
 	}
 	start := time.Now()
-	r := rand.New(rand.NewPCG(cfg.Seed, 0x6e7069))
+	src := rand.NewPCG(cfg.Seed, 0x6e7069)
+	r := rand.New(src)
 	m, err := NewModel(t, cfg.Model, r)
 	if err != nil {
 		return nil, nil, err
@@ -123,11 +167,31 @@ func Train(t Task, cfg TrainConfig) (*Model, *Summary, error) {
 	params := m.Params()
 	b := newBatchRunner(m)
 	order := slices.Clone(seqs)
-	streak := 0
-	for epoch := 1; epoch <= cfg.MaxEpochs; epoch++ {
+	streak, first, elapsed := 0, 1, 0.0
+	if cfg.Resume != nil {
+		var st trainState
+		if err := gob.NewDecoder(bytes.NewReader(cfg.Resume)).Decode(&st); err != nil {
+			return nil, nil, fmt.Errorf("training state: %v", err)
+		}
+		if err := st.restore(t, src, order, seqs, opt, params); err != nil {
+			return nil, nil, err
+		}
+		*sum, streak, first, elapsed = st.Sum, st.Streak, st.Epoch+1, st.Elapsed
+		if sum.Converged || st.Epoch >= cfg.MaxEpochs || st.Elapsed > cfg.TimeLimit.Seconds() {
+			return m, sum, nil
+		}
+	}
+	index := make(map[*Invocation]int, len(seqs))
+	for i, s := range seqs {
+		index[s] = i
+	}
+	for epoch := first; epoch <= cfg.MaxEpochs; epoch++ {
 		batches := makeBatches(order, cfg.Batch, r)
 		var loss float64
 		for _, batch := range batches {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
 			b.load(batch)
 			b.forward()
 			for _, p := range params {
@@ -152,16 +216,66 @@ func Train(t Task, cfg TrainConfig) (*Model, *Summary, error) {
 		} else {
 			streak = 0
 		}
-		if streak >= cfg.Patience {
-			sum.Converged = true
-			break
+		sum.Converged = streak >= cfg.Patience
+		secs := elapsed + time.Since(start).Seconds()
+		sum.Seconds = secs
+		if cfg.Checkpoint != nil {
+			st := trainState{Version: 1, Epoch: epoch, Streak: streak, Sum: *sum, AdamT: opt.T, Elapsed: secs,
+				Task: t.Name(), Recursive: t.Recursive()}
+			st.Rand, _ = src.MarshalBinary()
+			for _, s := range order {
+				st.Order = append(st.Order, index[s])
+			}
+			for _, p := range params {
+				st.Data = append(st.Data, p.Data)
+				st.Slots = append(st.Slots, p.Slots)
+			}
+			var buf bytes.Buffer
+			if err := gob.NewEncoder(&buf).Encode(&st); err != nil {
+				return nil, nil, err
+			}
+			e := Epoch{Epoch: epoch, Loss: sum.Loss, StepAccuracy: sum.StepAccuracy, Seconds: secs}
+			if err := cfg.Checkpoint(e, buf.Bytes()); err != nil {
+				return nil, nil, err
+			}
 		}
-		if time.Since(start) > cfg.TimeLimit {
+		if sum.Converged || secs > cfg.TimeLimit.Seconds() {
 			break
 		}
 	}
-	sum.Seconds = time.Since(start).Seconds()
+	sum.Seconds = elapsed + time.Since(start).Seconds()
 	return m, sum, nil
+}
+
+// restore puts a checkpointed state back into a trainer set up afresh from
+// the same configuration.
+func (st *trainState) restore(t Task, src *rand.PCG, order, seqs []*Invocation, opt *optim.Adam, params []*nn.Param) error {
+	if st.Version != 1 || st.Task != t.Name() || st.Recursive != t.Recursive() {
+		return fmt.Errorf("training state: version %d of task %s (recursive %v), want version 1 of %s (recursive %v)",
+			st.Version, st.Task, st.Recursive, t.Name(), t.Recursive())
+	}
+	if len(st.Order) != len(seqs) || len(st.Data) != len(params) || len(st.Slots) != len(params) {
+		return fmt.Errorf("training state: %d sequences and %d parameters, the configuration makes %d and %d",
+			len(st.Order), len(st.Data), len(seqs), len(params))
+	}
+	if err := src.UnmarshalBinary(st.Rand); err != nil {
+		return fmt.Errorf("training state: %v", err)
+	}
+	for i, k := range st.Order {
+		if k < 0 || k >= len(seqs) {
+			return fmt.Errorf("training state: sequence %d out of range", k)
+		}
+		order[i] = seqs[k]
+	}
+	for i, p := range params {
+		if len(st.Data[i]) != len(p.Data) {
+			return fmt.Errorf("training state: parameter %s has %d values, want %d", p.Name, len(st.Data[i]), len(p.Data))
+		}
+		copy(p.Data, st.Data[i])
+		p.Slots = st.Slots[i]
+	}
+	opt.T = st.AdamT
+	return nil
 }
 
 // makeBatches shuffles the sequences, groups ones of similar length (so

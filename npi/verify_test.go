@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/nadir-ml/nadir/run"
 )
 
 // Every invocation the reference makes on random inputs, small and large,
@@ -256,10 +258,21 @@ func TestCheckpointRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	// Truncated and foreign files are rejected with the path in the error.
+	// Truncated, flipped and foreign files are rejected with the path in
+	// the error; a file of the format before the checksum still loads.
 	path := dir + "/" + ModelFile
 	b, _ := os.ReadFile(path)
-	for _, bad := range [][]byte{b[:len(b)-3], []byte("hello")} {
+	c, err := run.DecodeCheckpoint(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(path, c.State, 0o644)
+	if _, err := Load(dir); err != nil {
+		t.Fatalf("model file without the framing: %v", err)
+	}
+	flipped := append([]byte(nil), b...)
+	flipped[len(b)/2] ^= 1
+	for _, bad := range [][]byte{b[:len(b)-3], []byte("hello"), flipped} {
 		os.WriteFile(path, bad, 0o644)
 		if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), path) {
 			t.Errorf("corrupt checkpoint: err = %v", err)

@@ -33,5 +33,6 @@
 // WriteHTML writes report.html, with the images embedded as data URIs so
 // that the one file can be mailed or archived, and the PNGs next to it;
 // Markdown writes the table that compares runs in closing notes. The
-// package reads runs only: it knows nothing of how they were grown.
+// package reads runs only, through package run (which owns the format):
+// it knows nothing of how they were grown.
 package report

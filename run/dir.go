@@ -32,6 +32,20 @@ var ErrExists = errors.New("already holds a run")
 // writes config.json. A directory that already holds a run is refused
 // (wrapping ErrExists) rather than overwritten.
 func Create(path string, cfg Config) (*Dir, error) {
+	cfg.Format = Format
+	d, err := CreateFor(path, cfg)
+	if err != nil {
+		return nil, err
+	}
+	d.Config = cfg
+	return d, nil
+}
+
+// CreateFor is Create for a producer whose config.json has a schema of
+// its own (nadir npi train): cfg is written as it is, and should carry a
+// "command" field naming the producer, which is what `nadir resume` reads
+// to hand the directory back to it. The rest of the directory is the same.
+func CreateFor(path string, cfg any) (*Dir, error) {
 	if path == "" {
 		return nil, errors.New("run directory: empty path")
 	}
@@ -50,7 +64,6 @@ func Create(path string, cfg Config) (*Dir, error) {
 		lk.Close()
 		return nil, fmt.Errorf("%s: %w (resume it or choose another directory)", path, ErrExists)
 	}
-	cfg.Format = Format
 	if err := WriteJSON(filepath.Join(path, ConfigFile), cfg); err != nil {
 		lk.Close()
 		return nil, err
@@ -60,7 +73,7 @@ func Create(path string, cfg Config) (*Dir, error) {
 		lk.Close()
 		return nil, err
 	}
-	return &Dir{Path: path, Config: cfg, Log: log, lock: lk}, nil
+	return &Dir{Path: path, Log: log, lock: lk}, nil
 }
 
 // Resume reopens the run directory path at its latest usable checkpoint
@@ -70,6 +83,20 @@ func Create(path string, cfg Config) (*Dir, error) {
 func Resume(path string) (*Dir, *Checkpoint, error) {
 	cfg, err := ReadConfig(path)
 	if err != nil {
+		return nil, nil, err
+	}
+	d, ck, err := ResumeFor(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.Config = cfg
+	return d, ck, nil
+}
+
+// ResumeFor is Resume for a producer with a config.json of its own (see
+// CreateFor), which it reads with ReadConfigAs.
+func ResumeFor(path string) (*Dir, *Checkpoint, error) {
+	if _, err := Command(path); err != nil {
 		return nil, nil, err
 	}
 	lk, err := lock(path)
@@ -86,7 +113,19 @@ func Resume(path string) (*Dir, *Checkpoint, error) {
 		lk.Close()
 		return nil, nil, err
 	}
-	return &Dir{Path: path, Config: cfg, Log: log, lock: lk}, ck, nil
+	return &Dir{Path: path, Log: log, lock: lk}, ck, nil
+}
+
+// Command reads the "command" of path/config.json: which producer made
+// the run ("train", "grow", "nadir npi train", ...).
+func Command(path string) (string, error) {
+	var c struct {
+		Command string `json:"command"`
+	}
+	if err := ReadConfigAs(path, &c); err != nil {
+		return "", err
+	}
+	return c.Command, nil
 }
 
 // SaveCheckpoint syncs the log and writes ckpt/last.ckpt with state and
@@ -132,12 +171,29 @@ func ReadConfig(path string) (Config, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return cfg, fmt.Errorf("%s: not a run directory (no %s)", path, ConfigFile)
 		}
+		// A producer with a schema of its own (CreateFor) is named rather
+		// than reported as a type error of one of its fields.
+		if c, cerr := Command(path); cerr == nil && c != "train" && c != "grow" {
+			return cfg, fmt.Errorf("%s: a %q run, whose config.json has a schema of its own", path, c)
+		}
 		return cfg, err
 	}
 	if cfg.Format > Format {
 		return cfg, fmt.Errorf("%s: run format %d is newer than this program reads (%d)", filepath.Join(path, ConfigFile), cfg.Format, Format)
 	}
 	return cfg, nil
+}
+
+// ReadConfigAs reads path/config.json into v, a producer's own config
+// type (see CreateFor).
+func ReadConfigAs(path string, v any) error {
+	if err := readJSON(filepath.Join(path, ConfigFile), v); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s: not a run directory (no %s)", path, ConfigFile)
+		}
+		return err
+	}
+	return nil
 }
 
 // ReadSummary reads path/summary.json into v (a *Summary, or a producer's

@@ -11,8 +11,9 @@ import (
 
 // ProgressBar is a Hook that draws one bar per phase on w, a terminal.
 type ProgressBar struct {
-	w   io.Writer
-	bar *progressbar.ProgressBar
+	w    io.Writer
+	bar  *progressbar.ProgressBar
+	name string
 }
 
 // NewProgress returns a progress-bar hook on stderr when stderr is a
@@ -25,6 +26,7 @@ func NewProgress(quiet bool) Hook {
 }
 
 func (p *ProgressBar) PhaseStart(name string, total int) {
+	p.name = name
 	p.bar = progressbar.NewOptions(total,
 		progressbar.OptionSetWriter(p.w),
 		progressbar.OptionSetDescription(name),
@@ -40,7 +42,8 @@ func (p *ProgressBar) StepDone(done int, loss float64) {
 		return
 	}
 	if loss != 0 {
-		p.bar.Describe(fmt.Sprintf("loss %.4f", loss))
+		// The phase's name stays: "epoch 3  loss 0.4123".
+		p.bar.Describe(fmt.Sprintf("%s  loss %.4f", p.name, loss))
 	}
 	p.bar.Set(done)
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/nadir-ml/nadir/data"
@@ -203,4 +204,16 @@ func ExampleEvaluate() {
 	m := Evaluate(net, blobs(30, 1), 8)
 	fmt.Println(len(m.Confusion), m.Accuracy >= 0 && m.Accuracy <= 1)
 	// Output: 3 true
+}
+
+// The bar keeps its phase's name when the loss is shown.
+func TestProgressKeepsPhaseName(t *testing.T) {
+	var b strings.Builder
+	p := &ProgressBar{w: &b}
+	p.PhaseStart("epoch 3", 10)
+	p.StepDone(4, 0.25)
+	p.PhaseEnd()
+	if !strings.Contains(b.String(), "epoch 3  loss 0.2500") {
+		t.Fatalf("bar drew %q", b.String())
+	}
 }

@@ -30,6 +30,7 @@ func runBench(ctx context.Context, args []string, w io.Writer, small bool) error
 	asJSON := fs.Bool("json", false, "print the figures as one JSON object on the last line")
 	reps := fs.Int("reps", 5, "timed runs per figure (the median is reported)")
 	steps := fs.Int("steps", 5, "train steps averaged in each timed run")
+	quietFlag(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

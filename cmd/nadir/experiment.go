@@ -10,7 +10,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/nadir-ml/nadir/grow/toy"
+	"github.com/nadir-ml/nadir/internal/toy"
+	"github.com/nadir-ml/nadir/run"
 )
 
 func init() {
@@ -56,6 +57,7 @@ func experimentToy(ctx context.Context, args []string, w io.Writer) error {
 	fs.Float64Var(&cfg.SignedC, "signed-c", cfg.SignedC, "signed splitting: bound c on the total absolute off-spring weight")
 	out := fs.String("out", ".", "directory for toy_loss.png and toy.json")
 	asJSON := fs.Bool("json", false, "print a JSON summary as the last line")
+	quietFlag(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -106,10 +108,14 @@ func experimentToy(ctx context.Context, args []string, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "split below random-split and new-neuron: %t\nwrote %s, %s\n", res.SplitBest(), png, js)
 	if *asJSON {
-		return expJSONLine(w, map[string]any{
-			"final_loss": res.FinalLoss(), "final_width": widths, "split_best": res.SplitBest(),
-			"total_steps": res.TotalSteps, "png": png, "json": js,
-		})
+		return expJSONLine(w, struct {
+			FinalLoss  map[string]float64 `json:"final_loss"`
+			FinalWidth map[string]int     `json:"final_width"`
+			SplitBest  bool               `json:"split_best"`
+			TotalSteps int                `json:"total_steps"`
+			PNG        string             `json:"png"`
+			JSON       string             `json:"json"`
+		}{res.FinalLoss(), widths, res.SplitBest(), res.TotalSteps, png, js})
 	}
 	return nil
 }
@@ -126,6 +132,7 @@ func experimentStuck(ctx context.Context, args []string, w io.Writer) error {
 	fs.IntVar(&cfg.AfterSteps, "after-steps", cfg.AfterSteps, "Adam steps (then a polish) of training after the split")
 	out := fs.String("out", "", "directory for stuck.json (none if empty)")
 	asJSON := fs.Bool("json", false, "print the result as JSON on the last line")
+	quietFlag(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -177,8 +184,11 @@ func expJSONFile(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return run.WriteFile(path, append(b, '\n'))
+}
+
+// quietFlag gives a command that draws no progress bar the --quiet flag
+// of every long-running command, so scripts can pass it to all of them.
+func quietFlag(fs *flag.FlagSet) {
+	fs.Bool("quiet", false, "no progress output (this command draws none)")
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
 
 	"github.com/nadir-ml/nadir/grow"
 	"github.com/nadir-ml/nadir/grow/firefly"
@@ -24,16 +23,4 @@ func fireflyDefaults(fs *flag.FlagSet, g *grow.Config) {
 	if (g.Method == "firefly" || g.Method == "firefly-split") && !set["eps"] {
 		g.Eps = 1
 	}
-}
-
-func newFirefly(g grow.Config) (grow.Method, error) {
-	if g.Deeper && g.Method != "firefly" && g.Method != "firefly-split" {
-		return nil, fmt.Errorf("--deeper needs --method firefly")
-	}
-	m, err := firefly.New(g.Method, firefly.Options{Candidates: g.Candidates, Steps: g.CandidateSteps,
-		Deeper: g.Deeper, MaxNewLayers: g.MaxNewLayers})
-	if err != nil {
-		return nil, err
-	}
-	return m, nil
 }

@@ -9,15 +9,14 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/nadir-ml/nadir/cost"
 	"github.com/nadir-ml/nadir/grow"
-	"github.com/nadir-ml/nadir/grow/firefly"
 	"github.com/nadir-ml/nadir/grow/split"
 	"github.com/nadir-ml/nadir/nn"
 	"github.com/nadir-ml/nadir/optim"
+	"github.com/nadir-ml/nadir/option"
 	"github.com/nadir-ml/nadir/run"
 	"github.com/nadir-ml/nadir/tensor"
 	"github.com/nadir-ml/nadir/train"
@@ -26,8 +25,6 @@ import (
 func init() {
 	register("grow", "grow a network by splitting steepest descent (s2d, fast, signed) or a baseline", cmdGrow)
 }
-
-var growMethods = append(append(append([]string(nil), split.Names...), firefly.Names...), "scratch", "prune")
 
 func cmdGrow(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("grow", flag.ContinueOnError)
@@ -51,24 +48,10 @@ func cmdGrow(ctx context.Context, args []string) error {
 	if err := checkGrowConfig(&g); err != nil {
 		return err
 	}
-	var fromSpec *nn.NetSpec
-	if g.Method == "prune" && g.From == "" {
-		// Network slimming of --model to --budget (checked above): train
-		// it for half the epochs, prune, fine-tune for the rest.
-		total := g.SeedEpochs
-		g.SeedEpochs, g.EpochsPerRound, g.Rounds, g.FinalEpochs = total/2, total-total/2, 1, 0
-	} else if g.Method == "scratch" || g.Method == "prune" {
-		spec, cfgFrom, err := finalArchitecture(g.From)
-		if err != nil {
+	var base *grow.Baseline
+	if g.Method == grow.MethodScratch || g.Method == grow.MethodPrune {
+		if base, err = grow.PlanBaseline(&g); err != nil {
 			return err
-		}
-		fromSpec = &spec
-		total := cfgFrom.SeedEpochs + cfgFrom.Rounds*cfgFrom.EpochsPerRound + cfgFrom.FinalEpochs
-		g.SeedEpochs, g.Rounds, g.FinalEpochs = total, 0, 0
-		if g.Method == "prune" {
-			// Train the wide network for half the epochs, prune to the
-			// grown network's widths, fine-tune for the rest.
-			g.SeedEpochs, g.EpochsPerRound, g.Rounds = total/2, total-total/2, 1
 		}
 	}
 	gj, _ := json.Marshal(g)
@@ -78,20 +61,13 @@ func cmdGrow(ctx context.Context, args []string) error {
 		return err
 	}
 	var net *nn.Net
-	if fromSpec != nil {
-		spec := *fromSpec
-		if g.Method == "prune" {
-			spec, err = widened(spec, 2)
-			if err != nil {
-				return err
-			}
-		}
-		net, err = nn.Build(spec, rand.New(rand.NewPCG(f.seed, 0x30de1)))
+	if base != nil {
+		net, err = nn.Build(base.Spec, rand.New(rand.NewPCG(f.seed, 0x30de1)))
 		if err != nil {
-			return fmt.Errorf("--from %s: %v", g.From, err)
+			return option.Errorf("grow.from", g.From, "%v", err)
 		}
 		if got, want := ds.Train.Dim(), tensor.Numel(net.In); got != want {
-			return fmt.Errorf("--from %s: network takes %d inputs, data has %d", g.From, want, got)
+			return option.Errorf("grow.from", g.From, "network takes %d inputs, data has %d", want, got)
 		}
 	} else if net, err = buildModel(f.cfg, ds); err != nil {
 		return err
@@ -99,7 +75,7 @@ func cmdGrow(ctx context.Context, args []string) error {
 	if err := applyInit(net, f.init); err != nil {
 		return err
 	}
-	s, err := train.CreateSession(f.out, f.cfg)
+	s, err := createSession(f.out, f.cfg)
 	if err != nil {
 		return err
 	}
@@ -114,148 +90,60 @@ func cmdGrow(ctx context.Context, args []string) error {
 	}
 	e, err := newEngine(s, t, ds, g, f.quiet, f.json)
 	if err != nil {
+		s.Close()
 		os.RemoveAll(f.out) // nothing was run: leave no half-made run directory
 		return err
 	}
 	return runEngine(ctx, e, f.json)
 }
 
-// growFlags registers grow's flags (sweep reads them to pass them through).
+// growFlags registers grow's flags (sweep reads them to pass them through),
+// with the library's defaults (grow.DefaultConfig) and lists of values.
 func growFlags(fs *flag.FlagSet, f *runFlags, g *grow.Config) {
 	f.register(fs, "mlp:16", 1, 0.05, "sgd")
-	fs.StringVar(&g.Method, "method", "fast", "method: "+strings.Join(growMethods, " | "))
-	fs.IntVar(&g.Rounds, "rounds", 4, "growth rounds")
-	fs.IntVar(&g.EpochsPerRound, "epochs-per-round", 1, "fine-tuning epochs after each growth step")
+	*g = grow.DefaultConfig()
+	fs.StringVar(&g.Method, "method", g.Method, "method: "+grow.Methods().Help())
+	fs.IntVar(&g.Rounds, "rounds", g.Rounds, "growth rounds")
+	fs.IntVar(&g.EpochsPerRound, "epochs-per-round", g.EpochsPerRound, "fine-tuning epochs after each growth step")
 	fs.IntVar(&g.SeedEpochs, "seed-epochs", 0, "epochs to train the seed network (0: --epochs)")
 	fs.IntVar(&g.FinalEpochs, "final-epochs", 0, "extra fine-tuning epochs after the last growth step")
-	fs.Float64Var(&g.GrowRatio, "grow-ratio", 0.3, "units added per round as a fraction of current units (budget scale for knapsack)")
-	fs.Float64Var(&g.Eps, "eps", 0.01, "step ε of each applied edit: it scales the edit's perturbation — a unit eigen-direction for s2d/fast/signed, the trained candidate for firefly (default 1 there: as trained)")
+	fs.Float64Var(&g.GrowRatio, "grow-ratio", g.GrowRatio, "units added per round as a fraction of current units (budget scale for knapsack)")
+	fs.Float64Var(&g.Eps, "eps", g.Eps, "step ε of each applied edit: it scales the edit's perturbation — a unit eigen-direction for s2d/fast/signed, the trained candidate for firefly (default 1 there: as trained)")
 	fs.Float64Var(&g.EpsRel, "eps-rel", 0, "split step as a fraction of the neuron's incoming weight norm (replaces --eps when > 0)")
-	fs.StringVar(&g.LRSpan, "lr-span", "round", "what the lr schedule spans: round (restarts after each growth step) | run (one schedule over all epochs)")
+	fs.StringVar(&g.LRSpan, "lr-span", g.LRSpan, "what the lr schedule spans: "+grow.LRSpans.Help()+" (round: restarts after each growth step; run: one schedule over all epochs)")
 	fs.IntVar(&g.LineageCap, "lineage-cap", 0, "at most N splits per lineage (units descended from one seed unit) per round (0: no cap)")
 	fs.BoolVar(&g.ResetOptim, "reset-optim", false, "clear the optimiser state (momentum) after every growth step")
 	fs.BoolVar(&g.AllowPositive, "allow-positive", false, "also split neurons with λ ≥ 0 (the reference code's behaviour)")
 	fs.IntVar(&g.MaxWidth, "max-width", 0, "maximum units per layer (0: none)")
-	fs.StringVar(&g.Select, "select", "", "selection: ratio | knapsack (default: the method's)")
-	fs.StringVar(&g.Cost, "cost", "energy", "cost model for selection: params | macs | energy | latency")
+	fs.StringVar((*string)(&g.Select), "select", "", "selection: "+grow.Selections.Help()+" (default: the method's)")
+	fs.StringVar(&g.Cost, "cost", g.Cost, "cost model for selection: "+strings.Join(cost.Kinds(), " | "))
 	fs.StringVar(&g.Budget, "budget", "", "final budget that ends growth: macs=N | params=N | energy=N | latency=MS")
-	fs.IntVar(&g.SplitBatches, "split-batches", 10, "mini-batches of splitting statistics per round (the reference uses a tenth of an epoch)")
-	fs.StringVar(&g.Solver, "solver", "lanczos", "eigen-solver: lanczos | dense | rayleigh")
-	fs.IntVar(&g.RayleighEpochs, "rayleigh-epochs", 10, "passes over the statistics for --solver rayleigh")
-	fs.Float64Var(&g.SignedC, "signed-c", 3, "signed splitting: bound on the total absolute off-spring weight")
+	fs.IntVar(&g.SplitBatches, "split-batches", g.SplitBatches, "mini-batches of splitting statistics per round (the reference uses a tenth of an epoch)")
+	fs.StringVar(&g.Solver, "solver", g.Solver, "eigen-solver: "+split.Solvers.Help())
+	fs.IntVar(&g.RayleighEpochs, "rayleigh-epochs", g.RayleighEpochs, "passes over the statistics for --solver rayleigh")
+	fs.Float64Var(&g.SignedC, "signed-c", g.SignedC, "signed splitting: bound on the total absolute off-spring weight")
 	fs.BoolVar(&g.NetworkSlimming, "network-slimming", false, "prune: network slimming (L1 on BatchNorm scales while the wide net trains, then global pruning of the smallest |γ| to the --from run's MACs or --budget); without --from, --model is the wide network")
-	fs.Float64Var(&g.SlimLambda, "slim-lambda", 1e-4, "network slimming: L1 penalty weight on the BatchNorm scales")
+	fs.Float64Var(&g.SlimLambda, "slim-lambda", g.SlimLambda, "network slimming: L1 penalty weight on the BatchNorm scales")
 	fs.StringVar(&g.From, "from", "", "scratch / prune: the grown run directory whose final architecture and epochs to match")
 	registerFireflyFlags(fs, g)
 }
 
+// checkGrowConfig validates g (filling its defaults) and its method's
+// options; errors name fields, which the CLI shows as flags.
 func checkGrowConfig(g *grow.Config) error {
-	ok := false
-	for _, m := range growMethods {
-		ok = ok || m == g.Method
+	if err := g.Validate(); err != nil {
+		return asFlags(err)
 	}
-	switch {
-	case !ok:
-		return fmt.Errorf("--method %q: unknown (want %s)", g.Method, strings.Join(growMethods, ", "))
-	case g.Rounds < 0:
-		return fmt.Errorf("--rounds %d: must be >= 0", g.Rounds)
-	case g.FinalEpochs < 0:
-		return fmt.Errorf("--final-epochs %d: must be >= 0", g.FinalEpochs)
-	case g.EpochsPerRound < 0:
-		return fmt.Errorf("--epochs-per-round %d: must be >= 0", g.EpochsPerRound)
-	case g.GrowRatio <= 0 || g.GrowRatio > 10:
-		return fmt.Errorf("--grow-ratio %v: must be in (0, 10]", g.GrowRatio)
-	case g.Eps < 0:
-		return fmt.Errorf("--eps %v: must be >= 0", g.Eps)
-	case g.LRSpan != "round" && g.LRSpan != "run":
-		return fmt.Errorf("--lr-span %q: want round or run", g.LRSpan)
-	case g.LineageCap < 0:
-		return fmt.Errorf("--lineage-cap %d: must be >= 0", g.LineageCap)
-	case g.EpsRel < 0:
-		return fmt.Errorf("--eps-rel %v: must be >= 0", g.EpsRel)
-	case g.SplitBatches <= 0:
-		return fmt.Errorf("--split-batches %d: must be positive", g.SplitBatches)
-	case g.MaxWidth < 0:
-		return fmt.Errorf("--max-width %d: must be >= 0", g.MaxWidth)
-	case g.Method == "scratch" && g.From == "", g.Method == "prune" && g.From == "" && !g.NetworkSlimming:
-		return fmt.Errorf("--method %s needs --from RUNDIR (a grown run whose final architecture it matches)", g.Method)
-	case g.NetworkSlimming && g.Method != "prune":
-		return fmt.Errorf("--network-slimming is a kind of --method prune, not of %s", g.Method)
-	case g.NetworkSlimming && g.From == "" && g.Budget == "":
-		return fmt.Errorf("--network-slimming without --from needs --budget (what to prune down to)")
-	case g.SlimLambda < 0:
-		return fmt.Errorf("--slim-lambda %v: must be >= 0", g.SlimLambda)
-	}
-	switch g.Select {
-	case "", "ratio", "knapsack":
-	default:
-		return fmt.Errorf("--select %q: want ratio or knapsack", g.Select)
-	}
-	switch g.Solver {
-	case "lanczos", "dense", "rayleigh":
-	default:
-		return fmt.Errorf("--solver %q: unknown (want lanczos, dense or rayleigh)", g.Solver)
-	}
-	if _, err := cost.New(g.Cost, cost.Options{}); err != nil {
-		return fmt.Errorf("--cost: %v", err)
-	}
-	if g.Budget != "" {
-		if _, err := cost.ParseBudget(g.Budget); err != nil {
-			return fmt.Errorf("--budget: %v", err)
-		}
-	}
-	return nil
+	_, err := grow.NewMethod(*g)
+	return asFlags(err)
 }
 
 func newEngine(s *train.Session, t *train.Trainer, ds train.Datasets, g grow.Config, quiet, asJSON bool) (*grow.Engine, error) {
-	var m grow.Method
-	var err error
-	switch g.Method {
-	case "scratch", "prune":
-		m = nil
-	case "firefly", "firefly-split":
-		if m, err = newFirefly(g); err != nil {
-			return nil, err
-		}
-		if g.Select == "" {
-			g.Select = m.DefaultSelect()
-		}
-	default:
-		m, err = split.New(g.Method, split.Options{Solver: g.Solver, RayleighEpochs: g.RayleighEpochs, C: g.SignedC})
-		if err != nil {
-			return nil, err
-		}
-		if g.Select == "" {
-			g.Select = m.DefaultSelect()
-		}
-	}
-	cm, err := cost.New(g.Cost, cost.Options{LatencyCache: filepath.Join(s.Dir, "latency.json")})
+	m, err := grow.NewMethod(g)
 	if err != nil {
 		return nil, err
 	}
-	e := &grow.Engine{Cfg: g, Method: m, Session: s, Trainer: t, Data: ds, Cost: cm}
-	if g.Method == "prune" && g.NetworkSlimming {
-		if err := setupSlimming(e, g); err != nil {
-			return nil, err
-		}
-	} else if g.Method == "prune" {
-		spec, _, err := finalArchitecture(g.From)
-		if err != nil {
-			return nil, err
-		}
-		target, err := nn.Build(spec, nil)
-		if err != nil {
-			return nil, err
-		}
-		e.PruneWidths = grow.Widths(target)
-	}
-	if g.Budget != "" && g.Method != "prune" {
-		b, err := cost.ParseBudget(g.Budget)
-		if err != nil {
-			return nil, err
-		}
-		e.Budget = &b
-	}
+	e := &grow.Engine{Cfg: g, Method: m, Session: s, Trainer: t, Data: ds}
 	t.Hooks = train.Hooks(train.NewProgress(quiet))
 	e.Hooks = t.Hooks
 	if err := e.Prepare(); err != nil {
@@ -269,41 +157,6 @@ func newEngine(s *train.Session, t *train.Trainer, ds train.Datasets, g grow.Con
 		}
 	}
 	return e, nil
-}
-
-// setupSlimming makes the engine's prune step network slimming: the L1
-// penalty on BatchNorm scales during round 0 (the wide network's training)
-// and a global |γ| prune to --budget, or to the --from run's MACs.
-func setupSlimming(e *grow.Engine, g grow.Config) error {
-	var target cost.Budget
-	if g.Budget != "" {
-		b, err := cost.ParseBudget(g.Budget)
-		if err != nil {
-			return err
-		}
-		target = b
-	} else {
-		spec, _, err := finalArchitecture(g.From)
-		if err != nil {
-			return err
-		}
-		net, err := nn.Build(spec, nil)
-		if err != nil {
-			return err
-		}
-		target = cost.Budget{Kind: "macs", Value: float64(net.MACs())}
-	}
-	m, err := cost.New(target.Kind, cost.Options{LatencyCache: filepath.Join(e.Session.Dir, "latency.json")})
-	if err != nil {
-		return err
-	}
-	e.Trainer.Opt = &grow.SparseBN{Optimizer: e.Trainer.Opt, Net: e.Trainer.Net, Lambda: g.SlimLambda,
-		Active: func() bool { return e.State.Round == 0 }}
-	e.Prune = func(net *nn.Net) error {
-		_, err := grow.SlimTo(net, m, target.Value)
-		return err
-	}
-	return nil
 }
 
 func runEngine(ctx context.Context, e *grow.Engine, asJSON bool) error {
@@ -356,42 +209,4 @@ func resumeGrow(ctx context.Context, s *train.Session, ck *train.Checkpoint, asJ
 		return fmt.Errorf("%s: checkpoint growth state: %v", s.Dir, err)
 	}
 	return runEngine(ctx, e, asJSON)
-}
-
-// finalArchitecture reads a finished growth run's final network spec.
-func finalArchitecture(dir string) (nn.NetSpec, grow.Config, error) {
-	var g grow.Config
-	rc, err := run.ReadConfig(dir)
-	if err != nil {
-		return nn.NetSpec{}, g, fmt.Errorf("--from: %v", err)
-	}
-	if rc.Command != "grow" {
-		return nn.NetSpec{}, g, fmt.Errorf("--from %s: not a growth run", dir)
-	}
-	if err := json.Unmarshal(rc.Grow, &g); err != nil {
-		return nn.NetSpec{}, g, fmt.Errorf("--from %s: %v", dir, err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, run.SummaryFile)); err != nil {
-		return nn.NetSpec{}, g, fmt.Errorf("--from %s: the run has not finished (no summary.json)", dir)
-	}
-	net, _, err := loadNet(dir)
-	if err != nil {
-		return nn.NetSpec{}, g, fmt.Errorf("--from: %v", err)
-	}
-	return net.Spec(), g, nil
-}
-
-// widened multiplies every growable layer's width by f.
-func widened(spec nn.NetSpec, f int) (nn.NetSpec, error) {
-	net, err := nn.Build(spec, nil)
-	if err != nil {
-		return spec, err
-	}
-	for _, li := range net.Growable() {
-		n := net.Layers[li].(nn.Producer).Units()
-		if err := net.AddUnits(li, make([]nn.NewUnit, (f-1)*n)); err != nil {
-			return spec, err
-		}
-	}
-	return net.Spec(), nil
 }

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"sort"
-	"strings"
 )
 
 // command is one subcommand: flags in, library calls, results out.
@@ -72,8 +71,7 @@ func realMain(args []string) int {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
-	fmt.Fprintf(os.Stderr, "nadir %s: %s\n", args[0], msg)
+	fmt.Fprintf(os.Stderr, "nadir %s: %s\n", args[0], message(err))
 	return exitCode(err)
 }
 

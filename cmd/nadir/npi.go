@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/nadir-ml/nadir/npi"
+	"github.com/nadir-ml/nadir/run"
 )
 
 const npiUsage = `usage:
@@ -28,23 +29,23 @@ inputs: addition 123+4567; bubblesort/quicksort 5,3,9,1; toposort N:u>v,u>v (e.g
 
 func init() {
 	register("npi", "recursive neural programs: nadir npi train|eval|verify|run (see nadir npi help)",
-		func(_ context.Context, args []string) error { return runNPI(args) })
+		func(ctx context.Context, args []string) error { return npiMainContext(ctx, args, os.Stdout, os.Stderr) })
 }
 
-// runNPI runs `nadir npi ...`; args are what follows "npi". Errors a user
+// npiMain runs `nadir npi ...`; args are what follows "npi". Errors a user
 // causes (flags, inputs, a missing or corrupt run directory) exit with 2,
 // failures to write the run directory with 1.
-func runNPI(args []string) error {
-	return npiMain(args, os.Stdout, os.Stderr)
+func npiMain(args []string, stdout, stderr io.Writer) error {
+	return npiMainContext(context.Background(), args, stdout, stderr)
 }
 
-func npiMain(args []string, stdout, stderr io.Writer) error {
+func npiMainContext(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return errors.New("want a subcommand: train, eval, verify or run\n" + npiUsage)
 	}
 	switch args[0] {
 	case "train":
-		return npiTrain(args[1:], stdout, stderr)
+		return npiTrain(ctx, args[1:], stdout, stderr)
 	case "eval":
 		return npiEval(args[1:], stdout, stderr)
 	case "verify":
@@ -167,11 +168,15 @@ type npiTrainRecord struct {
 	Out       string          `json:"out"`
 }
 
-func npiTrain(args []string, stdout, stderr io.Writer) error {
+// npiTrainCommand is the "command" of an NPI run's config.json, by which
+// `nadir resume` knows it.
+const npiTrainCommand = "nadir npi train"
+
+func npiTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("npi train", flag.ContinueOnError)
 	task := fs.String("task", "", "task: "+strings.Join(npi.TaskNames, ", "))
 	noRec := fs.Bool("no-recursion", false, "train the non-recursive (looping) variant")
-	out := fs.String("out", "", "run directory to write (model.npi, config.json, summary.json)")
+	out := fs.String("out", "", "run directory to write (config.json, log.jsonl, ckpt/, then model.npi and summary.json)")
 	seed := fs.Uint64("seed", 1, "random seed (data, initialisation, order)")
 	hidden := fs.Int("hidden", 64, "LSTM units")
 	traces := fs.Int("traces", 0, "random training inputs (0: task default)")
@@ -211,27 +216,48 @@ func npiTrain(args []string, stdout, stderr io.Writer) error {
 	cfg := npi.TrainConfig{Model: mc, Seed: *seed, Traces: *traces, MaxSize: *maxSize, Batch: *batch,
 		LR: *lr, MaxEpochs: *epochs, TimeLimit: *limit}.WithDefaults(t)
 	abs, _ := filepath.Abs(*out)
-	rec := npiTrainRecord{Command: "nadir npi train", Task: *task, Recursive: !*noRec, Seed: cfg.Seed,
+	rec := npiTrainRecord{Command: npiTrainCommand, Task: *task, Recursive: !*noRec, Seed: cfg.Seed,
 		Traces: cfg.Traces, MaxSize: cfg.MaxSize, Batch: cfg.Batch, LR: cfg.LR, MaxEpochs: cfg.MaxEpochs,
 		TimeLimit: cfg.TimeLimit.String(), Patience: cfg.Patience, Model: cfg.Model,
 		Started: time.Now().UTC().Format(time.RFC3339), Out: abs}
-	if err := npi.WriteJSON(filepath.Join(*out, "config.json"), rec); err != nil {
-		return failed(fmt.Errorf("train: %v", err))
+	d, err := run.CreateFor(*out, rec)
+	if errors.Is(err, run.ErrExists) {
+		return fmt.Errorf("train: --out %s: already holds a run (use `nadir resume %s` or another directory)", *out, *out)
 	}
-	update, finish := npiProgress("training "+*task, *quiet, stderr)
-	cfg.Progress = update
-	m, sum, err := npi.Train(t, cfg)
-	finish()
 	if err != nil {
-		return fmt.Errorf("train: %v", err)
+		return fmt.Errorf("train: %w", err)
 	}
-	if err := npi.Save(*out, m); err != nil {
-		return failed(fmt.Errorf("train: %v", err))
+	defer d.Close()
+	return npiRunTraining(ctx, d, t, cfg, rec, *quiet, *asJSON, stdout, stderr)
+}
+
+// npiRunTraining trains (or continues training) in the run directory d,
+// checkpointing every epoch, then writes model.npi and summary.json.
+func npiRunTraining(ctx context.Context, d *run.Dir, t npi.Task, cfg npi.TrainConfig, rec npiTrainRecord,
+	quiet, asJSON bool, stdout, stderr io.Writer) error {
+	update, finish := npiProgress("training "+rec.Task, quiet, stderr)
+	cfg.Progress = update
+	cfg.Checkpoint = func(e npi.Epoch, state []byte) error {
+		if err := d.Log.Append(run.NPIEpoch{Epoch: e.Epoch, Loss: e.Loss, StepAccuracy: e.StepAccuracy, Seconds: e.Seconds}); err != nil {
+			return err
+		}
+		return d.SaveCheckpoint(state, "")
 	}
-	if err := npi.WriteJSON(filepath.Join(*out, "summary.json"), sum); err != nil {
-		return failed(fmt.Errorf("train: %v", err))
+	m, sum, err := npi.TrainContext(ctx, t, cfg)
+	finish()
+	if ie := interrupted(ctx, err, d.Path); ie != nil {
+		return ie // the last epoch's checkpoint is the resume point
 	}
-	if *asJSON {
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if err := npi.Save(d.Path, m); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if err := d.WriteSummary(sum); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if asJSON {
 		return npiPrintJSON(stdout, sum)
 	}
 	state := "converged"
@@ -239,11 +265,38 @@ func npiTrain(args []string, stdout, stderr io.Writer) error {
 		state = "stopped before 100% training step accuracy"
 	}
 	fmt.Fprintf(stdout, "%s (%s): %d distinct invocations from %d inputs of size ≤ %d\n",
-		*task, npiVariant(!*noRec), sum.Sequences, sum.Inputs, cfg.MaxSize)
+		rec.Task, npiVariant(rec.Recursive), sum.Sequences, sum.Inputs, cfg.MaxSize)
 	fmt.Fprintf(stdout, "trained in %.1f s, %d epochs: step accuracy %.2f%%, loss %.3g (%s)\n",
 		sum.Seconds, sum.Epochs, 100*sum.StepAccuracy, sum.Loss, state)
-	fmt.Fprintf(stdout, "model written to %s\n", filepath.Join(*out, npi.ModelFile))
+	fmt.Fprintf(stdout, "model written to %s\n", filepath.Join(d.Path, npi.ModelFile))
 	return nil
+}
+
+// npiResume continues an NPI training run from its last checkpoint.
+func npiResume(ctx context.Context, dir string, quiet, asJSON bool, stdout, stderr io.Writer) error {
+	var rec npiTrainRecord
+	if err := run.ReadConfigAs(dir, &rec); err != nil {
+		return err
+	}
+	t, err := npi.NewTask(rec.Task, rec.Recursive)
+	if err != nil {
+		return fmt.Errorf("%s: %v", filepath.Join(dir, run.ConfigFile), err)
+	}
+	limit, err := time.ParseDuration(rec.TimeLimit)
+	if err != nil {
+		return fmt.Errorf("%s: time_limit: %v", filepath.Join(dir, run.ConfigFile), err)
+	}
+	d, ck, err := run.ResumeFor(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if ck.Warning != "" {
+		fmt.Fprintln(stderr, "nadir resume: warning:", ck.Warning)
+	}
+	cfg := npi.TrainConfig{Model: rec.Model, Seed: rec.Seed, Traces: rec.Traces, MaxSize: rec.MaxSize, Batch: rec.Batch,
+		LR: rec.LR, MaxEpochs: rec.MaxEpochs, TimeLimit: limit, Patience: rec.Patience, Resume: ck.State}
+	return npiRunTraining(ctx, d, t, cfg, rec, quiet, asJSON, stdout, stderr)
 }
 
 func npiParseSizes(s string) ([]int, error) {

@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -14,22 +16,47 @@ import (
 	"github.com/nadir-ml/nadir/train"
 )
 
-// buildNadir compiles the command once per test binary.
+// buildNadir compiles the command once per test binary (into binDir,
+// which TestMain removes).
 func buildNadir(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "nadir")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	buildOnce.Do(func() {
+		bin := filepath.Join(binDir, "nadir")
+		out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		builtBin = bin
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	return bin
+	return builtBin
+}
+
+var (
+	buildOnce        sync.Once
+	binDir, builtBin string
+	buildErr         error
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	if binDir, err = os.MkdirTemp("", "nadir-cmd-test"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(binDir)
+	os.Exit(code)
 }
 
 // stripTimes removes wall-clock fields, which legitimately differ.
 func stripTimes(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
-		out := map[string]any{}
+		out := make(map[string]any, len(x))
 		for k, e := range x {
 			switch k {
 			case "seconds", "grow_seconds", "train_seconds", "epoch_seconds", "eval_seconds", "time":

@@ -62,14 +62,16 @@ func TestRunDirInUse(t *testing.T) {
 	}
 	bin := buildNadir(t)
 	dir := filepath.Join(t.TempDir(), "run")
-	if out, err := exec.Command(bin, smallTrain(dir)...).CombinedOutput(); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	d, _, err := run.Resume(dir) // this test process now holds the directory
+	// This test process creates the directory and holds it, as a run in
+	// progress would.
+	d, err := run.Create(dir, run.Config{Command: "train", Data: "mnist", Model: "mlp:8"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
+	if err := d.SaveCheckpoint([]byte("state"), ""); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(bin, "resume", "--quiet", dir)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

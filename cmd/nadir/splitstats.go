@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nadir-ml/nadir/grow"
@@ -17,7 +18,7 @@ func init() {
 
 func cmdSplitStats(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("split-stats", flag.ContinueOnError)
-	solver := fs.String("solver", "lanczos", "eigen-solver: dense | lanczos | rayleigh")
+	solver := fs.String("solver", string(split.Lanczos), "eigen-solver: "+split.Solvers.Help())
 	batches := fs.Int("split-batches", 20, "mini-batches of statistics")
 	batch := fs.Int("batch", 64, "mini-batch size")
 	epochs := fs.Int("rayleigh-epochs", 10, "passes for --solver rayleigh")
@@ -29,15 +30,14 @@ func cmdSplitStats(ctx context.Context, args []string) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return errors.New("usage: nadir split-stats DIR|CKPT [--solver dense|lanczos|rayleigh]")
+		return errors.New("usage: nadir split-stats DIR|CKPT [--solver " + strings.Join(split.Solvers.Strings(), "|") + "]")
 	}
 	if *batches <= 0 || *batch <= 0 {
 		return errors.New("--split-batches and --batch must be positive")
 	}
-	switch *solver {
-	case "dense", "lanczos", "rayleigh":
-	default:
-		return fmt.Errorf("--solver %q: unknown (want dense, lanczos or rayleigh)", *solver)
+	solv, err := split.Solvers.Parse("solver", *solver)
+	if err != nil {
+		return err
 	}
 	net, ds, _, err := loadNetData(pos[0], *dataFlag)
 	if err != nil {
@@ -63,7 +63,7 @@ func cmdSplitStats(ctx context.Context, args []string) error {
 	var out []neuron
 	solveStart := time.Now()
 	for _, st := range stats {
-		eig, err := split.Solve(ctx, st, split.SolverOptions{Solver: *solver, RayleighEpochs: *epochs, Seed: *seed})
+		eig, err := split.Solve(ctx, st, split.SolverOptions{Solver: solv, RayleighEpochs: *epochs, Seed: *seed})
 		if err != nil {
 			return err
 		}
@@ -73,8 +73,13 @@ func cmdSplitStats(ctx context.Context, args []string) error {
 	}
 	solveSec := time.Since(solveStart).Seconds()
 	if *asJSON {
-		return printJSON(map[string]any{"solver": *solver, "neurons": out, "seconds": statsSec + solveSec,
-			"stats_seconds": statsSec, "solve_seconds": solveSec})
+		return printJSON(struct {
+			Solver       split.Solver `json:"solver"`
+			Neurons      []neuron     `json:"neurons"`
+			Seconds      float64      `json:"seconds"`
+			StatsSeconds float64      `json:"stats_seconds"`
+			SolveSeconds float64      `json:"solve_seconds"`
+		}{solv, out, statsSec + solveSec, statsSec, solveSec})
 	}
 	fmt.Printf("%6s %7s %14s %14s\n", "layer", "neuron", "lambda_min", "lambda_max")
 	for _, n := range out {

@@ -49,7 +49,7 @@ func (f *runFlags) register(fs *flag.FlagSet, model string, epochs int, lr float
 	fs.IntVar(&c.Epochs, "epochs", epochs, "training epochs")
 	fs.IntVar(&c.Threads, "threads", 0, "kernel threads (0: all cores)")
 	fs.StringVar(&c.Train.Optimizer, "optimizer", opt, "optimizer: sgd | adam | rmsprop")
-	fs.Float64Var(&c.Train.LR, "lr", 0, fmt.Sprintf("learning rate (0: %g for sgd on mlp, %g for sgd on cnn, 0.001 for adam/rmsprop)", lr, lr*0.4))
+	fs.Float64Var(&c.Train.LR, "lr", 0, fmt.Sprintf("learning rate (0: %g for sgd on mlp, %g for sgd on cnn, 0.001 for adam/rmsprop)", lr, train.DefaultLR("cnn:", "sgd", lr)))
 	fs.StringVar(&c.Train.Schedule, "schedule", "cosine", "lr schedule: const | cosine | step")
 	fs.Float64Var(&c.Train.WeightDecay, "wd", 0, "L2 weight decay")
 	fs.IntVar(&c.Train.Batch, "batch", 64, "mini-batch size")
@@ -68,16 +68,6 @@ func (f *runFlags) resolve(command string) error {
 	c := &f.cfg
 	c.Command = command
 	c.Train.Seed = f.seed
-	if c.Train.LR == 0 {
-		// Conv nets with BatchNorm diverge into dead units at the MLP rate.
-		c.Train.LR = f.defaultLR
-		if strings.HasPrefix(c.Model, "cnn:") {
-			c.Train.LR *= 0.4
-		}
-		if c.Train.Optimizer != "sgd" {
-			c.Train.LR = 0.001
-		}
-	}
 	if f.out == "" {
 		// Without --out, a repeated command gets a fresh directory rather
 		// than refusing to overwrite the previous run.
@@ -90,28 +80,8 @@ func (f *runFlags) resolve(command string) error {
 			f.out = fmt.Sprintf("%s-%d", base, i)
 		}
 	}
-	switch {
-	case c.Epochs < 0:
-		return fmt.Errorf("--epochs %d: must be >= 0", c.Epochs)
-	case c.Train.Batch <= 0:
-		return fmt.Errorf("--batch %d: must be positive", c.Train.Batch)
-	case c.Train.LR <= 0:
-		return fmt.Errorf("--lr %v: must be positive", c.Train.LR)
-	case c.ValFrac < 0 || c.ValFrac >= 1:
-		return fmt.Errorf("--val %v: must be in [0,1)", c.ValFrac)
-	case c.MaxTrain < 0:
-		return fmt.Errorf("--max-train %d: must be >= 0", c.MaxTrain)
-	case c.Train.Patience > 0 && c.ValFrac == 0:
-		return errors.New("--patience needs a validation split (--val)")
-	}
-	if _, err := nn.ParseActivation(c.Act); err != nil {
-		return fmt.Errorf("--act: %v", err)
-	}
-	if _, err := optim.New(c.Train.Optimizer, 0); err != nil {
-		return fmt.Errorf("--optimizer: %v", err)
-	}
-	if _, err := optim.NewSchedule(c.Train.Schedule, 1); err != nil {
-		return fmt.Errorf("--schedule: %v", err)
+	if err := train.Resolve(c, f.defaultLR); err != nil {
+		return asFlags(err)
 	}
 	if f.maxMemory != "" {
 		var err error
@@ -153,7 +123,7 @@ func cmdTrain(ctx context.Context, args []string) error {
 		return err
 	}
 	opt, _ := optim.New(f.cfg.Train.Optimizer, f.cfg.Train.WeightDecay)
-	s, err := train.CreateSession(f.out, f.cfg)
+	s, err := createSession(f.out, f.cfg)
 	if err != nil {
 		return err
 	}
@@ -216,6 +186,9 @@ func cmdResume(ctx context.Context, args []string) error {
 	}
 	if len(pos) != 1 {
 		return errors.New("usage: nadir resume DIR")
+	}
+	if c, err := run.Command(pos[0]); err == nil && c == npiTrainCommand {
+		return npiResume(ctx, pos[0], *quiet, *asJSON, os.Stdout, os.Stderr)
 	}
 	s, ck, err := train.OpenSession(pos[0])
 	if err != nil {
@@ -292,6 +265,9 @@ func loadNet(path string) (*nn.Net, *train.RunConfig, error) {
 	var cfg *train.RunConfig
 	var ck *train.Checkpoint
 	if st.IsDir() {
+		if c, _ := run.Command(path); c == npiTrainCommand {
+			return nil, nil, fmt.Errorf("%s: an NPI run, not a network (see nadir npi eval|verify|run)", path)
+		}
 		if c, err := run.ReadConfig(path); err == nil {
 			cfg = &c
 		}
@@ -329,7 +305,11 @@ func cmdEval(ctx context.Context, args []string) error {
 	}
 	m := train.Evaluate(net, ds.Test, 500)
 	if *asJSON {
-		return printJSON(map[string]any{"test_accuracy": m.Accuracy, "test_loss": m.Loss, "confusion": m.Confusion})
+		return printJSON(struct {
+			TestAccuracy float64 `json:"test_accuracy"`
+			TestLoss     float64 `json:"test_loss"`
+			Confusion    [][]int `json:"confusion"`
+		}{m.Accuracy, m.Loss, m.Confusion})
 	}
 	fmt.Printf("test accuracy %.4f  loss %.4f  (%d examples)\nconfusion (rows: true, columns: predicted):\n", m.Accuracy, m.Loss, ds.Test.Len())
 	for _, row := range m.Confusion {
@@ -386,7 +366,12 @@ func cmdInspect(ctx context.Context, args []string) error {
 		rows = append(rows, row{i, sp.Kind, l.OutShape(), p, nn.LayerMACs(l), strings.Join(d, " ")})
 	}
 	if *asJSON {
-		return printJSON(map[string]any{"input": net.In, "layers": rows, "params": net.NumParams(), "macs": net.MACs()})
+		return printJSON(struct {
+			Input  []int `json:"input"`
+			Layers []row `json:"layers"`
+			Params int   `json:"params"`
+			MACs   int64 `json:"macs"`
+		}{net.In, rows, net.NumParams(), net.MACs()})
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "#\tlayer\toutput\tparams\tMACs\t\t")

@@ -846,3 +846,16 @@ func (l *layer) base(j, t int) float64 {
 }
 
 var _ grow.Method = (*Method)(nil)
+
+func init() {
+	for _, name := range Names {
+		grow.RegisterMethod(name, func(c grow.Config) (grow.Method, error) {
+			m, err := New(name, Options{Candidates: c.Candidates, Steps: c.CandidateSteps,
+				Deeper: c.Deeper, MaxNewLayers: c.MaxNewLayers})
+			if err != nil {
+				return nil, err
+			}
+			return m, nil
+		})
+	}
+}

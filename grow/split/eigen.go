@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/nadir-ml/nadir/linalg"
+	"github.com/nadir-ml/nadir/option"
 	"github.com/nadir-ml/nadir/tensor"
 )
 
@@ -21,15 +22,24 @@ type SolverOptions struct {
 	// Solver is "lanczos" (default: matrix-free, both ends), "dense" (the
 	// reference: form S_i and decompose it) or "rayleigh" (the stochastic
 	// Rayleigh-quotient method of the fast splitting paper).
-	Solver string
+	Solver Solver
 	// RayleighEpochs is the number of passes over the statistics batches
 	// for the Rayleigh solver (the last pass is averaged into the estimate).
 	RayleighEpochs int
 	Seed           uint64
 }
 
-// Solvers lists the accepted solver names.
-var Solvers = []string{"lanczos", "dense", "rayleigh"}
+// Solver names an eigen-solver.
+type Solver string
+
+const (
+	Lanczos  Solver = "lanczos"
+	Dense    Solver = "dense"
+	Rayleigh Solver = "rayleigh"
+)
+
+// Solvers lists the valid solvers.
+var Solvers = option.Choice[Solver]{Lanczos, Dense, Rayleigh}
 
 // Solve computes every neuron's extreme eigenpairs from the statistics, in
 // parallel over neurons with a fixed partition (each neuron draws from its
@@ -37,13 +47,13 @@ var Solvers = []string{"lanczos", "dense", "rayleigh"}
 func Solve(ctx context.Context, st *LayerStats, opts SolverOptions) ([]Eigen, error) {
 	out := make([]Eigen, st.Units)
 	switch opts.Solver {
-	case "", "lanczos", "dense":
-	case "rayleigh":
+	case "", Lanczos, Dense:
+	case Rayleigh:
 		return solveRayleigh(ctx, st, opts)
 	default:
-		return nil, fmt.Errorf("unknown solver %q (want lanczos, dense or rayleigh)", opts.Solver)
+		return nil, Solvers.Check("solver", opts.Solver)
 	}
-	if opts.Solver != "dense" && !st.FormCheaper() {
+	if opts.Solver != Dense && !st.FormCheaper() {
 		return solveBatched(ctx, st, opts.Seed)
 	}
 	var mats [][]float64

@@ -2,42 +2,54 @@ package split
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/rand/v2"
 
 	"github.com/nadir-ml/nadir/grow"
 	"github.com/nadir-ml/nadir/nn"
+	"github.com/nadir-ml/nadir/option"
 )
 
 // Options configure the splitting methods.
 type Options struct {
-	Solver         string
+	Solver         Solver
 	RayleighEpochs int
 	// C bounds the total absolute off-spring weight of signed splits.
 	C float64
 }
 
 // Names lists the methods this package provides.
-var Names = []string{"s2d", "fast", "signed", "random-split", "new-neuron"}
+var Names = option.Choice[string]{"s2d", "fast", "signed", "random-split", "new-neuron"}
 
-// New returns the named method.
+// The methods are registered with the growth engine by name, made from a
+// grow.Config's solver options.
+func init() {
+	for _, name := range Names {
+		grow.RegisterMethod(name, func(c grow.Config) (grow.Method, error) {
+			return New(name, Options{Solver: Solver(c.Solver), RayleighEpochs: c.RayleighEpochs, C: c.SignedC})
+		})
+	}
+}
+
+// New returns the named method. Errors are *option.Error naming the
+// field of Options ("solver", "signed_c") or "method".
 func New(name string, o Options) (grow.Method, error) {
 	switch name {
 	case "s2d", "fast", "signed":
-		switch o.Solver {
-		case "", "lanczos", "dense", "rayleigh":
-		default:
-			return nil, fmt.Errorf("unknown solver %q (want lanczos, dense or rayleigh)", o.Solver)
+		if o.Solver != "" {
+			if err := Solvers.Check("solver", o.Solver); err != nil {
+				return nil, err
+			}
 		}
 		if name == "signed" && o.C < 1 {
-			return nil, fmt.Errorf("--signed-c %v: must be >= 1", o.C)
+			return nil, option.Errorf("signed_c", o.C, "must be >= 1")
 		}
 		return &Splitting{name: name, opts: o}, nil
 	case "random-split", "new-neuron":
 		return &Baseline{name: name}, nil
 	}
-	return nil, fmt.Errorf("unknown method %q", name)
+	_, err := Names.Parse("method", name)
+	return nil, err
 }
 
 // Splitting is S2D, fast energy-aware splitting and signed splitting: the

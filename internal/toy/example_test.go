@@ -6,7 +6,7 @@ import (
 	"math"
 
 	"github.com/nadir-ml/nadir/grow/split"
-	"github.com/nadir-ml/nadir/grow/toy"
+	"github.com/nadir-ml/nadir/internal/toy"
 )
 
 // One RBF neuron fitting two bumps sits between them; its splitting

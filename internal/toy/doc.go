@@ -5,7 +5,17 @@
 //	f(x) = Σ_i a_i σ(w_iᵀx + b_i) + c,   L = ½·mean_n (f(x_n) − y_n)²,
 //
 // small enough that every quantity of the theory can be computed and
-// checked directly. Neuron i's splitting matrix is
+// checked directly.
+//
+// The network is its own (Net, with GD and Adam over one flat float64
+// vector) rather than an nn.Net trained by optim, for precision: the
+// experiments compare predicted loss changes (ε²/2)·λ of order 10⁻⁸ with
+// measured ones, and polish minima to a gradient norm of 10⁻⁹ by Newton
+// steps on the dense Hessian, both below what nn's float32 kernels
+// resolve (about 10⁻⁷ relative). Everything else is shared: the
+// activations are nn's (their σ′ and σ″ included), the split schemes are
+// package split's, the spectra linalg's. The package is internal because
+// its API is that of `nadir experiment`, not a library's. Neuron i's splitting matrix is
 //
 //	S_i = mean_n[ (f(x_n) − y_n)·a_i·σ″(z_in)·p_n p_nᵀ ],  p = [x; 1],
 //

@@ -1,0 +1,205 @@
+package grow
+
+import (
+	"sync"
+
+	"github.com/nadir-ml/nadir/cost"
+	"github.com/nadir-ml/nadir/option"
+)
+
+// Selection is the rule that picks a round's candidates.
+type Selection string
+
+const (
+	// Ratio is the S2D rule: the best candidates up to a fraction
+	// (GrowRatio) of the current units.
+	Ratio Selection = "ratio"
+	// Knapsack is the energy-aware rule: the LP knapsack of the
+	// predicted gains under a cost budget of GrowRatio × the current cost.
+	Knapsack Selection = "knapsack"
+)
+
+// Selections lists the valid selection rules.
+var Selections = option.Choice[Selection]{Ratio, Knapsack}
+
+// LRSpans lists what a growth run's learning-rate schedule may span
+// (Config.LRSpan): "round" restarts it after every growth step, "run"
+// stretches one schedule over all the run's epochs.
+var LRSpans = option.Choice[string]{"round", "run"}
+
+// Phase is where the engine stands within a round (checkpointed).
+type Phase string
+
+const (
+	PhaseTrain Phase = "train" // the round's training is pending or in progress
+	PhaseGrow  Phase = "grow"  // the next growth step is pending
+)
+
+// Phases lists the valid phases.
+var Phases = option.Choice[Phase]{PhaseTrain, PhaseGrow}
+
+// The baselines the engine runs itself, matched to a grown run (Config.From).
+const (
+	MethodScratch = "scratch" // the grown run's final architecture, trained from scratch
+	MethodPrune   = "prune"   // twice as wide, trained, magnitude-pruned to the grown widths, fine-tuned
+)
+
+// NewMethodFunc makes a method for a validated configuration (its Solver,
+// RayleighEpochs, SignedC, ...).
+type NewMethodFunc func(Config) (Method, error)
+
+var (
+	methodMu    sync.RWMutex
+	methodNames option.Choice[string]
+	methodNew   = map[string]NewMethodFunc{}
+)
+
+// RegisterMethod makes a growth method known by name, to Config.Validate,
+// NewMethod and the CLI's --method. Packages of methods register theirs in
+// init (grow/split: s2d, fast, signed, random-split, new-neuron); the
+// engine's own baselines are registered here. Registering a name twice
+// panics.
+func RegisterMethod(name string, f NewMethodFunc) {
+	methodMu.Lock()
+	defer methodMu.Unlock()
+	if _, dup := methodNew[name]; dup {
+		panic("grow: method " + name + " registered twice")
+	}
+	methodNames = append(methodNames, name)
+	methodNew[name] = f
+}
+
+// Methods lists the registered method names, in registration order, the
+// engine's own baselines last.
+func Methods() option.Choice[string] {
+	methodMu.RLock()
+	defer methodMu.RUnlock()
+	var out, base option.Choice[string]
+	for _, n := range methodNames {
+		if methodNew[n] == nil {
+			base = append(base, n)
+		} else {
+			out = append(out, n)
+		}
+	}
+	return append(out, base...)
+}
+
+func init() {
+	RegisterMethod(MethodScratch, nil)
+	RegisterMethod(MethodPrune, nil)
+}
+
+// NewMethod makes the configured method; it is nil for the baselines the
+// engine runs itself (scratch and prune).
+func NewMethod(c Config) (Method, error) {
+	if _, err := Methods().Parse("method", c.Method); err != nil {
+		return nil, option.Within("grow", err)
+	}
+	methodMu.RLock()
+	f := methodNew[c.Method]
+	methodMu.RUnlock()
+	if f == nil {
+		return nil, nil
+	}
+	m, err := f(c)
+	return m, option.Within("grow", err)
+}
+
+// DefaultConfig is the configuration the CLI starts from.
+func DefaultConfig() Config {
+	return Config{Method: "fast", Rounds: 4, EpochsPerRound: 1, GrowRatio: 0.3, Eps: 0.01, LRSpan: "round",
+		Cost: "energy", SplitBatches: 10, Solver: "lanczos", RayleighEpochs: 10, SignedC: 3, SlimLambda: 1e-4}
+}
+
+// Validate fills the fields whose zero value means "the default" (GrowRatio,
+// Cost, SplitBatches, Solver, RayleighEpochs, SignedC: those of
+// DefaultConfig) and checks the rest. Errors are *option.Error naming the
+// field as config.json does ("grow.rounds"). Select may stay empty: the
+// engine then takes the method's own rule.
+func (c *Config) Validate() error {
+	d := DefaultConfig()
+	if c.GrowRatio == 0 {
+		c.GrowRatio = d.GrowRatio
+	}
+	if c.Cost == "" {
+		c.Cost = d.Cost
+	}
+	if c.SplitBatches == 0 {
+		c.SplitBatches = d.SplitBatches
+	}
+	if c.Solver == "" {
+		c.Solver = d.Solver
+	}
+	if c.RayleighEpochs == 0 {
+		c.RayleighEpochs = d.RayleighEpochs
+	}
+	if c.SignedC == 0 {
+		c.SignedC = d.SignedC
+	}
+	f := func(field string, v any, format string, args ...any) error {
+		return option.Errorf("grow."+field, v, format, args...)
+	}
+	if _, err := Methods().Parse("method", c.Method); err != nil {
+		return option.Within("grow", err)
+	}
+	switch {
+	case c.Rounds < 0:
+		return f("rounds", c.Rounds, "must be >= 0")
+	case c.SeedEpochs < 0:
+		return f("seed_epochs", c.SeedEpochs, "must be >= 0")
+	case c.FinalEpochs < 0:
+		return f("final_epochs", c.FinalEpochs, "must be >= 0")
+	case c.EpochsPerRound < 0:
+		return f("epochs_per_round", c.EpochsPerRound, "must be >= 0")
+	case c.GrowRatio < 0 || c.GrowRatio > 10:
+		return f("grow_ratio", c.GrowRatio, "must be in (0, 10]")
+	case c.Eps < 0:
+		return f("eps", c.Eps, "must be >= 0")
+	case c.SplitBatches < 0:
+		return f("split_batches", c.SplitBatches, "must be positive")
+	case c.MaxWidth < 0:
+		return f("max_width", c.MaxWidth, "must be >= 0")
+	case c.RayleighEpochs < 0:
+		return f("rayleigh_epochs", c.RayleighEpochs, "must be positive")
+	case c.EpsRel < 0:
+		return f("eps_rel", c.EpsRel, "must be >= 0")
+	case c.LineageCap < 0:
+		return f("lineage_cap", c.LineageCap, "must be >= 0")
+	case c.SlimLambda < 0:
+		return f("slim_lambda", c.SlimLambda, "must be >= 0")
+	case c.Candidates < 0:
+		return f("candidates", c.Candidates, "must be >= 0")
+	case c.CandidateSteps < 0:
+		return f("candidate_steps", c.CandidateSteps, "must be >= 0")
+	case c.MaxNewLayers < 0:
+		return f("max_new_layers", c.MaxNewLayers, "must be >= 0")
+	case c.Deeper && c.Method != "firefly" && c.Method != "firefly-split":
+		return f("deeper", true, "needs method firefly (the only method that proposes new layers), not %s", c.Method)
+	case c.Method == MethodScratch && c.From == "", c.Method == MethodPrune && c.From == "" && !c.NetworkSlimming:
+		return f("from", nil, "method %s needs the grown run whose final architecture it matches", c.Method)
+	case c.NetworkSlimming && c.Method != MethodPrune:
+		return f("network_slimming", true, "is a kind of method prune, not of %s", c.Method)
+	case c.NetworkSlimming && c.From == "" && c.Budget == "":
+		return f("network_slimming", true, "without a grown run to match needs a budget (what to prune down to)")
+	}
+	if c.LRSpan != "" {
+		if err := LRSpans.Check("lr_span", c.LRSpan); err != nil {
+			return option.Within("grow", err)
+		}
+	}
+	if c.Select != "" {
+		if err := Selections.Check("select", c.Select); err != nil {
+			return option.Within("grow", err)
+		}
+	}
+	if _, err := cost.New(c.Cost, cost.Options{}); err != nil {
+		return option.Within("grow", err)
+	}
+	if c.Budget != "" {
+		if _, err := cost.ParseBudget(c.Budget); err != nil {
+			return option.Within("grow", err)
+		}
+	}
+	return nil
+}
