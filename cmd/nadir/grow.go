@@ -39,6 +39,7 @@ func cmdGrow(ctx context.Context, args []string) error {
 	fs.Float64Var(&g.GrowRatio, "grow-ratio", 0.3, "units added per round as a fraction of current units (budget scale for knapsack)")
 	fs.Float64Var(&g.Eps, "eps", 0.01, "split step ε (absolute; directions are unit vectors)")
 	fs.Float64Var(&g.EpsRel, "eps-rel", 0, "split step as a fraction of the neuron's incoming weight norm (replaces --eps when > 0)")
+	fs.Float64Var(&g.OutJitter, "out-jitter", 0, "share a split neuron's outgoing weights unevenly, ±this fraction per weight (breaks the copies' symmetry; 0: evenly)")
 	fs.StringVar(&g.LRSpan, "lr-span", "round", "what the lr schedule spans: round (restarts after each growth step) | run (one schedule over all epochs)")
 	fs.IntVar(&g.LineageCap, "lineage-cap", 0, "at most N splits per lineage (units descended from one seed unit) per round (0: no cap)")
 	fs.BoolVar(&g.ResetOptim, "reset-optim", false, "clear the optimiser state (momentum) after every growth step")
@@ -153,6 +154,8 @@ func checkGrowConfig(g *grow.Config) error {
 		return fmt.Errorf("--eps %v: must be >= 0", g.Eps)
 	case g.LRSpan != "round" && g.LRSpan != "run":
 		return fmt.Errorf("--lr-span %q: want round or run", g.LRSpan)
+	case g.OutJitter < 0 || g.OutJitter > 1:
+		return fmt.Errorf("--out-jitter %v: must be in [0, 1]", g.OutJitter)
 	case g.LineageCap < 0:
 		return fmt.Errorf("--lineage-cap %d: must be >= 0", g.LineageCap)
 	case g.EpsRel < 0:
@@ -198,7 +201,7 @@ func newEngine(s *train.Session, t *train.Trainer, ds train.Datasets, g grow.Con
 	case "scratch", "prune":
 		m = nil
 	default:
-		m, err = split.New(g.Method, split.Options{Solver: g.Solver, RayleighEpochs: g.RayleighEpochs, C: g.SignedC})
+		m, err = split.New(g.Method, split.Options{Solver: g.Solver, RayleighEpochs: g.RayleighEpochs, C: g.SignedC, OutJitter: g.OutJitter})
 		if err != nil {
 			return nil, err
 		}
