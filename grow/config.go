@@ -164,6 +164,8 @@ func (c *Config) Validate() error {
 		return f("rayleigh_epochs", c.RayleighEpochs, "must be positive")
 	case c.EpsRel < 0:
 		return f("eps_rel", c.EpsRel, "must be >= 0")
+	case c.OutJitter < 0 || c.OutJitter > 1:
+		return f("out_jitter", c.OutJitter, "must be in [0, 1]")
 	case c.LineageCap < 0:
 		return f("lineage_cap", c.LineageCap, "must be >= 0")
 	case c.SlimLambda < 0:

@@ -185,9 +185,32 @@ func TestSplitPreservesFunction(t *testing.T) {
 		// Last layer first: a split changes the fan-in of the next layer.
 		for k := len(eigs) - 1; k >= 0; k-- {
 			le := eigs[k]
-			for _, s := range []Scheme{S2D(le.Eigen[0]), signedMax(le.Eigen[0], 3), Signed(le.Eigen[1], 5)} {
-				if err := Apply(f.net, le.Layer, 0, s, 0); err != nil {
+			jittered := S2D(le.Eigen[2])
+			jittered.OutJitter, jittered.JitterSeed = 0.5, 7
+			for _, s := range []Scheme{S2D(le.Eigen[0]), signedMax(le.Eigen[0], 3), Signed(le.Eigen[1], 5), jittered} {
+				u := 0
+				if s.OutJitter > 0 {
+					u = 2
+				}
+				n := f.net.Layers[le.Layer].(nn.Producer).Units()
+				before, _ := f.net.OutgoingColumn(le.Layer, u)
+				if err := Apply(f.net, le.Layer, u, s, 0); err != nil {
 					t.Fatal(err)
+				}
+				if s.OutJitter > 0 {
+					// Uneven shares that still sum to the original column.
+					a, _ := f.net.OutgoingColumn(le.Layer, u)
+					b, _ := f.net.OutgoingColumn(le.Layer, n)
+					uneven := false
+					for i := range before {
+						if d := math.Abs(float64(a[i] + b[i] - before[i])); d > 1e-5 {
+							t.Fatalf("%s layer %d: jittered shares sum to %v, not %v", c.name, le.Layer, a[i]+b[i], before[i])
+						}
+						uneven = uneven || math.Abs(float64(a[i]-b[i])) > 1e-3*math.Abs(float64(before[i]))
+					}
+					if !uneven {
+						t.Fatalf("%s layer %d: jittered split shared its outgoing weights evenly", c.name, le.Layer)
+					}
 				}
 				got := f.net.Forward(x, false)
 				for i := range want.Data {
