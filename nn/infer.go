@@ -13,6 +13,8 @@ type inferState struct {
 	outs    map[int]*tensor.Tensor
 	scratch [gradChunks]inferScratch
 	w, b    []float32 // folded weights and biases of the block being run
+	kg      int       // columns of w: the patch length, or C when center
+	center  bool      // 1×1 map, "same" padding: only the centre taps count
 	blk     fusedBlock
 	x, y    *tensor.Tensor
 	n       int
@@ -106,12 +108,27 @@ func (n *Net) inferBlock(i int, b fusedBlock, x *tensor.Tensor) *tensor.Tensor {
 	}
 	// Fold the BatchNorm: y = a·(W·p + bias − mean) + β, a = γ/√(var+eps).
 	out, kg := c.out, c.W.Cols
-	s.w = resize(s.w, out*kg)
+	// On a 1×1 map with "same" padding only the centre taps see the
+	// image: the convolution is a pointwise one with those weights.
+	kk := c.k * c.k
+	s.center = c.in[1] == 1 && c.in[2] == 1 && c.stride == 1 && c.pad == c.k/2 && kk > 1
+	s.kg = kg
+	if s.center {
+		s.kg = c.in[0]
+	}
+	s.w = resize(s.w, out*s.kg)
 	s.b = resize(s.b, out)
 	for o := 0; o < out; o++ {
 		a := float32(float64(bn.Gamma.Data[o]) / math.Sqrt(float64(bn.RunVar[o])+bn.Eps))
-		for k, v := range c.W.Data[o*kg : (o+1)*kg] {
-			s.w[o*kg+k] = a * v
+		row := c.W.Data[o*kg : (o+1)*kg]
+		if s.center {
+			for j := range s.kg {
+				s.w[o*s.kg+j] = a * row[j*kk+kk/2]
+			}
+		} else {
+			for k, v := range row {
+				s.w[o*kg+k] = a * v
+			}
 		}
 		shift := -bn.RunMean[o]
 		if c.B != nil {
@@ -142,14 +159,15 @@ func (n *Net) inferChunks(lo, hi int) {
 	c := s.blk.conv
 	nc := min(s.n, gradChunks)
 	cin, h, w := c.in[0], c.in[1], c.in[2]
-	p, kg, out := c.oh*c.ow, c.W.Cols, c.out
+	p, kg, out := c.oh*c.ow, s.kg, c.out
+	pw := c.pointwise() || s.center
 	ysz := s.y.Len() / s.n
 	group := max(1, inferGroupCols/p)
 	for ch := lo; ch < hi; ch++ {
 		sc := &s.scratch[ch]
 		i0, i1 := ch*s.n/nc, (ch+1)*s.n/nc
 		g := min(group, i1-i0)
-		if !c.pointwise() {
+		if !pw {
 			sc.cols = resize(sc.cols, kg*p)
 		}
 		if s.blk.pool || g > 1 {
@@ -167,7 +185,7 @@ func (n *Net) inferChunks(lo, hi int) {
 			}
 			xi := s.x.Data[im*cin*h*w : (im+1)*cin*h*w]
 			cols := xi
-			if !c.pointwise() {
+			if !pw {
 				tensor.Im2Col(sc.cols, xi, cin, h, w, c.k, c.k, c.stride, c.pad)
 				cols = sc.cols
 			}
@@ -190,13 +208,13 @@ func (n *Net) inferGroup(sc *inferScratch, im, g int) {
 	s := n.inf
 	c := s.blk.conv
 	cin, h, w := c.in[0], c.in[1], c.in[2]
-	p, kg, out := c.oh*c.ow, c.W.Cols, c.out
+	p, kg, out := c.oh*c.ow, s.kg, c.out
 	gp := g * p
 	ysz := s.y.Len() / s.n
 	for j := 0; j < g; j++ {
 		xi := s.x.Data[(im+j)*cin*h*w : (im+j+1)*cin*h*w]
 		src := xi
-		if !c.pointwise() {
+		if !c.pointwise() && !s.center {
 			tensor.Im2Col(sc.cols, xi, cin, h, w, c.k, c.k, c.stride, c.pad)
 			src = sc.cols
 		}

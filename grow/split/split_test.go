@@ -320,6 +320,8 @@ func explicitRows(st *LayerStats) *LayerStats {
 func TestConvStatsStreamed(t *testing.T) {
 	defer tensor.SetThreads(tensor.Threads())
 	f := newFixture(t, "cnn:c12,c5,p", "softplus", []int{2, 7, 7}, 17)
+	defer func(m int) { explicitRowsMax = m }(explicitRowsMax)
+	explicitRowsMax = 0 // these layers are small: keep their inputs all the same
 	stats, _, err := Collect(context.Background(), f.net, f.b, f.steps, f.net.Growable())
 	if err != nil {
 		t.Fatal(err)
@@ -364,6 +366,13 @@ func TestConvStatsStreamed(t *testing.T) {
 				t.Fatalf("layer %d: batch product entry %d: %g vs %g", st.Layer, j, sa[j], sb[j])
 			}
 		}
+	}
+	// Small layers' rows are stored explicitly instead, the same rows.
+	explicitRowsMax = 1 << 21
+	small := *kept[1]
+	small.expandSmall()
+	if small.X != nil || !slices.Equal(small.P, explicitRows(kept[1]).P) {
+		t.Error("expanded rows differ from the rebuilt ones")
 	}
 	st := stats[1]
 	if st.FormCheaper() {

@@ -61,6 +61,34 @@ type LayerStats struct {
 	BatchS [][]float64
 }
 
+// explicitRowsMax bounds, in floats, the rows of a convolution that
+// Collect stores explicitly: small feature maps (the later layers) have few
+// rows, and rebuilding them example by example in every product would cost
+// more in call overhead than they take in memory. A variable so that tests
+// can exercise the rebuilt rows on small layers.
+var explicitRowsMax = 1 << 21
+
+// expandSmall replaces a convolution's kept inputs by its explicit rows
+// when they take at most explicitRowsMax floats.
+func (st *LayerStats) expandSmall() {
+	if st.X == nil || st.P != nil || st.M*st.K > explicitRowsMax {
+		return
+	}
+	p := make([]float32, st.M*st.K)
+	var buf []float32
+	pos := st.pos()
+	for j := 0; j < st.M/pos; j++ {
+		var blk rowBlock
+		blk, buf = st.block(0, st.M, 0, j, buf)
+		for k := 0; k < st.K; k++ {
+			for r, v := range blk.a[k*pos : (k+1)*pos] {
+				p[(blk.lo+r)*st.K+k] = v
+			}
+		}
+	}
+	st.P, st.X = p, nil
+}
+
 // ConvGeom is a convolution's per-example input shape and window.
 type ConvGeom struct{ C, H, W, Kernel, Stride, Pad int }
 
@@ -290,6 +318,7 @@ func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, lay
 		if pl.st.BatchS != nil {
 			pl.st.X, pl.st.C = nil, nil
 		}
+		pl.st.expandSmall()
 		out[k] = pl.st
 	}
 	if count == 0 {
