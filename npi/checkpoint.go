@@ -3,8 +3,10 @@ package npi
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/gob"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -188,4 +190,41 @@ func WriteJSON(path string, v any) error {
 		return err
 	}
 	return WriteFileAtomic(path, append(b, '\n'))
+}
+
+// StateFile is the training state's name inside a run directory: written
+// after every epoch, removed when training ends.
+const StateFile = "train.state"
+
+const stateMagic = "NADIRNPS"
+
+// SaveTrainState writes st to dir/train.state atomically, with a checksum.
+func SaveTrainState(dir string, st *TrainState) error {
+	var body bytes.Buffer
+	if err := gob.NewEncoder(&body).Encode(st); err != nil {
+		return err
+	}
+	out := binary.LittleEndian.AppendUint32([]byte(stateMagic), crc32.ChecksumIEEE(body.Bytes()))
+	return WriteFileAtomic(filepath.Join(dir, StateFile), append(out, body.Bytes()...))
+}
+
+// LoadTrainState reads dir/train.state.
+func LoadTrainState(dir string) (*TrainState, error) {
+	path := filepath.Join(dir, StateFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) < len(stateMagic)+4 || string(b[:len(stateMagic)]) != stateMagic {
+		return nil, fmt.Errorf("%s: not an NPI training state", path)
+	}
+	body := b[len(stateMagic)+4:]
+	if crc32.ChecksumIEEE(body) != binary.LittleEndian.Uint32(b[len(stateMagic):]) {
+		return nil, fmt.Errorf("%s: training state is corrupt (checksum mismatch)", path)
+	}
+	var st TrainState
+	if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&st); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return &st, nil
 }

@@ -1,7 +1,9 @@
 package npi
 
 import (
+	"context"
 	"fmt"
+	"github.com/nadir-ml/nadir/nn"
 	"github.com/nadir-ml/nadir/optim"
 	"math/rand/v2"
 	"slices"
@@ -30,6 +32,30 @@ type TrainConfig struct {
 	Patience int `json:"patience"`
 	// Progress, if set, is called after every epoch with (epoch, MaxEpochs).
 	Progress func(done, total int) `json:"-"`
+	// Context, if set, stops training when it is cancelled (a signal):
+	// Train returns the context's error; the last Checkpoint continues it.
+	Context context.Context `json:"-"`
+	// Checkpoint, if set, is called after every epoch with the state that
+	// continues training exactly (see Resume).
+	Checkpoint func(*TrainState) error `json:"-"`
+	// Resume, if set, continues a run from a checkpointed state: with the
+	// same configuration the result equals the uninterrupted run's (when
+	// the time limit stops neither).
+	Resume *TrainState `json:"-"`
+}
+
+// TrainState is a training run between two epochs: the parameters with
+// their Adam moments and everything that decides what comes next.
+type TrainState struct {
+	Epoch   int           `json:"epoch"`   // completed epochs
+	Streak  int           `json:"streak"`  // consecutive epochs at 100% step accuracy
+	Seconds float64       `json:"seconds"` // training time so far, for the time limit
+	RNG     []byte        `json:"rng"`     // the PCG generator's state
+	Order   []int         `json:"order"`   // the sequence order the next epoch shuffles
+	AdamT   int           `json:"adam_t"`
+	Params  [][]float32   `json:"params"`
+	Slots   [][][]float32 `json:"slots"`
+	Summary Summary       `json:"summary"`
 }
 
 // defaultTraces is the number of training inputs per task: enough that
@@ -108,7 +134,8 @@ func Train(t Task, cfg TrainConfig) (*Model, *Summary, error) {
 			cfg.Traces, cfg.MaxSize, cfg.Batch, cfg.LR, cfg.MaxEpochs)
 	}
 	start := time.Now()
-	r := rand.New(rand.NewPCG(cfg.Seed, 0x6e7069))
+	src := rand.NewPCG(cfg.Seed, 0x6e7069)
+	r := rand.New(src)
 	m, err := NewModel(t, cfg.Model, r)
 	if err != nil {
 		return nil, nil, err
@@ -124,10 +151,29 @@ func Train(t Task, cfg TrainConfig) (*Model, *Summary, error) {
 	b := newBatchRunner(m)
 	order := slices.Clone(seqs)
 	streak := 0
-	for epoch := 1; epoch <= cfg.MaxEpochs; epoch++ {
+	first := 1
+	if st := cfg.Resume; st != nil {
+		if err := resumeState(st, src, params, opt, seqs, order); err != nil {
+			return nil, nil, err
+		}
+		first, streak = st.Epoch+1, st.Streak
+		start = start.Add(-time.Duration(st.Seconds * float64(time.Second)))
+		*sum = st.Summary
+		if sum.Converged {
+			first = cfg.MaxEpochs + 1
+		}
+	}
+	ctx := cfg.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	for epoch := first; epoch <= cfg.MaxEpochs; epoch++ {
 		batches := makeBatches(order, cfg.Batch, r)
 		var loss float64
 		for _, batch := range batches {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
 			b.load(batch)
 			b.forward()
 			for _, p := range params {
@@ -154,14 +200,76 @@ func Train(t Task, cfg TrainConfig) (*Model, *Summary, error) {
 		}
 		if streak >= cfg.Patience {
 			sum.Converged = true
-			break
 		}
-		if time.Since(start) > cfg.TimeLimit {
+		if cfg.Checkpoint != nil {
+			sum.Seconds = time.Since(start).Seconds()
+			if err := cfg.Checkpoint(trainState(epoch, streak, sum, src, params, opt, seqs, order)); err != nil {
+				return nil, nil, err
+			}
+		}
+		if sum.Converged || time.Since(start) > cfg.TimeLimit {
 			break
 		}
 	}
 	sum.Seconds = time.Since(start).Seconds()
 	return m, sum, nil
+}
+
+// trainState captures a run after epoch.
+func trainState(epoch, streak int, sum *Summary, src *rand.PCG, params []*nn.Param, opt *optim.Adam, seqs, order []*Invocation) *TrainState {
+	st := &TrainState{Epoch: epoch, Streak: streak, Seconds: sum.Seconds, AdamT: opt.T, Summary: *sum}
+	st.RNG, _ = src.MarshalBinary()
+	index := make(map[*Invocation]int, len(seqs))
+	for i, s := range seqs {
+		index[s] = i
+	}
+	for _, s := range order {
+		st.Order = append(st.Order, index[s])
+	}
+	for _, p := range params {
+		st.Params = append(st.Params, slices.Clone(p.Data))
+		var slots [][]float32
+		for _, sl := range p.Slots {
+			slots = append(slots, slices.Clone(sl))
+		}
+		st.Slots = append(st.Slots, slots)
+	}
+	return st
+}
+
+// resumeState restores a checkpointed state, checking that it fits the
+// model and training set that the configuration rebuilt.
+func resumeState(st *TrainState, src *rand.PCG, params []*nn.Param, opt *optim.Adam, seqs, order []*Invocation) error {
+	if err := src.UnmarshalBinary(st.RNG); err != nil {
+		return fmt.Errorf("training state: generator: %v", err)
+	}
+	if len(st.Params) != len(params) || len(st.Slots) != len(params) || len(st.Order) != len(seqs) || st.Epoch < 0 {
+		return fmt.Errorf("training state does not fit the configuration (%d parameters for %d, order of %d sequences for %d)",
+			len(st.Params), len(params), len(st.Order), len(seqs))
+	}
+	seen := make([]bool, len(seqs))
+	for i, k := range st.Order {
+		if k < 0 || k >= len(seqs) || seen[k] {
+			return fmt.Errorf("training state: sequence order is not a permutation")
+		}
+		seen[k] = true
+		order[i] = seqs[k]
+	}
+	for i, p := range params {
+		if len(st.Params[i]) != p.Len() {
+			return fmt.Errorf("training state: parameter %s has %d values, the model %d", p.Name, len(st.Params[i]), p.Len())
+		}
+		copy(p.Data, st.Params[i])
+		p.Slots = nil
+		for _, sl := range st.Slots[i] {
+			if len(sl) != p.Len() {
+				return fmt.Errorf("training state: optimiser state of %s has %d values, want %d", p.Name, len(sl), p.Len())
+			}
+			p.Slots = append(p.Slots, slices.Clone(sl))
+		}
+	}
+	opt.T = st.AdamT
+	return nil
 }
 
 // makeBatches shuffles the sequences, groups ones of similar length (so

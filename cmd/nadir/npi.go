@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -28,23 +29,29 @@ inputs: addition 123+4567; bubblesort/quicksort 5,3,9,1; toposort N:u>v,u>v (e.g
 
 func init() {
 	register("npi", "recursive neural programs: nadir npi train|eval|verify|run (see nadir npi help)",
-		func(_ context.Context, args []string) error { return runNPI(args) })
+		func(ctx context.Context, args []string) error { return runNPI(ctx, args) })
 }
 
 // runNPI runs `nadir npi ...`; args are what follows "npi". Errors a user
 // causes (flags, inputs, a missing or corrupt run directory) exit with 2,
 // failures to write the run directory with 1.
-func runNPI(args []string) error {
-	return npiMain(args, os.Stdout, os.Stderr)
+func runNPI(ctx context.Context, args []string) error {
+	return npiMainCtx(ctx, args, os.Stdout, os.Stderr)
 }
 
 func npiMain(args []string, stdout, stderr io.Writer) error {
+	return npiMainCtx(context.Background(), args, stdout, stderr)
+}
+
+// npiMainCtx is npiMain with the context that signals cancel: training
+// then stops, and `nadir resume DIR` continues it.
+func npiMainCtx(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return errors.New("want a subcommand: train, eval, verify or run\n" + npiUsage)
 	}
 	switch args[0] {
 	case "train":
-		return npiTrain(args[1:], stdout, stderr)
+		return npiTrain(ctx, args[1:], stdout, stderr)
 	case "eval":
 		return npiEval(args[1:], stdout, stderr)
 	case "verify":
@@ -167,7 +174,7 @@ type npiTrainRecord struct {
 	Out       string          `json:"out"`
 }
 
-func npiTrain(args []string, stdout, stderr io.Writer) error {
+func npiTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("npi train", flag.ContinueOnError)
 	task := fs.String("task", "", "task: "+strings.Join(npi.TaskNames, ", "))
 	noRec := fs.Bool("no-recursion", false, "train the non-recursive (looping) variant")
@@ -218,20 +225,39 @@ func npiTrain(args []string, stdout, stderr io.Writer) error {
 	if err := npi.WriteJSON(filepath.Join(*out, "config.json"), rec); err != nil {
 		return failed(fmt.Errorf("train: %v", err))
 	}
-	update, finish := npiProgress("training "+*task, *quiet, stderr)
+	return npiRunTraining(ctx, *out, t, cfg, *quiet, *asJSON, stdout, stderr)
+}
+
+// npiRunTraining trains (or, with cfg.Resume, continues training) with a
+// state checkpoint after every epoch, then writes the model and summary.
+func npiRunTraining(ctx context.Context, out string, t npi.Task, cfg npi.TrainConfig, quiet, asJSON bool, stdout, stderr io.Writer) error {
+	update, finish := npiProgress("training "+t.Name(), quiet, stderr)
 	cfg.Progress = update
+	cfg.Context = ctx
+	var saveErr error
+	cfg.Checkpoint = func(st *npi.TrainState) error {
+		saveErr = npi.SaveTrainState(out, st)
+		return saveErr
+	}
 	m, sum, err := npi.Train(t, cfg)
 	finish()
 	if err != nil {
+		if ie := interrupted(ctx, err, out); ie != nil {
+			return ie
+		}
+		if saveErr != nil {
+			return failed(fmt.Errorf("train: %v", err))
+		}
 		return fmt.Errorf("train: %v", err)
 	}
-	if err := npi.Save(*out, m); err != nil {
+	if err := npi.Save(out, m); err != nil {
 		return failed(fmt.Errorf("train: %v", err))
 	}
-	if err := npi.WriteJSON(filepath.Join(*out, "summary.json"), sum); err != nil {
+	if err := npi.WriteJSON(filepath.Join(out, "summary.json"), sum); err != nil {
 		return failed(fmt.Errorf("train: %v", err))
 	}
-	if *asJSON {
+	os.Remove(filepath.Join(out, npi.StateFile)) // finished: nothing left to resume
+	if asJSON {
 		return npiPrintJSON(stdout, sum)
 	}
 	state := "converged"
@@ -239,11 +265,51 @@ func npiTrain(args []string, stdout, stderr io.Writer) error {
 		state = "stopped before 100% training step accuracy"
 	}
 	fmt.Fprintf(stdout, "%s (%s): %d distinct invocations from %d inputs of size ≤ %d\n",
-		*task, npiVariant(!*noRec), sum.Sequences, sum.Inputs, cfg.MaxSize)
+		t.Name(), npiVariant(t.Recursive()), sum.Sequences, sum.Inputs, cfg.MaxSize)
 	fmt.Fprintf(stdout, "trained in %.1f s, %d epochs: step accuracy %.2f%%, loss %.3g (%s)\n",
 		sum.Seconds, sum.Epochs, 100*sum.StepAccuracy, sum.Loss, state)
-	fmt.Fprintf(stdout, "model written to %s\n", filepath.Join(*out, npi.ModelFile))
+	fmt.Fprintf(stdout, "model written to %s\n", filepath.Join(out, npi.ModelFile))
 	return nil
+}
+
+// isNPIRun reports whether dir holds a `nadir npi train` run.
+func isNPIRun(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	var rec npiTrainRecord
+	return err == nil && json.Unmarshal(b, &rec) == nil && rec.Command == "nadir npi train"
+}
+
+// npiResume continues an interrupted `nadir npi train` run from its
+// training state (what `nadir resume DIR` does for an NPI run directory).
+func npiResume(ctx context.Context, dir string, quiet, asJSON bool) error {
+	var rec npiTrainRecord
+	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return fmt.Errorf("%s/config.json: %v", dir, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "summary.json")); err == nil {
+		return fmt.Errorf("%s: the run has finished (summary.json exists)", dir)
+	}
+	st, err := npi.LoadTrainState(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: no training state yet (%s); start the run again", dir, npi.StateFile)
+	} else if err != nil {
+		return err
+	}
+	t, err := npi.NewTask(rec.Task, rec.Recursive)
+	if err != nil {
+		return fmt.Errorf("%s/config.json: %v", dir, err)
+	}
+	limit, err := time.ParseDuration(rec.TimeLimit)
+	if err != nil {
+		return fmt.Errorf("%s/config.json: time_limit: %v", dir, err)
+	}
+	cfg := npi.TrainConfig{Model: rec.Model, Seed: rec.Seed, Traces: rec.Traces, MaxSize: rec.MaxSize, Batch: rec.Batch,
+		LR: rec.LR, MaxEpochs: rec.MaxEpochs, TimeLimit: limit, Patience: rec.Patience, Resume: st}.WithDefaults(t)
+	return npiRunTraining(ctx, dir, t, cfg, quiet, asJSON, os.Stdout, os.Stderr)
 }
 
 func npiParseSizes(s string) ([]int, error) {
