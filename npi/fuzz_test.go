@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"hash/crc32"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -111,4 +112,51 @@ func TestReadModelRefusesConfigLargerThanFile(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "parameters, the file holds 0") {
 		t.Fatalf("got %v", err)
 	}
+}
+
+// FuzzLoadTrainState decodes arbitrary training states behind a valid
+// checksum and resumes from what decodes: an error when the state does not
+// fit the configuration, never a panic.
+func FuzzLoadTrainState(f *testing.F) {
+	task, _ := NewTask("bubblesort", true)
+	mc := DefaultModelConfig("bubblesort", true)
+	mc.Hidden, mc.Enc, mc.ProgEmbed, mc.KeyDim = 4, 4, 2, 2
+	cfg := TrainConfig{Model: mc, Seed: 1, Traces: 5, MaxSize: 3, MaxEpochs: 2}
+	var states [][]byte
+	seedDir := f.TempDir()
+	c := cfg
+	c.Checkpoint = func(st *TrainState) error {
+		if err := SaveTrainState(seedDir, st); err != nil {
+			return err
+		}
+		b, err := os.ReadFile(filepath.Join(seedDir, StateFile))
+		states = append(states, b[len(stateMagic)+4:])
+		return err
+	}
+	if _, _, err := Train(task, c); err != nil {
+		f.Fatal(err)
+	}
+	for _, b := range states {
+		f.Add(b)
+	}
+	root := f.TempDir()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		dir, err := tempDir(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		framed := binary.LittleEndian.AppendUint32([]byte(stateMagic), crc32.ChecksumIEEE(body))
+		if err := os.WriteFile(filepath.Join(dir, StateFile), append(framed, body...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		st, err := LoadTrainState(dir)
+		if err != nil {
+			return
+		}
+		c := cfg
+		c.Resume = st
+		c.MaxEpochs = min(max(st.Epoch+1, 1), 3) // at most one epoch of training
+		Train(task, c)
+	})
 }
