@@ -9,12 +9,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/nadir-ml/nadir/nn"
+	"github.com/nadir-ml/nadir/run"
 	"github.com/nadir-ml/nadir/tensor"
 )
 
@@ -223,39 +223,9 @@ func (m *latency) save() error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(m.path, append(b, '\n')); err != nil {
+	if err := run.WriteFile(m.path, append(b, '\n')); err != nil {
 		return fmt.Errorf("latency cache: %w", err)
 	}
 	m.dirty = false
-	return nil
-}
-
-func writeAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(name, path)
-	}
-	if err != nil {
-		os.Remove(name)
-		return err
-	}
-	// Make the rename itself durable; not every file system can sync a
-	// directory, and the data are safe either way.
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 	return nil
 }

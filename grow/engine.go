@@ -14,6 +14,8 @@ import (
 	"github.com/nadir-ml/nadir/cost"
 	"github.com/nadir-ml/nadir/data"
 	"github.com/nadir-ml/nadir/nn"
+	"github.com/nadir-ml/nadir/optim"
+	"github.com/nadir-ml/nadir/run"
 	"github.com/nadir-ml/nadir/train"
 )
 
@@ -26,6 +28,22 @@ type Config struct {
 	FinalEpochs    int     `json:"final_epochs"` // extra fine-tuning after the last growth step
 	GrowRatio      float64 `json:"grow_ratio"`
 	Eps            float64 `json:"eps"`
+	// EpsRel, when positive, replaces Eps: each split's step is EpsRel
+	// times the norm of the split neuron's incoming weights (and bias), so
+	// the off-springs differ by the same fraction of θ whatever its scale
+	// (after BatchNorm only that fraction matters).
+	EpsRel float64 `json:"eps_rel,omitempty"`
+	// ResetOptim clears the optimiser state (momentum, moments) after
+	// every growth step, as the reference code does by restarting SGD;
+	// otherwise a split neuron keeps its state and its off-springs start
+	// from zero.
+	ResetOptim bool `json:"reset_optim,omitempty"`
+	// LRSpan is what the learning-rate schedule spans: "round" (default:
+	// it restarts after every growth step) or "run" (one schedule over all
+	// the run's epochs, as a network trained from scratch gets).
+	LRSpan string `json:"lr_span,omitempty"`
+	// LineageCap bounds the splits per lineage per round (0: none).
+	LineageCap     int     `json:"lineage_cap,omitempty"`
 	AllowPositive  bool    `json:"allow_positive"`
 	MaxWidth       int     `json:"max_width"`
 	Select         string  `json:"select"` // ratio | knapsack
@@ -36,26 +54,22 @@ type Config struct {
 	RayleighEpochs int     `json:"rayleigh_epochs"`
 	SignedC        float64 `json:"signed_c"`
 	From           string  `json:"from,omitempty"` // scratch / prune: the grown run to match
+	// NetworkSlimming makes prune network slimming: the wide network trains
+	// with an L1 penalty SlimLambda·Σ|γ| on its BatchNorm scales, then the
+	// channels of smallest |γ| are pruned globally down to the budget.
+	NetworkSlimming bool    `json:"network_slimming,omitempty"`
+	SlimLambda      float64 `json:"slim_lambda,omitempty"`
+	// Firefly (grow/firefly): new-neuron candidates per layer (0: scaled
+	// with width), candidate training mini-batches, depth candidates.
+	Candidates     int  `json:"candidates,omitempty"`
+	CandidateSteps int  `json:"candidate_steps,omitempty"`
+	Deeper         bool `json:"deeper,omitempty"`
+	MaxNewLayers   int  `json:"max_new_layers,omitempty"`
 }
 
-// RoundRecord is one row of the growth table (round 0 is the seed net).
-type RoundRecord struct {
-	Round        int     `json:"round"`
-	Widths       []int   `json:"widths"`
-	Params       int     `json:"params"`
-	MACs         int64   `json:"macs"`
-	Cost         float64 `json:"cost"`
-	TrainLoss    float64 `json:"train_loss"`
-	TestLoss     float64 `json:"test_loss"`
-	TestAccuracy float64 `json:"test_accuracy"`
-	Splits       int     `json:"splits"`
-	Added        int     `json:"added"`
-	GrowSeconds  float64 `json:"grow_seconds"`
-	TrainSeconds float64 `json:"train_seconds"`
-	// EpochSeconds is the mean training epoch time of the round, so the
-	// growth step's cost can be read as a fraction of an epoch.
-	EpochSeconds float64 `json:"epoch_seconds"`
-}
+// RoundRecord is one row of the growth table (round 0 is the seed net):
+// the "round" event, whose schema package run owns.
+type RoundRecord = run.Round
 
 // State is the engine's part of a checkpoint.
 type State struct {
@@ -64,6 +78,9 @@ type State struct {
 	History []RoundRecord `json:"history"`
 	Done    bool          `json:"done"`
 	Pending *RoundRecord  `json:"pending,omitempty"` // growth part of the round being trained
+	// Lineage[layer][unit] is the seed unit each unit descends from by
+	// splitting (fresh units start their own), for Config.LineageCap.
+	Lineage map[int][]int `json:"lineage,omitempty"`
 }
 
 // Engine runs rounds of {train, statistics, select, split}.
@@ -84,6 +101,9 @@ type Engine struct {
 	// PruneWidths, with a nil Method, makes the growth step the
 	// magnitude-pruning baseline: prune every growable layer to these widths.
 	PruneWidths []int
+	// Prune, when set (with a nil Method), is the growth step instead:
+	// network slimming's global pruning (SlimTo) uses it.
+	Prune func(net *nn.Net) error
 }
 
 // Prepare validates the configuration against the network and sets up the
@@ -110,7 +130,35 @@ func (e *Engine) Prepare() error {
 			return fmt.Errorf("--budget %s=%g is impossible: the seed network already costs %.6g", e.Budget.Kind, e.Budget.Value, total)
 		}
 	}
+	switch e.Cfg.LRSpan {
+	case "", "round":
+	case "run":
+		if _, ok := e.Trainer.Sched.(runSpan); !ok {
+			epochs := e.Cfg.SeedEpochs + e.Cfg.Rounds*e.Cfg.EpochsPerRound + e.Cfg.FinalEpochs
+			e.Trainer.Sched = runSpan{inner: e.Trainer.Sched, t: e.Trainer, epochs: epochs}
+		}
+	default:
+		return fmt.Errorf("lr span %q: want round or run", e.Cfg.LRSpan)
+	}
 	return nil
+}
+
+// runSpan stretches a schedule over the whole run: the trainer asks for
+// the rate at a step of the current phase, and runSpan answers with the
+// rate at that step of the run (phases start at Pos.PhaseStart epochs).
+type runSpan struct {
+	inner  optim.Schedule
+	t      *train.Trainer
+	epochs int
+}
+
+func (r runSpan) LR(step, total int) float64 {
+	pe := r.t.Pos.PhaseEpochs
+	if pe <= 0 || r.epochs <= 0 {
+		return r.inner.LR(step, total)
+	}
+	steps := total / pe
+	return r.inner.LR(r.t.Pos.PhaseStart*steps+step, r.epochs*steps)
 }
 
 func (e *Engine) extra() []byte {
@@ -191,6 +239,14 @@ func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
 			epochs := e.Cfg.EpochsPerRound
 			if e.State.Round == e.Cfg.Rounds {
 				epochs += e.Cfg.FinalEpochs
+			} else if e.budgetSpent() {
+				// The budget ended growth early: the rounds left become
+				// fine-tuning, so every run of a configuration trains for
+				// the same number of epochs.
+				epochs = (e.Cfg.Rounds-e.State.Round+1)*e.Cfg.EpochsPerRound + e.Cfg.FinalEpochs
+			}
+			if e.Cfg.ResetOptim {
+				resetOptimizer(t)
 			}
 			t.BeginPhase(epochs)
 			if err := e.save(""); err != nil {
@@ -210,15 +266,12 @@ func (e *Engine) lastTrainLoss() (float64, error) {
 	if err := e.Session.Log.Sync(); err != nil {
 		return 0, err
 	}
-	events, err := train.ReadEvents(filepath.Join(e.Session.Dir, "log.jsonl"))
+	recs, err := run.ReadLog(filepath.Join(e.Session.Dir, run.LogFile))
 	if err != nil {
 		return 0, err
 	}
-	for i := len(events) - 1; i >= 0; i-- {
-		if events[i]["event"] == "epoch" {
-			loss, _ := events[i]["train_loss"].(float64)
-			return loss, nil
-		}
+	if ep := run.Events[run.Epoch](recs); len(ep) > 0 {
+		return ep[len(ep)-1].TrainLoss, nil
 	}
 	return 0, nil
 }
@@ -253,12 +306,7 @@ func (e *Engine) finishRecord(rec *RoundRecord) error {
 		return err
 	}
 	rec.Cost = c
-	return e.Session.Log.Append("round", map[string]any{
-		"round": rec.Round, "widths": rec.Widths, "params": rec.Params, "macs": rec.MACs, "cost": rec.Cost,
-		"train_loss": rec.TrainLoss, "test_loss": rec.TestLoss, "test_accuracy": rec.TestAccuracy,
-		"splits": rec.Splits, "added": rec.Added, "grow_seconds": rec.GrowSeconds,
-		"train_seconds": rec.TrainSeconds, "epoch_seconds": rec.EpochSeconds,
-	})
+	return e.Session.Log.Append(*rec)
 }
 
 // StatsBatches returns the round's statistics batcher and steps: the
@@ -280,21 +328,28 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 	net := e.Trainer.Net
 	round := e.State.Round + 1
 	if e.Method == nil {
-		if e.PruneWidths == nil {
+		switch {
+		case e.Prune != nil:
+			if err := e.Prune(net); err != nil {
+				return RoundRecord{}, err
+			}
+		case e.PruneWidths != nil:
+			if err := PruneTo(net, e.PruneWidths); err != nil {
+				return RoundRecord{}, err
+			}
+		default:
 			return RoundRecord{}, fmt.Errorf("no growth method")
 		}
-		if err := PruneTo(net, e.PruneWidths); err != nil {
-			return RoundRecord{}, err
-		}
 		rec := RoundRecord{GrowSeconds: time.Since(start).Seconds()}
-		return rec, e.Session.Log.Append("prune", map[string]any{"round": round, "widths": Widths(net)})
+		return rec, e.Session.Log.Append(run.Prune{Round: round, Widths: Widths(net)})
 	}
 	for _, h := range e.Hooks {
 		h.PhaseStart(fmt.Sprintf("round %d: statistics", round), 1)
 	}
 	b, steps := StatsBatches(e.Data.Train, e.Trainer.Cfg.Batch, e.Cfg.SplitBatches, e.Trainer.Cfg.Seed, round)
 	env := &Env{Net: net, Stats: b, Steps: steps, Cost: e.Cost, Seed: e.Trainer.Cfg.Seed, Round: round,
-		Rand: rand.New(rand.NewPCG(e.Trainer.Cfg.Seed^0x6e0, uint64(round))), Layers: net.Growable()}
+		Rand: rand.New(rand.NewPCG(e.Trainer.Cfg.Seed^0x6e0, uint64(round))), Layers: net.Growable(),
+		Train: e.Data.Train, Batch: e.Trainer.Cfg.Batch, Hooks: e.Hooks}
 	cands, err := e.Method.Propose(ctx, env)
 	if err != nil {
 		return RoundRecord{}, err
@@ -302,13 +357,14 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 	statSeconds := time.Since(start).Seconds()
 	if ev, ok := e.Method.(Evidence); ok {
 		for _, s := range ev.LastStats() {
-			if err := e.Session.Log.Append("eigen", map[string]any{"round": round, "layer": s.Layer, "neuron": s.Neuron,
-				"lambda_min": s.LambdaMin, "lambda_max": s.LambdaMax}); err != nil {
+			if err := e.Session.Log.Append(run.Eigen{Round: round, Layer: s.Layer, Neuron: s.Neuron,
+				LambdaMin: s.LambdaMin, LambdaMax: s.LambdaMax}); err != nil {
 				return RoundRecord{}, err
 			}
 		}
 	}
-	lim := Limits{Ratio: e.Cfg.GrowRatio, AllowPositive: e.Cfg.AllowPositive, MaxWidth: map[int]int{}, Widths: map[int]int{}}
+	lim := Limits{Ratio: e.Cfg.GrowRatio, AllowPositive: e.Cfg.AllowPositive, MaxWidth: map[int]int{}, Widths: map[int]int{},
+		LineageCap: e.Cfg.LineageCap, Lineage: e.lineage(net)}
 	unitCost := map[int]float64{}
 	for _, li := range env.Layers {
 		lim.Widths[li] = net.Layers[li].(nn.Producer).Units()
@@ -337,7 +393,9 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		}
 	}
 	for i := range cands {
-		cands[i].Cost = unitCost[cands[i].Layer] * float64(cands[i].Added)
+		if cands[i].Cost <= 0 {
+			cands[i].Cost = unitCost[cands[i].Layer] * float64(cands[i].Added)
+		}
 	}
 	var chosen []int
 	if e.Cfg.Select == "knapsack" {
@@ -361,11 +419,21 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 	for _, h := range e.Hooks {
 		h.PhaseStart(fmt.Sprintf("round %d: split", round), len(chosen))
 	}
-	before := e.statsLoss(net, b, steps)
+	losses := NewSplitLosses(net, b, steps)
+	first := len(net.Layers)
+	if len(chosen) > 0 {
+		first = cands[chosen[0]].Layer
+	}
+	before := losses.Loss(first)
+	// A method whose edits act jointly (MeasureOnce) gets the loss measured
+	// once after all its edits instead of after each one.
+	mo, ok := e.Method.(interface{ MeasureOnce() bool })
+	once := ok && mo.MeasureOnce()
+	start0 := before
 	rec := RoundRecord{}
-	eps := e.Cfg.Eps
 	for k, ci := range chosen {
 		c := cands[ci]
+		eps := e.Cfg.Step(net, c.Layer, c.Unit)
 		if e.Budget != nil {
 			// Costs were priced before this round's edits; units added to a
 			// neighbouring layer since then change a unit's price (its
@@ -380,17 +448,35 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		if err := c.Apply(net, eps); err != nil {
 			return RoundRecord{}, fmt.Errorf("applying %s to layer %d unit %d: %w", c.Kind, c.Layer, c.Unit, err)
 		}
-		after := e.statsLoss(net, b, steps)
-		costAfter, _ := e.Cost.Total(net)
-		ev := map[string]any{"round": round, "layer": c.Layer, "neuron": c.Unit, "scheme": c.Kind,
-			"lambda_min": c.LambdaMin, "lambda_max": c.LambdaMax, "eps": eps, "added": c.Added,
-			"cost_delta": costAfter - costBefore, "measured": after - before}
-		if !c.Unscored {
-			ev["predicted"] = eps * eps / 2 * c.Score
+		after := math.NaN()
+		switch {
+		case !once:
+			after = losses.Loss(c.Layer)
+		case k == len(chosen)-1:
+			// Joint edits may have inserted layers: measure the whole net.
+			after = losses.Loss(0)
 		}
-		if err := e.Session.Log.Append("split", ev); err != nil {
+		costAfter, _ := e.Cost.Total(net)
+		ev := run.Split{Round: round, Layer: c.Layer, Neuron: c.Unit, Scheme: c.Kind,
+			LambdaMin: c.LambdaMin, LambdaMax: c.LambdaMax, Eps: eps, Added: c.Added,
+			CostDelta: costAfter - costBefore, Joint: once}
+		if !once {
+			ev.Measured = after - before
+		} else if !math.IsNaN(after) {
+			all := after - start0
+			ev.MeasuredAll = &all
+		}
+		if c.Predict != nil {
+			p := c.Predict(eps)
+			ev.Predicted = &p
+		} else if !c.Unscored {
+			p := eps * eps / 2 * c.Score
+			ev.Predicted = &p
+		}
+		if err := e.Session.Log.Append(ev); err != nil {
 			return RoundRecord{}, err
 		}
+		e.recordLineage(net, c)
 		before = after
 		rec.Splits++
 		rec.Added += c.Added
@@ -404,13 +490,79 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 	rec.GrowSeconds = time.Since(start).Seconds()
 	slog.Debug("growth step", "round", round, "candidates", len(cands), "chosen", len(chosen),
 		"stats_seconds", statSeconds, "seconds", rec.GrowSeconds)
-	return rec, e.Session.Log.Append("grow", map[string]any{"round": round, "candidates": len(cands),
-		"splits": len(chosen), "added": rec.Added, "stats_seconds": statSeconds, "seconds": rec.GrowSeconds})
+	return rec, e.Session.Log.Append(run.GrowStep{Round: round, Candidates: len(cands), Selected: len(chosen),
+		Splits: rec.Splits, Added: rec.Added, StatsSeconds: statSeconds, Seconds: rec.GrowSeconds})
 }
 
-// statsLoss is the mean loss over the statistics batches (evaluation mode).
-func (e *Engine) statsLoss(net *nn.Net, b *data.Batcher, steps []int) float64 {
-	return MeanLoss(net, b, steps)
+// lineage returns each growable layer's unit lineages, starting every
+// unit of a layer whose width no longer matches (a seed, or after a prune)
+// as its own lineage.
+func (e *Engine) lineage(net *nn.Net) map[int][]int {
+	if e.State.Lineage == nil {
+		e.State.Lineage = map[int][]int{}
+	}
+	for _, li := range net.Growable() {
+		n := net.Layers[li].(nn.Producer).Units()
+		if len(e.State.Lineage[li]) != n {
+			ids := make([]int, n)
+			for u := range ids {
+				ids[u] = u
+			}
+			e.State.Lineage[li] = ids
+		}
+	}
+	return e.State.Lineage
+}
+
+// recordLineage extends the lineages after candidate c added its units at
+// the end of its layer: split off-springs inherit the split unit's
+// lineage, fresh units start new ones.
+func (e *Engine) recordLineage(net *nn.Net, c Candidate) {
+	lin := e.State.Lineage[c.Layer]
+	n := net.Layers[c.Layer].(nn.Producer).Units()
+	for len(lin) < n {
+		id := len(lin) + 1<<20 // fresh lineage, distinct from any seed unit
+		if c.Kind != "new-neuron" && c.Unit < len(lin) {
+			id = lin[c.Unit]
+		}
+		lin = append(lin, id)
+	}
+	e.State.Lineage[c.Layer] = lin
+}
+
+// Step is the split step ε for unit u of producer layer li: EpsRel times
+// the unit's weight norm when EpsRel is set, else the absolute Eps.
+func (c Config) Step(net *nn.Net, li, u int) float64 {
+	if c.EpsRel > 0 {
+		return c.EpsRel * UnitNorm(net, li, u)
+	}
+	return c.Eps
+}
+
+// UnitNorm is the Euclidean norm of unit u's incoming weights and bias in
+// producer layer li (the vector a split displaces).
+func UnitNorm(net *nn.Net, li, u int) float64 {
+	p := net.Layers[li].(nn.Producer)
+	w := p.Weight()
+	var ss float64
+	for _, v := range w.Data[u*w.Cols : (u+1)*w.Cols] {
+		ss += float64(v) * float64(v)
+	}
+	if b := p.BiasParam(); b != nil {
+		ss += float64(b.Data[u]) * float64(b.Data[u])
+	}
+	return math.Sqrt(ss)
+}
+
+// resetOptimizer drops every parameter's optimiser state (and Adam's step
+// count), so training after a growth step starts like a fresh optimiser.
+func resetOptimizer(t *train.Trainer) {
+	for _, p := range t.Net.Params() {
+		p.Slots = nil
+	}
+	if a, ok := t.Opt.(*optim.Adam); ok {
+		a.T = 0
+	}
 }
 
 // MeanLoss evaluates the batch-mean cross-entropy averaged over steps.
@@ -421,7 +573,7 @@ func MeanLoss(net *nn.Net, b *data.Batcher, steps []int) float64 {
 	xb, yb := b.Batch(steps[0], nil, nil)
 	for _, s := range steps {
 		xb, yb = b.Batch(s, xb, yb)
-		sum += ce.Forward(net.Forward(xb, false), yb) * float64(len(yb))
+		sum += ce.Forward(net.Infer(xb), yb) * float64(len(yb))
 		n += len(yb)
 	}
 	if n == 0 {

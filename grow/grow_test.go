@@ -93,12 +93,20 @@ func blobs(n int, seed uint64) *data.Dataset {
 
 func runEngine(t *testing.T, dir, method, budget string) []grow.RoundRecord {
 	t.Helper()
+	_, hist := runEngineWith(t, dir, method, budget, nil)
+	return hist
+}
+
+// runEngineWith runs a small growth on blobs; mod adjusts the engine
+// before it starts.
+func runEngineWith(t *testing.T, dir, method, budget string, mod func(*grow.Engine)) (*grow.Engine, []grow.RoundRecord) {
+	t.Helper()
 	cfg := train.RunConfig{Command: "grow", Train: train.Config{Batch: 32, LR: 0.05, Seed: 5, Optimizer: "sgd"}}
 	s, err := train.CreateSession(dir, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Log.Close()
+	defer s.Close()
 	act, _ := nn.ParseActivation("softplus")
 	net, err := nn.ParseModel("mlp:3,3", []int{6}, 3, act, rand.New(rand.NewPCG(5, 5)))
 	if err != nil {
@@ -125,6 +133,9 @@ func runEngine(t *testing.T, dir, method, budget string) []grow.RoundRecord {
 		}
 		e.Budget = &b
 	}
+	if mod != nil {
+		mod(e)
+	}
 	if err := e.Prepare(); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +143,7 @@ func runEngine(t *testing.T, dir, method, budget string) []grow.RoundRecord {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return hist
+	return e, hist
 }
 
 func TestEngineGrowsDeterministically(t *testing.T) {

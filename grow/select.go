@@ -23,6 +23,32 @@ type Limits struct {
 	// when no final budget is set).
 	Remaining  float64
 	BudgetCost map[int]float64
+	// LineageCap bounds the candidates taken per lineage in one round (0:
+	// no bound); Lineage[layer][unit] names each unit's lineage (the seed
+	// unit it descends from by splitting). Without it S2D tends to split
+	// both off-springs of last round's split again, so one lineage doubles
+	// every round.
+	LineageCap int
+	Lineage    map[int][]int
+}
+
+// lineageFull reports whether c's lineage already has LineageCap picks,
+// counted in taken.
+func (l Limits) lineageFull(c Candidate, taken map[[2]int]int) bool {
+	if l.LineageCap <= 0 {
+		return false
+	}
+	lin := l.Lineage[c.Layer]
+	if c.Unit >= len(lin) {
+		return false
+	}
+	return taken[[2]int{c.Layer, lin[c.Unit]}] >= l.LineageCap
+}
+
+func (l Limits) take(c Candidate, taken map[[2]int]int) {
+	if lin := l.Lineage[c.Layer]; l.LineageCap > 0 && c.Unit < len(lin) {
+		taken[[2]int{c.Layer, lin[c.Unit]}]++
+	}
 }
 
 func (l Limits) unitBudget(total int) int {
@@ -53,6 +79,7 @@ func SelectRatio(cands []Candidate, l Limits) []int {
 	}
 	sort.SliceStable(order, func(a, b int) bool { return cands[order[a]].Score < cands[order[b]].Score })
 	added := map[int]int{}
+	taken := map[[2]int]int{}
 	var spent float64
 	units := 0
 	var out []int
@@ -64,9 +91,10 @@ func SelectRatio(cands []Candidate, l Limits) []int {
 		if units+c.Added > budget {
 			continue
 		}
-		if !l.fits(c, added, spent) {
+		if !l.fits(c, added, spent) || l.lineageFull(c, taken) {
 			continue
 		}
+		l.take(c, taken)
 		out = append(out, i)
 		units += c.Added
 		added[c.Layer] += c.Added
@@ -115,13 +143,15 @@ func SelectKnapsack(cands []Candidate, l Limits, unitCost map[int]float64) ([]in
 		return nil, fmt.Errorf("knapsack selection: %w", err)
 	}
 	added := map[int]int{}
+	taken := map[[2]int]int{}
 	var spent float64
 	var out []int
 	for _, k := range chosen {
 		c := cands[idx[k]]
-		if !l.fits(c, added, spent) {
+		if !l.fits(c, added, spent) || l.lineageFull(c, taken) {
 			continue
 		}
+		l.take(c, taken)
 		out = append(out, idx[k])
 		added[c.Layer] += c.Added
 		if l.BudgetCost != nil {

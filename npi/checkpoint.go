@@ -12,6 +12,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+
+	"github.com/nadir-ml/nadir/run"
 )
 
 // ModelFile is the model checkpoint's name inside a run directory.
@@ -51,7 +53,10 @@ func Save(dir string, m *Model) error {
 	for _, p := range m.Params() {
 		binary.Write(&buf, binary.LittleEndian, p.Data)
 	}
-	return WriteFileAtomic(filepath.Join(dir, ModelFile), buf.Bytes())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return &run.WriteError{Path: dir, Err: err}
+	}
+	return run.WriteFile(filepath.Join(dir, ModelFile), buf.Bytes())
 }
 
 // Load reads dir/model.npi and rebuilds the model with its task.
@@ -149,47 +154,16 @@ func (c ModelConfig) minParams() int64 {
 	return min(n+sat(h, k), limit)        // key projection
 }
 
-// WriteFileAtomic writes data to path through a temporary file in the same
-// directory, synced and renamed over path, so a reader never sees a partial
-// file. The directory is created if needed.
-func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
-
 // WriteJSON writes v as indented JSON to path atomically.
 func WriteJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, append(b, '\n'))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return &run.WriteError{Path: path, Err: err}
+	}
+	return run.WriteFile(path, append(b, '\n'))
 }
 
 // StateFile is the training state's name inside a run directory: written

@@ -6,7 +6,7 @@ import (
 	"os"
 
 	"github.com/nadir-ml/nadir/report"
-	"github.com/nadir-ml/nadir/train"
+	"github.com/nadir-ml/nadir/run"
 )
 
 // Two runs compared in closing notes: a grown network and the same
@@ -15,13 +15,13 @@ import (
 func ExampleMarkdown() {
 	grown := &report.Run{
 		Dir:    "runs/fast",
-		Config: train.RunConfig{Command: "grow", Model: "mlp:16"},
+		Config: run.Config{Command: "grow", Model: "mlp:16"},
 		Summary: report.Summary{Command: "grow", Method: "fast", Widths: []int{33},
 			Params: 26245, MACs: 26202, TestAccuracy: 0.9633},
 	}
 	scratch := &report.Run{
 		Dir:    "runs/scratch",
-		Config: train.RunConfig{Command: "grow", Model: "mlp:16", Grow: json.RawMessage(`{"method":"scratch","from":"runs/fast"}`)},
+		Config: run.Config{Command: "grow", Model: "mlp:16", Grow: json.RawMessage(`{"method":"scratch","from":"runs/fast"}`)},
 		Summary: report.Summary{Command: "grow", Method: "scratch", Widths: []int{33},
 			Params: 26245, MACs: 26202, TestAccuracy: 0.9674},
 	}

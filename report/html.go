@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/nadir-ml/nadir/train"
+	"github.com/nadir-ml/nadir/run"
 )
 
 // Figures are the figures of a report on runs[0], compared with the other
@@ -84,7 +84,7 @@ func WriteHTML(dir string, runs ...*Run) error {
 		if err != nil {
 			return err
 		}
-		if err := train.WriteFileAtomic(filepath.Join(dir, f.Name), b); err != nil {
+		if err := run.WriteFile(filepath.Join(dir, f.Name), b); err != nil {
 			return err
 		}
 		page.Figures = append(page.Figures, htmlFigure{
@@ -107,7 +107,7 @@ func WriteHTML(dir string, runs ...*Run) error {
 	if err := pageTemplate.Execute(&b, page); err != nil {
 		return err
 	}
-	return train.WriteFileAtomic(filepath.Join(dir, "report.html"), b.Bytes())
+	return run.WriteFile(filepath.Join(dir, "report.html"), b.Bytes())
 }
 
 type htmlPage struct {

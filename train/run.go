@@ -2,20 +2,15 @@ package train
 
 import (
 	"context"
+	"path/filepath"
 	"time"
+
+	"github.com/nadir-ml/nadir/run"
 )
 
-// Summary is summary.json of a training run.
-type Summary struct {
-	Command      string       `json:"command"`
-	TestAccuracy float64      `json:"test_accuracy"`
-	TestLoss     float64      `json:"test_loss"`
-	Params       int          `json:"params"`
-	MACs         int64        `json:"macs"`
-	Seconds      float64      `json:"seconds"`
-	Epochs       []EpochStats `json:"epochs"`
-	Confusion    [][]int      `json:"confusion"`
-}
+// Summary is summary.json of a training run (run.Summary with the train
+// fields set).
+type Summary = run.Summary
 
 // RunTraining trains to the end of the trainer's current phase with a
 // checkpoint after every epoch (and every Cfg.CkptSteps steps), evaluates
@@ -38,31 +33,19 @@ func RunTraining(ctx context.Context, s *Session, t *Trainer) (*Summary, error) 
 	if err := s.Log.Sync(); err != nil {
 		return nil, err
 	}
-	events, err := ReadEvents(s.Log.path)
+	recs, err := run.ReadLog(filepath.Join(s.Dir, run.LogFile))
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range events {
-		if e["event"] != "epoch" {
-			continue
-		}
-		sum.Epochs = append(sum.Epochs, EpochStats{
-			Epoch: int(num(e["epoch"])), TrainLoss: num(e["train_loss"]), TrainAcc: num(e["train_accuracy"]),
-			ValLoss: num(e["val_loss"]), ValAcc: num(e["val_accuracy"]), TestLoss: num(e["test_loss"]),
-			TestAcc: num(e["test_accuracy"]), LR: num(e["lr"]), Seconds: num(e["seconds"]),
-		})
-		sum.Seconds += num(e["seconds"])
+	sum.Epochs = run.Events[run.Epoch](recs)
+	for _, e := range sum.Epochs {
+		sum.Seconds += e.Seconds
 	}
 	if len(sum.Epochs) == 0 {
 		sum.Seconds = time.Since(start).Seconds()
 	}
-	if err := s.Log.Append("summary", map[string]any{"test_accuracy": sum.TestAccuracy, "test_loss": sum.TestLoss}); err != nil {
+	if err := s.Log.Append(run.Final{TestAccuracy: sum.TestAccuracy, TestLoss: sum.TestLoss}); err != nil {
 		return nil, err
 	}
 	return sum, s.WriteSummary(sum)
-}
-
-func num(v any) float64 {
-	f, _ := v.(float64)
-	return f
 }

@@ -1,39 +1,16 @@
 package train
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io/fs"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 
 	"github.com/nadir-ml/nadir/data"
 	"github.com/nadir-ml/nadir/nn"
 	"github.com/nadir-ml/nadir/optim"
+	"github.com/nadir-ml/nadir/run"
 )
 
-// RunConfig is a run's config.json: every flag, resolved. A later command
-// (resume, report) reads only the run directory, so everything needed to
-// rebuild the run is here.
-type RunConfig struct {
-	Command  string  `json:"command"` // "train" or "grow"
-	Data     string  `json:"data"`
-	Label    string  `json:"label,omitempty"`
-	MaxTrain int     `json:"max_train"`
-	ValFrac  float64 `json:"val_frac"`
-	Model    string  `json:"model"`
-	Act      string  `json:"act"`
-	Epochs   int     `json:"epochs"`
-	Threads  int     `json:"threads"`
-	// MaxMemory caps the memory training may need, in bytes (0: what the
-	// system has available); see CheckModelMemory.
-	MaxMemory int64  `json:"max_memory,omitempty"`
-	Train     Config `json:"train"`
-	// Grow holds the growth engine's own resolved flags.
-	Grow json.RawMessage `json:"grow,omitempty"`
-}
+// RunConfig is a run's config.json, whose schema package run owns.
+type RunConfig = run.Config
 
 // Datasets are the splits of a run, normalised with training statistics.
 type Datasets struct {
@@ -61,82 +38,62 @@ func LoadData(cfg RunConfig) (Datasets, error) {
 	return ds, nil
 }
 
-// Session is an open run directory: config.json, log.jsonl, ckpt/,
-// summary.json.
+// Session is a run directory open for a trainer: config.json, log.jsonl,
+// ckpt/, summary.json, held locked until Close.
 type Session struct {
+	Run *run.Dir
 	Dir string
 	Cfg RunConfig
-	Log *EventLog
+	Log *run.Log
 }
 
 // CreateSession makes the run directory and writes config.json. An
-// existing run in dir is refused rather than overwritten.
+// existing run in dir is refused (run.ErrExists) rather than overwritten.
 func CreateSession(dir string, cfg RunConfig) (*Session, error) {
-	if dir == "" {
-		return nil, errors.New("--out: a run directory is required")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
-		return nil, fmt.Errorf("--out %s: already holds a run (use `nadir resume %s` or another directory)", dir, dir)
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "ckpt"), 0o755); err != nil {
-		return nil, err
-	}
-	if err := WriteJSONAtomic(filepath.Join(dir, "config.json"), cfg); err != nil {
-		return nil, err
-	}
-	log, err := OpenEventLog(filepath.Join(dir, "log.jsonl"), 0)
+	d, err := run.Create(dir, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Session{Dir: dir, Cfg: cfg, Log: log}, nil
+	return &Session{Run: d, Dir: d.Path, Cfg: d.Config, Log: d.Log}, nil
 }
 
-// OpenSession reopens a run directory at its last checkpoint; the event log
-// is cut back to the length the checkpoint recorded.
+// OpenSession reopens a run directory at its latest usable checkpoint; the
+// event log is cut back to the length the checkpoint recorded. The
+// checkpoint's Warning is set when the latest was damaged and the previous
+// one is used.
 func OpenSession(dir string) (*Session, *Checkpoint, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, fmt.Errorf("%s: not a run directory (no config.json)", dir)
-		}
-		return nil, nil, err
-	}
-	var cfg RunConfig
-	if err := json.Unmarshal(b, &cfg); err != nil {
-		return nil, nil, fmt.Errorf("%s/config.json: %v", dir, err)
-	}
-	ck, err := LoadCheckpoint(filepath.Join(dir, "ckpt", "last.ckpt"))
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, fmt.Errorf("%s: no checkpoint yet (ckpt/last.ckpt); start the run again", dir)
-		}
-		return nil, nil, err
-	}
-	log, err := OpenEventLog(filepath.Join(dir, "log.jsonl"), ck.LogSize)
+	d, rc, err := run.Resume(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Session{Dir: dir, Cfg: cfg, Log: log}, ck, nil
+	ck, err := decodeCheckpoint(rc)
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	return &Session{Run: d, Dir: d.Path, Cfg: d.Config, Log: d.Log}, ck, nil
 }
 
-// SaveCheckpoint writes ckpt/last.ckpt (and, when name is not empty, a
-// named copy such as round-3.ckpt).
+// Close closes the log and releases the directory.
+func (s *Session) Close() error { return s.Run.Close() }
+
+// SaveCheckpoint writes ckpt/last.ckpt, keeping the previous one (and,
+// when name is not empty, a named copy such as round-3.ckpt).
 func (s *Session) SaveCheckpoint(t *Trainer, extra []byte, name string) error {
 	ck, err := NewCheckpoint(t, extra)
 	if err != nil {
 		return err
 	}
-	if name != "" {
-		if err := ck.Save(filepath.Join(s.Dir, "ckpt", name)); err != nil {
-			return err
-		}
+	b, err := ck.Encode()
+	if err != nil {
+		return err
 	}
-	return ck.Save(filepath.Join(s.Dir, "ckpt", "last.ckpt"))
+	return s.Run.SaveCheckpoint(b, name)
 }
 
 // WriteSummary writes summary.json atomically.
 func (s *Session) WriteSummary(v any) error {
-	return WriteJSONAtomic(filepath.Join(s.Dir, "summary.json"), v)
+	return s.Run.WriteSummary(v)
 }
 
 // NewTrainer wires a trainer for the session's config.

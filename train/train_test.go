@@ -13,6 +13,7 @@ import (
 	"github.com/nadir-ml/nadir/data"
 	"github.com/nadir-ml/nadir/nn"
 	"github.com/nadir-ml/nadir/optim"
+	"github.com/nadir-ml/nadir/run"
 )
 
 // blobs is a small separable problem: class c's points sit around c·e_c.
@@ -53,7 +54,7 @@ func TestTrainerLearns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(stats) != 5 || stats[4].TestAcc < 0.95 {
+	if len(stats) != 5 || stats[4].TestAccuracy < 0.95 {
 		t.Fatalf("after 5 epochs: %+v", stats[len(stats)-1])
 	}
 	m := Evaluate(tr.Net, tr.Test, 7)
@@ -63,8 +64,8 @@ func TestTrainerLearns(t *testing.T) {
 			total += v
 		}
 	}
-	if total != tr.Test.Len() || math.Abs(m.Accuracy-stats[4].TestAcc) > 1e-12 {
-		t.Fatalf("evaluation inconsistent: %d examples, acc %v vs %v", total, m.Accuracy, stats[4].TestAcc)
+	if total != tr.Test.Len() || math.Abs(m.Accuracy-stats[4].TestAccuracy) > 1e-12 {
+		t.Fatalf("evaluation inconsistent: %d examples, acc %v vs %v", total, m.Accuracy, stats[4].TestAccuracy)
 	}
 }
 
@@ -160,47 +161,39 @@ func TestCorruptCheckpoint(t *testing.T) {
 	}
 }
 
-func TestEventLogTruncatesOnResume(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "log.jsonl")
-	l, err := OpenEventLog(path, 0)
+// A session falls back to the previous checkpoint when the latest is
+// damaged, and the log loses the events written after it.
+func TestSessionFallsBack(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	s, err := CreateSession(dir, RunConfig{Command: "train"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.Append("a", map[string]any{"x": 1})
-	keep := l.Size()
-	l.Append("b", nil)
-	l.Close()
-	l, err = OpenEventLog(path, keep)
+	tr := newTrainer(t, 0.05)
+	tr.Log = s.Log
+	tr.BeginPhase(2)
+	tr.Save = func() error { return s.SaveCheckpoint(tr, nil, "") }
+	if _, err := tr.RunPhase(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	last := filepath.Join(dir, "ckpt", "last.ckpt")
+	b, _ := os.ReadFile(last)
+	os.WriteFile(last, b[:len(b)/2], 0o644)
+	s, ck, err := OpenSession(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.Append("c", nil)
-	l.Close()
-	ev, err := ReadEvents(path)
+	defer s.Close()
+	if ck.Pos.Epoch != 1 || ck.Warning == "" {
+		t.Fatalf("resumed at epoch %d with warning %q, want epoch 1 and a warning", ck.Pos.Epoch, ck.Warning)
+	}
+	recs, err := run.ReadLog(filepath.Join(dir, run.LogFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ev) != 2 || ev[0]["event"] != "a" || ev[1]["event"] != "c" {
-		t.Fatalf("events after resume: %v", ev)
-	}
-}
-
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "f.json")
-	if err := WriteJSONAtomic(p, map[string]int{"a": 1}); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteJSONAtomic(p, map[string]int{"a": 2}); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(p)
-	if string(b) != "{\n  \"a\": 2\n}\n" {
-		t.Fatalf("content %q", b)
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Fatalf("temporary files left: %v", entries)
+	if ep := run.Events[run.Epoch](recs); len(ep) != 1 || ep[0].Epoch != 1 {
+		t.Fatalf("epochs in the log after falling back: %+v", ep)
 	}
 }
 

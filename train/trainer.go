@@ -11,22 +11,13 @@ import (
 	"github.com/nadir-ml/nadir/data"
 	"github.com/nadir-ml/nadir/nn"
 	"github.com/nadir-ml/nadir/optim"
+	"github.com/nadir-ml/nadir/run"
 	"github.com/nadir-ml/nadir/tensor"
 )
 
-// Config holds what a training phase needs beyond the network.
-type Config struct {
-	Batch       int     `json:"batch"`
-	LR          float64 `json:"lr"`
-	Schedule    string  `json:"schedule"`
-	Optimizer   string  `json:"optimizer"`
-	WeightDecay float64 `json:"weight_decay"`
-	Seed        uint64  `json:"seed"`
-	Augment     int     `json:"augment"`    // max random shift in pixels (0: none)
-	CkptSteps   int     `json:"ckpt_steps"` // checkpoint every N steps inside an epoch (0: epoch ends only)
-	Patience    int     `json:"patience"`   // early stopping on validation loss (0: off)
-	EvalBatch   int     `json:"eval_batch"`
-}
+// Config is what a training phase needs beyond the network (config.json's
+// "train" section, whose schema package run owns).
+type Config = run.TrainConfig
 
 // Position is where a run stands; with Seed it fixes every random stream,
 // which is how a resumed run reproduces an uninterrupted one bit for bit:
@@ -52,18 +43,8 @@ type Position struct {
 
 const augmentKey = 0x9e3779b97f4a7c15
 
-// EpochStats summarises one finished epoch.
-type EpochStats struct {
-	Epoch     int     `json:"epoch"`
-	TrainLoss float64 `json:"train_loss"`
-	TrainAcc  float64 `json:"train_accuracy"`
-	ValLoss   float64 `json:"val_loss,omitempty"`
-	ValAcc    float64 `json:"val_accuracy,omitempty"`
-	TestLoss  float64 `json:"test_loss"`
-	TestAcc   float64 `json:"test_accuracy"`
-	LR        float64 `json:"lr"`
-	Seconds   float64 `json:"seconds"`
-}
+// EpochStats summarises one finished epoch: the "epoch" event.
+type EpochStats = run.Epoch
 
 // Hook observes training; the UI (progress bars) and logging live in hooks
 // so that the loop itself stays quiet.
@@ -83,7 +64,7 @@ type Trainer struct {
 	Val   *data.Dataset // optional, for early stopping
 	Test  *data.Dataset
 	Pos   Position
-	Log   *EventLog
+	Log   *run.Log
 	Hooks []Hook
 	// Save is called at checkpoint points with the position already
 	// updated; a nil Save disables checkpoints.
@@ -204,11 +185,12 @@ func (t *Trainer) runEpoch(ctx context.Context) (EpochStats, error) {
 	st := EpochStats{Epoch: ep + 1, LR: lr}
 	if t.Pos.Seen > 0 {
 		st.TrainLoss = t.Pos.LossSum / float64(t.Pos.Seen)
-		st.TrainAcc = float64(t.Pos.Correct) / float64(t.Pos.Seen)
+		st.TrainAccuracy = float64(t.Pos.Correct) / float64(t.Pos.Seen)
 	}
+	evalStart := time.Now()
 	if t.Val != nil && t.Val.Len() > 0 {
 		m := Evaluate(t.Net, t.Val, t.evalBatch())
-		st.ValLoss, st.ValAcc = m.Loss, m.Accuracy
+		st.ValLoss, st.ValAccuracy = m.Loss, m.Accuracy
 		if t.Cfg.Patience > 0 {
 			if m.Loss < t.Pos.BestVal {
 				t.Pos.BestVal, t.Pos.BadEp = m.Loss, 0
@@ -219,20 +201,19 @@ func (t *Trainer) runEpoch(ctx context.Context) (EpochStats, error) {
 	}
 	if t.Test != nil {
 		m := Evaluate(t.Net, t.Test, t.evalBatch())
-		st.TestLoss, st.TestAcc = m.Loss, m.Accuracy
+		st.TestLoss, st.TestAccuracy = m.Loss, m.Accuracy
 	}
 	// Seconds are wall time and differ between runs; everything else in
 	// the stats is bit-reproducible.
 	st.Seconds = time.Since(start).Seconds()
+	evalSeconds := time.Since(evalStart).Seconds()
 	t.Pos.Epoch++
 	t.Pos.Step = 0
 	t.Pos.LossSum, t.Pos.Correct, t.Pos.Seen = 0, 0, 0
-	if err := t.Log.Append("epoch", map[string]any{
-		"epoch": st.Epoch, "train_loss": st.TrainLoss, "train_accuracy": st.TrainAcc,
-		"val_loss": st.ValLoss, "val_accuracy": st.ValAcc, "test_loss": st.TestLoss,
-		"test_accuracy": st.TestAcc, "lr": st.LR, "seconds": st.Seconds, "params": t.Net.NumParams(),
-		"stopped": t.Pos.Stopped,
-	}); err != nil {
+	st.Params = t.Net.NumParams()
+	st.Stopped = t.Pos.Stopped
+	st.EvalSeconds = evalSeconds
+	if err := t.Log.Append(st); err != nil {
 		return st, err
 	}
 	if t.Save != nil {
@@ -284,7 +265,8 @@ type Metrics struct {
 	Confusion [][]int `json:"confusion"` // [true][predicted]
 }
 
-// Evaluate runs the network in evaluation mode over d.
+// Evaluate runs the network in evaluation mode over d (nn.Net.Infer: no
+// state kept for a backward pass).
 func Evaluate(net *nn.Net, d *data.Dataset, batch int) Metrics {
 	b := data.NewBatcher(d, batch)
 	b.Epoch(nil)
@@ -302,7 +284,7 @@ func Evaluate(net *nn.Net, d *data.Dataset, batch int) Metrics {
 	}
 	for s := 0; s < b.Steps(); s++ {
 		x, y = b.Batch(s, x, y)
-		logits := net.Forward(x, false)
+		logits := net.Infer(x)
 		sum += ce.Forward(logits, y) * float64(len(y))
 		pred = nn.Argmax(pred, logits)
 		for i, p := range pred {

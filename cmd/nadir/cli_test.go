@@ -55,6 +55,9 @@ func TestBadInput(t *testing.T) {
 		{"impossible budget", []string{"grow", "--budget", "params=10", "--max-train", "100", "--out", run}, "impossible"},
 		{"bad budget", []string{"grow", "--budget", "flops=10", "--out", run}, "budget"},
 		{"nothing splittable", []string{"grow", "--model", "cnn:g", "--max-train", "100", "--out", run}, "splittable"},
+		{"negative eps-rel", []string{"grow", "--eps-rel", "-1", "--out", run}, "eps-rel"},
+		{"slimming without target", []string{"grow", "--method", "prune", "--network-slimming", "--out", run}, "budget"},
+		{"slimming of a growth method", []string{"grow", "--method", "s2d", "--network-slimming", "--out", run}, "network-slimming"},
 		{"missing run", []string{"resume", filepath.Join(tmp, "nope")}, "nope"},
 	}
 	for _, c := range cases {

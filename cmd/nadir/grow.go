@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -13,9 +14,11 @@ import (
 
 	"github.com/nadir-ml/nadir/cost"
 	"github.com/nadir-ml/nadir/grow"
+	"github.com/nadir-ml/nadir/grow/firefly"
 	"github.com/nadir-ml/nadir/grow/split"
 	"github.com/nadir-ml/nadir/nn"
 	"github.com/nadir-ml/nadir/optim"
+	"github.com/nadir-ml/nadir/run"
 	"github.com/nadir-ml/nadir/tensor"
 	"github.com/nadir-ml/nadir/train"
 )
@@ -24,30 +27,13 @@ func init() {
 	register("grow", "grow a network by splitting steepest descent (s2d, fast, signed) or a baseline", cmdGrow)
 }
 
-var growMethods = append(append([]string(nil), split.Names...), "scratch", "prune")
+var growMethods = append(append(append([]string(nil), split.Names...), firefly.Names...), "scratch", "prune")
 
 func cmdGrow(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("grow", flag.ContinueOnError)
 	var f runFlags
-	f.register(fs, "mlp:16", 1, 0.05, "sgd")
 	var g grow.Config
-	fs.StringVar(&g.Method, "method", "fast", "method: "+strings.Join(growMethods, " | "))
-	fs.IntVar(&g.Rounds, "rounds", 4, "growth rounds")
-	fs.IntVar(&g.EpochsPerRound, "epochs-per-round", 1, "fine-tuning epochs after each growth step")
-	fs.IntVar(&g.SeedEpochs, "seed-epochs", 0, "epochs to train the seed network (0: --epochs)")
-	fs.IntVar(&g.FinalEpochs, "final-epochs", 0, "extra fine-tuning epochs after the last growth step")
-	fs.Float64Var(&g.GrowRatio, "grow-ratio", 0.3, "units added per round as a fraction of current units (budget scale for knapsack)")
-	fs.Float64Var(&g.Eps, "eps", 0.01, "split step ε (absolute; directions are unit vectors)")
-	fs.BoolVar(&g.AllowPositive, "allow-positive", false, "also split neurons with λ ≥ 0 (the reference code's behaviour)")
-	fs.IntVar(&g.MaxWidth, "max-width", 0, "maximum units per layer (0: none)")
-	fs.StringVar(&g.Select, "select", "", "selection: ratio | knapsack (default: the method's)")
-	fs.StringVar(&g.Cost, "cost", "energy", "cost model for selection: params | macs | energy | latency")
-	fs.StringVar(&g.Budget, "budget", "", "final budget that ends growth: macs=N | params=N | energy=N | latency=MS")
-	fs.IntVar(&g.SplitBatches, "split-batches", 10, "mini-batches of splitting statistics per round (the reference uses a tenth of an epoch)")
-	fs.StringVar(&g.Solver, "solver", "lanczos", "eigen-solver: lanczos | dense | rayleigh")
-	fs.IntVar(&g.RayleighEpochs, "rayleigh-epochs", 10, "passes over the statistics for --solver rayleigh")
-	fs.Float64Var(&g.SignedC, "signed-c", 3, "signed splitting: bound on the total absolute off-spring weight")
-	fs.StringVar(&g.From, "from", "", "scratch / prune: the grown run directory whose final architecture and epochs to match")
+	growFlags(fs, &f, &g)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -55,6 +41,7 @@ func cmdGrow(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return fmt.Errorf("unexpected argument %q", pos[0])
 	}
+	fireflyDefaults(fs, &g)
 	if err := f.resolve("grow"); err != nil {
 		return err
 	}
@@ -65,7 +52,12 @@ func cmdGrow(ctx context.Context, args []string) error {
 		return err
 	}
 	var fromSpec *nn.NetSpec
-	if g.Method == "scratch" || g.Method == "prune" {
+	if g.Method == "prune" && g.From == "" {
+		// Network slimming of --model to --budget (checked above): train
+		// it for half the epochs, prune, fine-tune for the rest.
+		total := g.SeedEpochs
+		g.SeedEpochs, g.EpochsPerRound, g.Rounds, g.FinalEpochs = total/2, total-total/2, 1, 0
+	} else if g.Method == "scratch" || g.Method == "prune" {
 		spec, cfgFrom, err := finalArchitecture(g.From)
 		if err != nil {
 			return err
@@ -104,11 +96,14 @@ func cmdGrow(ctx context.Context, args []string) error {
 	} else if net, err = buildModel(f.cfg, ds); err != nil {
 		return err
 	}
+	if err := applyInit(net, f.init); err != nil {
+		return err
+	}
 	s, err := train.CreateSession(f.out, f.cfg)
 	if err != nil {
 		return err
 	}
-	defer s.Log.Close()
+	defer s.Close()
 	opt, _ := optim.New(f.cfg.Train.Optimizer, f.cfg.Train.WeightDecay)
 	t, err := s.NewTrainer(net, opt, ds)
 	if err != nil {
@@ -120,6 +115,35 @@ func cmdGrow(ctx context.Context, args []string) error {
 		return err
 	}
 	return runEngine(ctx, e, f.json)
+}
+
+// growFlags registers grow's flags (sweep reads them to pass them through).
+func growFlags(fs *flag.FlagSet, f *runFlags, g *grow.Config) {
+	f.register(fs, "mlp:16", 1, 0.05, "sgd")
+	fs.StringVar(&g.Method, "method", "fast", "method: "+strings.Join(growMethods, " | "))
+	fs.IntVar(&g.Rounds, "rounds", 4, "growth rounds")
+	fs.IntVar(&g.EpochsPerRound, "epochs-per-round", 1, "fine-tuning epochs after each growth step")
+	fs.IntVar(&g.SeedEpochs, "seed-epochs", 0, "epochs to train the seed network (0: --epochs)")
+	fs.IntVar(&g.FinalEpochs, "final-epochs", 0, "extra fine-tuning epochs after the last growth step")
+	fs.Float64Var(&g.GrowRatio, "grow-ratio", 0.3, "units added per round as a fraction of current units (budget scale for knapsack)")
+	fs.Float64Var(&g.Eps, "eps", 0.01, "step ε of each applied edit: it scales the edit's perturbation — a unit eigen-direction for s2d/fast/signed, the trained candidate for firefly (default 1 there: as trained)")
+	fs.Float64Var(&g.EpsRel, "eps-rel", 0, "split step as a fraction of the neuron's incoming weight norm (replaces --eps when > 0)")
+	fs.StringVar(&g.LRSpan, "lr-span", "round", "what the lr schedule spans: round (restarts after each growth step) | run (one schedule over all epochs)")
+	fs.IntVar(&g.LineageCap, "lineage-cap", 0, "at most N splits per lineage (units descended from one seed unit) per round (0: no cap)")
+	fs.BoolVar(&g.ResetOptim, "reset-optim", false, "clear the optimiser state (momentum) after every growth step")
+	fs.BoolVar(&g.AllowPositive, "allow-positive", false, "also split neurons with λ ≥ 0 (the reference code's behaviour)")
+	fs.IntVar(&g.MaxWidth, "max-width", 0, "maximum units per layer (0: none)")
+	fs.StringVar(&g.Select, "select", "", "selection: ratio | knapsack (default: the method's)")
+	fs.StringVar(&g.Cost, "cost", "energy", "cost model for selection: params | macs | energy | latency")
+	fs.StringVar(&g.Budget, "budget", "", "final budget that ends growth: macs=N | params=N | energy=N | latency=MS")
+	fs.IntVar(&g.SplitBatches, "split-batches", 10, "mini-batches of splitting statistics per round (the reference uses a tenth of an epoch)")
+	fs.StringVar(&g.Solver, "solver", "lanczos", "eigen-solver: lanczos | dense | rayleigh")
+	fs.IntVar(&g.RayleighEpochs, "rayleigh-epochs", 10, "passes over the statistics for --solver rayleigh")
+	fs.Float64Var(&g.SignedC, "signed-c", 3, "signed splitting: bound on the total absolute off-spring weight")
+	fs.BoolVar(&g.NetworkSlimming, "network-slimming", false, "prune: network slimming (L1 on BatchNorm scales while the wide net trains, then global pruning of the smallest |γ| to the --from run's MACs or --budget); without --from, --model is the wide network")
+	fs.Float64Var(&g.SlimLambda, "slim-lambda", 1e-4, "network slimming: L1 penalty weight on the BatchNorm scales")
+	fs.StringVar(&g.From, "from", "", "scratch / prune: the grown run directory whose final architecture and epochs to match")
+	registerFireflyFlags(fs, g)
 }
 
 func checkGrowConfig(g *grow.Config) error {
@@ -140,12 +164,24 @@ func checkGrowConfig(g *grow.Config) error {
 		return fmt.Errorf("--grow-ratio %v: must be in (0, 10]", g.GrowRatio)
 	case g.Eps < 0:
 		return fmt.Errorf("--eps %v: must be >= 0", g.Eps)
+	case g.LRSpan != "round" && g.LRSpan != "run":
+		return fmt.Errorf("--lr-span %q: want round or run", g.LRSpan)
+	case g.LineageCap < 0:
+		return fmt.Errorf("--lineage-cap %d: must be >= 0", g.LineageCap)
+	case g.EpsRel < 0:
+		return fmt.Errorf("--eps-rel %v: must be >= 0", g.EpsRel)
 	case g.SplitBatches <= 0:
 		return fmt.Errorf("--split-batches %d: must be positive", g.SplitBatches)
 	case g.MaxWidth < 0:
 		return fmt.Errorf("--max-width %d: must be >= 0", g.MaxWidth)
-	case (g.Method == "scratch" || g.Method == "prune") && g.From == "":
+	case g.Method == "scratch" && g.From == "", g.Method == "prune" && g.From == "" && !g.NetworkSlimming:
 		return fmt.Errorf("--method %s needs --from RUNDIR (a grown run whose final architecture it matches)", g.Method)
+	case g.NetworkSlimming && g.Method != "prune":
+		return fmt.Errorf("--network-slimming is a kind of --method prune, not of %s", g.Method)
+	case g.NetworkSlimming && g.From == "" && g.Budget == "":
+		return fmt.Errorf("--network-slimming without --from needs --budget (what to prune down to)")
+	case g.SlimLambda < 0:
+		return fmt.Errorf("--slim-lambda %v: must be >= 0", g.SlimLambda)
 	}
 	switch g.Select {
 	case "", "ratio", "knapsack":
@@ -174,6 +210,13 @@ func newEngine(s *train.Session, t *train.Trainer, ds train.Datasets, g grow.Con
 	switch g.Method {
 	case "scratch", "prune":
 		m = nil
+	case "firefly", "firefly-split":
+		if m, err = newFirefly(g); err != nil {
+			return nil, err
+		}
+		if g.Select == "" {
+			g.Select = m.DefaultSelect()
+		}
 	default:
 		m, err = split.New(g.Method, split.Options{Solver: g.Solver, RayleighEpochs: g.RayleighEpochs, C: g.SignedC})
 		if err != nil {
@@ -188,7 +231,11 @@ func newEngine(s *train.Session, t *train.Trainer, ds train.Datasets, g grow.Con
 		return nil, err
 	}
 	e := &grow.Engine{Cfg: g, Method: m, Session: s, Trainer: t, Data: ds, Cost: cm}
-	if g.Method == "prune" {
+	if g.Method == "prune" && g.NetworkSlimming {
+		if err := setupSlimming(e, g); err != nil {
+			return nil, err
+		}
+	} else if g.Method == "prune" {
 		spec, _, err := finalArchitecture(g.From)
 		if err != nil {
 			return nil, err
@@ -199,7 +246,7 @@ func newEngine(s *train.Session, t *train.Trainer, ds train.Datasets, g grow.Con
 		}
 		e.PruneWidths = grow.Widths(target)
 	}
-	if g.Budget != "" {
+	if g.Budget != "" && g.Method != "prune" {
 		b, err := cost.ParseBudget(g.Budget)
 		if err != nil {
 			return nil, err
@@ -221,17 +268,39 @@ func newEngine(s *train.Session, t *train.Trainer, ds train.Datasets, g grow.Con
 	return e, nil
 }
 
-// growSummary is summary.json of a growth run.
-type growSummary struct {
-	Command      string             `json:"command"`
-	Method       string             `json:"method"`
-	Rounds       []grow.RoundRecord `json:"rounds"`
-	TestAccuracy float64            `json:"test_accuracy"`
-	TestLoss     float64            `json:"test_loss"`
-	Params       int                `json:"params"`
-	MACs         int64              `json:"macs"`
-	Widths       []int              `json:"widths"`
-	Seconds      float64            `json:"seconds"`
+// setupSlimming makes the engine's prune step network slimming: the L1
+// penalty on BatchNorm scales during round 0 (the wide network's training)
+// and a global |γ| prune to --budget, or to the --from run's MACs.
+func setupSlimming(e *grow.Engine, g grow.Config) error {
+	var target cost.Budget
+	if g.Budget != "" {
+		b, err := cost.ParseBudget(g.Budget)
+		if err != nil {
+			return err
+		}
+		target = b
+	} else {
+		spec, _, err := finalArchitecture(g.From)
+		if err != nil {
+			return err
+		}
+		net, err := nn.Build(spec, nil)
+		if err != nil {
+			return err
+		}
+		target = cost.Budget{Kind: "macs", Value: float64(net.MACs())}
+	}
+	m, err := cost.New(target.Kind, cost.Options{LatencyCache: filepath.Join(e.Session.Dir, "latency.json")})
+	if err != nil {
+		return err
+	}
+	e.Trainer.Opt = &grow.SparseBN{Optimizer: e.Trainer.Opt, Net: e.Trainer.Net, Lambda: g.SlimLambda,
+		Active: func() bool { return e.State.Round == 0 }}
+	e.Prune = func(net *nn.Net) error {
+		_, err := grow.SlimTo(net, m, target.Value)
+		return err
+	}
+	return nil
 }
 
 func runEngine(ctx context.Context, e *grow.Engine, asJSON bool) error {
@@ -246,12 +315,12 @@ func runEngine(ctx context.Context, e *grow.Engine, asJSON bool) error {
 		}
 		return err
 	}
-	return writeGrowSummary(e, hist, asJSON)
+	return writeGrowSummary(e, hist, asJSON, stdout(ctx))
 }
 
-func writeGrowSummary(e *grow.Engine, hist []grow.RoundRecord, asJSON bool) error {
+func writeGrowSummary(e *grow.Engine, hist []grow.RoundRecord, asJSON bool, w io.Writer) error {
 	last := hist[len(hist)-1]
-	sum := growSummary{Command: "grow", Method: e.Cfg.Method, Rounds: hist, TestAccuracy: last.TestAccuracy,
+	sum := run.Summary{Command: "grow", Method: e.Cfg.Method, Rounds: hist, TestAccuracy: last.TestAccuracy,
 		TestLoss: last.TestLoss, Params: last.Params, MACs: last.MACs, Widths: last.Widths}
 	for _, r := range hist {
 		sum.Seconds += r.GrowSeconds + r.TrainSeconds
@@ -260,9 +329,9 @@ func writeGrowSummary(e *grow.Engine, hist []grow.RoundRecord, asJSON bool) erro
 		return err
 	}
 	if asJSON {
-		return printJSON(sum)
+		return fprintJSON(w, sum)
 	}
-	fmt.Printf("final: test accuracy %.4f, params %d, MACs %d, widths %v (%.1fs); run: %s\n",
+	fmt.Fprintf(w, "final: test accuracy %.4f, params %d, MACs %d, widths %v (%.1fs); run: %s\n",
 		sum.TestAccuracy, sum.Params, sum.MACs, sum.Widths, sum.Seconds, e.Session.Dir)
 	return nil
 }
@@ -289,18 +358,17 @@ func resumeGrow(ctx context.Context, s *train.Session, ck *train.Checkpoint, asJ
 // finalArchitecture reads a finished growth run's final network spec.
 func finalArchitecture(dir string) (nn.NetSpec, grow.Config, error) {
 	var g grow.Config
-	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	rc, err := run.ReadConfig(dir)
 	if err != nil {
 		return nn.NetSpec{}, g, fmt.Errorf("--from: %v", err)
 	}
-	var rc train.RunConfig
-	if err := json.Unmarshal(b, &rc); err != nil || rc.Command != "grow" {
+	if rc.Command != "grow" {
 		return nn.NetSpec{}, g, fmt.Errorf("--from %s: not a growth run", dir)
 	}
 	if err := json.Unmarshal(rc.Grow, &g); err != nil {
 		return nn.NetSpec{}, g, fmt.Errorf("--from %s: %v", dir, err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "summary.json")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, run.SummaryFile)); err != nil {
 		return nn.NetSpec{}, g, fmt.Errorf("--from %s: the run has not finished (no summary.json)", dir)
 	}
 	net, _, err := loadNet(dir)

@@ -74,11 +74,7 @@ func realMain(args []string) int {
 	}
 	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
 	fmt.Fprintf(os.Stderr, "nadir %s: %s\n", args[0], msg)
-	var ee *exitError
-	if errors.As(err, &ee) {
-		return ee.code
-	}
-	return 2
+	return exitCode(err)
 }
 
 // parseFlags parses flags that may come before or after positional

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nadir-ml/nadir/run"
 	"github.com/nadir-ml/nadir/train"
 )
 
@@ -31,7 +32,7 @@ func stripTimes(v any) any {
 		out := map[string]any{}
 		for k, e := range x {
 			switch k {
-			case "seconds", "grow_seconds", "train_seconds", "epoch_seconds", "time":
+			case "seconds", "grow_seconds", "train_seconds", "epoch_seconds", "eval_seconds", "time":
 				continue
 			}
 			out[k] = stripTimes(e)
@@ -103,12 +104,12 @@ func TestResumeAfterSIGKILLTrain(t *testing.T) {
 	if out, err := exec.Command(bin, args(ref)...).CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	run := filepath.Join(tmp, "killed")
-	killMidway(t, bin, args(run), run, func(c *train.Checkpoint) bool { return c.Pos.Epoch >= 1 && c.Pos.Step > 0 })
-	if out, err := exec.Command(bin, "resume", "--quiet", run).CombinedOutput(); err != nil {
+	killed := filepath.Join(tmp, "killed")
+	killMidway(t, bin, args(killed), killed, func(c *train.Checkpoint) bool { return c.Pos.Epoch >= 1 && c.Pos.Step > 0 })
+	if out, err := exec.Command(bin, "resume", "--quiet", killed).CombinedOutput(); err != nil {
 		t.Fatalf("resume: %v\n%s", err, out)
 	}
-	if a, b := readSummary(t, ref), readSummary(t, run); !reflect.DeepEqual(a, b) {
+	if a, b := readSummary(t, ref), readSummary(t, killed); !reflect.DeepEqual(a, b) {
 		t.Fatalf("resumed summary differs:\n%v\n%v", a, b)
 	}
 }
@@ -118,30 +119,57 @@ func TestResumeAfterSIGKILLGrow(t *testing.T) {
 		t.Skip("builds and runs the command")
 	}
 	bin := buildNadir(t)
-	tmp := t.TempDir()
-	args := func(out string) []string {
-		return []string{"grow", "--method", "fast", "--model", "mlp:8", "--max-train", "6000", "--rounds", "3",
-			"--batch", "32", "--ckpt-steps", "10", "--quiet", "--out", out}
+	base := []string{"grow", "--method", "fast", "--model", "mlp:8", "--max-train", "6000", "--rounds", "3",
+		"--batch", "32", "--ckpt-steps", "10", "--quiet"}
+	// The second run exercises the state the growth options add: lineages
+	// in the checkpoint, the run-long schedule and the optimiser reset.
+	extra := [][]string{nil, {"--eps-rel", "0.1", "--lineage-cap", "1", "--lr-span", "run", "--reset-optim"}}
+	for _, x := range extra {
+		args := func(out string) []string {
+			return append(append(append([]string(nil), base...), x...), "--out", out)
+		}
+		// Kill inside round 2's fine-tuning, mid-epoch.
+		resumeMatches(t, bin, args, func(c *train.Checkpoint) bool {
+			var st struct{ Round int }
+			json.Unmarshal(c.Extra, &st)
+			return st.Round >= 2 && c.Pos.Step > 0
+		})
 	}
+}
+
+// Network slimming killed while the wide network trains under the L1
+// penalty: the resumed run re-attaches the penalty and ends identical.
+func TestResumeAfterSIGKILLSlimming(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the command")
+	}
+	bin := buildNadir(t)
+	args := func(out string) []string {
+		return []string{"grow", "--method", "prune", "--network-slimming", "--slim-lambda", "1e-3", "--model", "cnn:c8,p,c8,p",
+			"--budget", "macs=100000", "--max-train", "2000", "--epochs", "2", "--batch", "32", "--ckpt-steps", "5", "--quiet", "--out", out}
+	}
+	resumeMatches(t, bin, args, func(c *train.Checkpoint) bool { return c.Pos.Epoch == 0 && c.Pos.Step > 0 })
+}
+
+// resumeMatches runs args to the end, then again killed where ready says,
+// resumes it, and compares the summaries and event counts.
+func resumeMatches(t *testing.T, bin string, args func(string) []string, ready func(*train.Checkpoint) bool) {
+	t.Helper()
+	tmp := t.TempDir()
 	ref := filepath.Join(tmp, "ref")
 	if out, err := exec.Command(bin, args(ref)...).CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	run := filepath.Join(tmp, "killed")
-	// Kill inside round 2's fine-tuning, mid-epoch.
-	killMidway(t, bin, args(run), run, func(c *train.Checkpoint) bool {
-		var st struct{ Round int }
-		json.Unmarshal(c.Extra, &st)
-		return st.Round >= 2 && c.Pos.Step > 0
-	})
-	if out, err := exec.Command(bin, "resume", "--quiet", run).CombinedOutput(); err != nil {
+	killed := filepath.Join(tmp, "killed")
+	killMidway(t, bin, args(killed), killed, ready)
+	if out, err := exec.Command(bin, "resume", "--quiet", killed).CombinedOutput(); err != nil {
 		t.Fatalf("resume: %v\n%s", err, out)
 	}
-	if a, b := readSummary(t, ref), readSummary(t, run); !reflect.DeepEqual(a, b) {
+	if a, b := readSummary(t, ref), readSummary(t, killed); !reflect.DeepEqual(a, b) {
 		t.Fatalf("resumed summary differs:\n%v\n%v", a, b)
 	}
-	evA, _ := train.ReadEvents(filepath.Join(ref, "log.jsonl"))
-	evB, _ := train.ReadEvents(filepath.Join(run, "log.jsonl"))
+	evA, _ := run.ReadLog(filepath.Join(ref, "log.jsonl"))
+	evB, _ := run.ReadLog(filepath.Join(killed, "log.jsonl"))
 	if len(evA) != len(evB) {
 		t.Fatalf("event logs differ in length: %d vs %d", len(evA), len(evB))
 	}

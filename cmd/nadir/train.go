@@ -13,6 +13,7 @@ import (
 
 	"github.com/nadir-ml/nadir/nn"
 	"github.com/nadir-ml/nadir/optim"
+	"github.com/nadir-ml/nadir/run"
 	"github.com/nadir-ml/nadir/tensor"
 	"github.com/nadir-ml/nadir/train"
 )
@@ -32,6 +33,7 @@ type runFlags struct {
 	json      bool
 	quiet     bool
 	out       string
+	init      string
 	maxMemory string
 }
 
@@ -58,6 +60,7 @@ func (f *runFlags) register(fs *flag.FlagSet, model string, epochs int, lr float
 	fs.StringVar(&f.out, "out", "", "run directory (default runs/<command>-<seed>, or -2, -3, ... when taken)")
 	fs.BoolVar(&f.json, "json", false, "print summary.json as the last line of stdout")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bars")
+	fs.StringVar(&f.init, "init", "", "start from the weights of a file nadir exported (FILE.safetensors or FILE.onnx; shapes must match --model)")
 	fs.StringVar(&f.maxMemory, "max-memory", "", "memory training may use, e.g. 8G (default: what the system has available)")
 }
 
@@ -146,12 +149,15 @@ func cmdTrain(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := applyInit(net, f.init); err != nil {
+		return err
+	}
 	opt, _ := optim.New(f.cfg.Train.Optimizer, f.cfg.Train.WeightDecay)
 	s, err := train.CreateSession(f.out, f.cfg)
 	if err != nil {
 		return err
 	}
-	defer s.Log.Close()
+	defer s.Close()
 	t, err := s.NewTrainer(net, opt, ds)
 	if err != nil {
 		return err
@@ -174,9 +180,9 @@ func finishTraining(ctx context.Context, s *train.Session, t *train.Trainer, asJ
 		return err
 	}
 	if asJSON {
-		return printJSON(sum)
+		return fprintJSON(stdout(ctx), sum)
 	}
-	fmt.Printf("test accuracy %.4f  loss %.4f  params %d  MACs %d  (%.1fs)  run: %s\n",
+	fmt.Fprintf(stdout(ctx), "test accuracy %.4f  loss %.4f  params %d  MACs %d  (%.1fs)  run: %s\n",
 		sum.TestAccuracy, sum.TestLoss, sum.Params, sum.MACs, sum.Seconds, s.Dir)
 	return nil
 }
@@ -215,7 +221,10 @@ func cmdResume(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer s.Log.Close()
+	defer s.Close()
+	if ck.Warning != "" {
+		fmt.Fprintln(os.Stderr, "nadir resume: warning:", ck.Warning)
+	}
 	tensor.SetThreads(s.Cfg.Threads)
 	switch s.Cfg.Command {
 	case "train":
@@ -281,23 +290,24 @@ func loadNet(path string) (*nn.Net, *train.RunConfig, error) {
 		return nil, nil, err
 	}
 	var cfg *train.RunConfig
-	ckpath := path
+	var ck *train.Checkpoint
 	if st.IsDir() {
-		ckpath = filepath.Join(path, "ckpt", "last.ckpt")
-		if b, err := os.ReadFile(filepath.Join(path, "config.json")); err == nil {
-			var c train.RunConfig
-			if json.Unmarshal(b, &c) == nil {
-				cfg = &c
-			}
+		if c, err := run.ReadConfig(path); err == nil {
+			cfg = &c
 		}
+		ck, err = train.LoadRunCheckpoint(path)
+	} else {
+		ck, err = train.LoadCheckpoint(path)
 	}
-	ck, err := train.LoadCheckpoint(ckpath)
 	if err != nil {
 		return nil, nil, err
 	}
+	if ck.Warning != "" {
+		fmt.Fprintln(os.Stderr, "nadir: warning:", ck.Warning)
+	}
 	net, _, err := ck.Restore()
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %v", ckpath, err)
+		return nil, nil, fmt.Errorf("%s: %v", path, err)
 	}
 	return net, cfg, nil
 }
@@ -369,6 +379,9 @@ func cmdInspect(ctx context.Context, args []string) error {
 		}
 		if sp.Act != "" {
 			d = append(d, sp.Act)
+		}
+		if sp.Origin != "" {
+			d = append(d, "("+sp.Origin+")")
 		}
 		rows = append(rows, row{i, sp.Kind, l.OutShape(), p, nn.LayerMACs(l), strings.Join(d, " ")})
 	}

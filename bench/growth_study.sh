@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Growth study: does a grown network beat a fixed one of the same cost?
+#
+# Fashion-MNIST; seed networks VGG11-like and MobileNet-like, each grown to
+# three MAC budgets (--budget macs=N). Every entry trains for the same total
+# number of epochs (seed + rounds x per-round + final; a budget reached early
+# turns the remaining rounds into fine-tuning). Methods: s2d, fast, signed,
+# random-split, new-neuron. Baselines at each budget:
+#   uniform-scratch  the seed template at the uniform width of at most N MACs, trained from scratch
+#   scratch          s2d's grown architecture retrained from scratch
+#   slimming         network slimming: the uniform network at twice that width trained
+#                    with L1 on BatchNorm scales, pruned globally by |gamma| to N MACs, fine-tuned
+# Output: OUT/study.md (Markdown, mean ± sd over seeds), OUT/study-<net>.png
+# (accuracy vs MACs) and, as the last line of stdout, JSON
+# {"rows": [{"net","method","budget_macs","mean_accuracy","sd_accuracy","mean_macs","n"}]}.
+#
+# usage: bench/growth_study.sh [--quick] [OUTDIR]
+#   --quick: first 10,000 training images, VGG11-like seed, smallest budget,
+#            seeds 1 2; s2d, fast, random-split and uniform-scratch.
+# Environment overrides: SEEDS, MAX_TRAIN, NETS ("vgg mobilenet"), METHODS,
+# BASELINES, BUDGETS_VGG, BUDGETS_MOBILENET, GROW_FLAGS (extra nadir grow
+# flags for the growth methods), SLIM_LAMBDA, and the schedule SEED_EPOCHS,
+# ROUNDS, PER_ROUND, FINAL.
+set -euo pipefail
+quick=0
+if [[ ${1:-} == --quick ]]; then quick=1; shift; fi
+out=${1:-runs/growth-study}
+cd "$(dirname "$0")/.."
+mkdir -p "$out"
+bin="$out/nadir"
+go build -o "$bin" ./cmd/nadir
+go build -o "$out/growthstudy" ./bench/growthstudy
+
+declare -A seed_net=(
+  [vgg]='cnn:c{w},p,c{w},p,c{w},c{w},p,c{w},c{w},p,c{w},c{w},g'
+  [mobilenet]='cnn:c{w},d{w}s2,d{w},d{w}s2,d{w},d{w}s2,d{w},g'
+)
+declare -A budgets=([vgg]="${BUDGETS_VGG:-500000 1000000 2000000}" [mobilenet]="${BUDGETS_MOBILENET:-300000 600000 1200000}")
+if ((quick)); then
+  : "${SEEDS:=1 2}" "${MAX_TRAIN:=10000}" "${NETS:=vgg}" "${METHODS:=s2d fast random-split}" "${BASELINES:=uniform-scratch}"
+  budgets[vgg]=${budgets[vgg]%% *}
+  budgets[mobilenet]=${budgets[mobilenet]%% *}
+else
+  : "${SEEDS:=1 2 3}" "${MAX_TRAIN:=0}" "${NETS:=vgg mobilenet}"
+  : "${METHODS:=s2d fast signed random-split new-neuron}" "${BASELINES:=uniform-scratch scratch slimming}"
+fi
+: "${GROW_FLAGS:=}"
+# Schedule: 2 seed epochs, up to 4 rounds of 2 epochs, 2 final epochs = 12.
+seed_epochs=${SEED_EPOCHS:-2} rounds=${ROUNDS:-4} per_round=${PER_ROUND:-2} final=${FINAL:-2}
+total=$((seed_epochs + rounds * per_round + final))
+common=(--data fashion-mnist --max-train "$MAX_TRAIN" --lr 0.1 --wd 1e-4 --quiet)
+manifest="$out/manifest.tsv"
+: >"$manifest"
+log() { echo "[$(date +%T)] $*" >&2; }
+
+for net in $NETS; do
+  tmpl=${seed_net[$net]}
+  seed_model=${tmpl//\{w\}/8}
+  for b in ${budgets[$net]}; do
+    for s in $SEEDS; do
+      for m in $METHODS; do
+        d="$out/$net/$b/$m-$s"
+        rm -rf "$d"
+        log "$net $b $m seed $s"
+        "$bin" grow --method "$m" --model "$seed_model" --budget "macs=$b" --seed "$s" \
+          --epochs "$seed_epochs" --rounds "$rounds" --epochs-per-round "$per_round" --final-epochs "$final" \
+          "${common[@]}" $GROW_FLAGS --out "$d" >/dev/null
+        printf '%s\t%s\t%s\t%s\t%s\n' "$net" "$b" "$m" "$s" "$d" >>"$manifest"
+      done
+      for m in $BASELINES; do
+        d="$out/$net/$b/$m-$s"
+        rm -rf "$d"
+        log "$net $b $m seed $s"
+        case $m in
+          uniform-scratch)
+            model=$("$out/growthstudy" width "$tmpl" "$b" 2>/dev/null)
+            "$bin" train --model "$model" --seed "$s" --epochs "$total" "${common[@]}" --out "$d" >/dev/null ;;
+          scratch)
+            "$bin" grow --method scratch --from "$out/$net/$b/s2d-$s" --seed "$s" "${common[@]}" --out "$d" >/dev/null ;;
+          slimming)
+            # Twice the uniform width at the budget, as wide as the paper's
+            # starting networks are relative to their pruned result.
+            model=$("$out/growthstudy" width "$tmpl" "$b" 2>/dev/null)
+            w=$(sed -E 's/^cnn:c([0-9]+).*/\1/' <<<"$model")
+            wide=${tmpl//\{w\}/$((2 * w))}
+            "$bin" grow --method prune --network-slimming --slim-lambda "${SLIM_LAMBDA:-1e-4}" --model "$wide" \
+              --budget "macs=$b" --seed "$s" --epochs "$total" "${common[@]}" --out "$d" >/dev/null ;;
+          *) echo "unknown baseline $m" >&2; exit 2 ;;
+        esac
+        printf '%s\t%s\t%s\t%s\t%s\n' "$net" "$b" "$m" "$s" "$d" >>"$manifest"
+      done
+    done
+  done
+done
+"$out/growthstudy" table "$manifest" "$out/study"

@@ -1,0 +1,308 @@
+// Command growthstudy is the helper of bench/growth_study.sh: it finds the
+// uniform width of a model template at a MAC budget, and aggregates the
+// study's runs into a Markdown table (mean ± sd over seeds), an
+// accuracy-vs-MACs plot per seed network and a JSON line of rows.
+//
+//	growthstudy width 'cnn:c{w},p,c{w},g' 1000000   # model string at most 1M MACs
+//	growthstudy table MANIFEST OUTPREFIX            # MANIFEST: net budget method seed rundir (tab-separated)
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/nadir-ml/nadir/nn"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "growthstudy:", err)
+		os.Exit(2)
+	}
+}
+
+func run(args []string) error {
+	if len(args) == 3 && args[0] == "width" {
+		budget, err := strconv.ParseFloat(args[2], 64)
+		if err != nil {
+			return fmt.Errorf("budget %q: %v", args[2], err)
+		}
+		model, macs, err := uniformWidth(args[1], []int{1, 28, 28}, 10, int64(budget))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "%s: %d MACs\n", model, macs)
+		fmt.Println(model)
+		return nil
+	}
+	if len(args) == 3 && args[0] == "table" {
+		return table(args[1], args[2])
+	}
+	return fmt.Errorf("usage: growthstudy width TEMPLATE BUDGET | growthstudy table MANIFEST OUTPREFIX")
+}
+
+// uniformWidth returns the template with {w} replaced by the largest width
+// whose network costs at most budget MACs per example.
+func uniformWidth(tmpl string, in []int, classes int, budget int64) (string, int64, error) {
+	if !strings.Contains(tmpl, "{w}") {
+		return "", 0, fmt.Errorf("template %q has no {w}", tmpl)
+	}
+	relu, err := nn.ParseActivation("relu")
+	if err != nil {
+		return "", 0, err
+	}
+	best, bestMACs := "", int64(0)
+	for w := 1; w <= 4096; w++ {
+		m := strings.ReplaceAll(tmpl, "{w}", strconv.Itoa(w))
+		net, err := nn.ParseModel(m, in, classes, relu, nil)
+		if err != nil {
+			return "", 0, err
+		}
+		if net.MACs() > budget {
+			break
+		}
+		best, bestMACs = m, net.MACs()
+	}
+	if best == "" {
+		return "", 0, fmt.Errorf("even width 1 of %q costs more than %d MACs", tmpl, budget)
+	}
+	return best, bestMACs, nil
+}
+
+type entry struct {
+	net, method string
+	budget      int64
+	acc, macs   []float64
+}
+
+func (e *entry) key() string { return fmt.Sprintf("%s\x00%d\x00%s", e.net, e.budget, e.method) }
+
+func meanSD(v []float64) (float64, float64) {
+	var m float64
+	for _, x := range v {
+		m += x
+	}
+	m /= float64(len(v))
+	if len(v) < 2 {
+		return m, 0
+	}
+	var ss float64
+	for _, x := range v {
+		ss += (x - m) * (x - m)
+	}
+	return m, math.Sqrt(ss / float64(len(v)-1))
+}
+
+// Row is one line of the JSON summary.
+type Row struct {
+	Net          string  `json:"net"`
+	Method       string  `json:"method"`
+	BudgetMACs   int64   `json:"budget_macs"`
+	MeanAccuracy float64 `json:"mean_accuracy"`
+	SDAccuracy   float64 `json:"sd_accuracy"`
+	MeanMACs     float64 `json:"mean_macs"`
+	N            int     `json:"n"`
+}
+
+func table(manifest, prefix string) error {
+	f, err := os.Open(manifest)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	byKey := map[string]*entry{}
+	var order []*entry
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fld := strings.Split(sc.Text(), "\t")
+		if len(fld) != 5 {
+			continue
+		}
+		budget, err := strconv.ParseInt(fld[1], 10, 64)
+		if err != nil {
+			return fmt.Errorf("%s: budget %q", manifest, fld[1])
+		}
+		var sum struct {
+			TestAccuracy float64 `json:"test_accuracy"`
+			MACs         int64   `json:"macs"`
+		}
+		b, err := os.ReadFile(filepath.Join(fld[4], "summary.json"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "growthstudy: skipping unfinished run:", err)
+			continue
+		}
+		if err := json.Unmarshal(b, &sum); err != nil {
+			return fmt.Errorf("%s: %v", fld[4], err)
+		}
+		e := &entry{net: fld[0], budget: budget, method: fld[2]}
+		if old, ok := byKey[e.key()]; ok {
+			e = old
+		} else {
+			byKey[e.key()] = e
+			order = append(order, e)
+		}
+		e.acc = append(e.acc, sum.TestAccuracy)
+		e.macs = append(e.macs, float64(sum.MACs))
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if len(order) == 0 {
+		return fmt.Errorf("%s: no finished runs", manifest)
+	}
+	var rows []Row
+	for _, e := range order {
+		m, sd := meanSD(e.acc)
+		mm, _ := meanSD(e.macs)
+		rows = append(rows, Row{Net: e.net, Method: e.method, BudgetMACs: e.budget, MeanAccuracy: m, SDAccuracy: sd, MeanMACs: mm, N: len(e.acc)})
+	}
+	md := markdown(rows)
+	if err := os.WriteFile(prefix+".md", []byte(md), 0o644); err != nil {
+		return err
+	}
+	fmt.Print(md)
+	if err := plots(rows, prefix); err != nil {
+		return err
+	}
+	out, _ := json.Marshal(map[string]any{"rows": rows})
+	fmt.Println(string(out))
+	return nil
+}
+
+// markdown lays the rows out as one table per seed network: a row per
+// budget, a column per method, cells "accuracy % mean ± sd (MACs)".
+func markdown(rows []Row) string {
+	var b strings.Builder
+	var nets, methods []string
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if !seen["n"+r.Net] {
+			seen["n"+r.Net] = true
+			nets = append(nets, r.Net)
+		}
+		if !seen["m"+r.Method] {
+			seen["m"+r.Method] = true
+			methods = append(methods, r.Method)
+		}
+	}
+	for _, net := range nets {
+		var budgets []int64
+		cell := map[string]Row{}
+		for _, r := range rows {
+			if r.Net != net {
+				continue
+			}
+			if _, ok := cell[fmt.Sprint(r.BudgetMACs)]; !ok {
+				cell[fmt.Sprint(r.BudgetMACs)] = Row{}
+				budgets = append(budgets, r.BudgetMACs)
+			}
+			cell[fmt.Sprint(r.BudgetMACs, r.Method)] = r
+		}
+		sort.Slice(budgets, func(i, j int) bool { return budgets[i] < budgets[j] })
+		fmt.Fprintf(&b, "\n%s — test accuracy %%, mean ± sd over seeds (mean final MACs in k)\n\n| budget MACs |", net)
+		for _, m := range methods {
+			fmt.Fprintf(&b, " %s |", m)
+		}
+		b.WriteString("\n|---|")
+		for range methods {
+			b.WriteString("---|")
+		}
+		b.WriteString("\n")
+		for _, bud := range budgets {
+			fmt.Fprintf(&b, "| %d |", bud)
+			for _, m := range methods {
+				r, ok := cell[fmt.Sprint(bud, m)]
+				if !ok {
+					b.WriteString(" — |")
+					continue
+				}
+				fmt.Fprintf(&b, " %.2f ± %.2f (%.0fk, n=%d) |", 100*r.MeanAccuracy, 100*r.SDAccuracy, r.MeanMACs/1000, r.N)
+			}
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+var colours = []color.NRGBA{
+	{0, 114, 178, 255}, {213, 94, 0, 255}, {0, 158, 115, 255}, {204, 121, 167, 255},
+	{230, 159, 0, 255}, {86, 180, 233, 255}, {0, 0, 0, 255}, {240, 228, 66, 255},
+}
+
+// plots writes PREFIX-NET.png per seed network: mean accuracy against mean
+// final MACs, a line per method through its budgets, ± sd error bars.
+func plots(rows []Row, prefix string) error {
+	nets := map[string][]Row{}
+	for _, r := range rows {
+		nets[r.Net] = append(nets[r.Net], r)
+	}
+	for net, rs := range nets {
+		p := plot.New()
+		p.X.Label.Text = "MACs per example"
+		p.Y.Label.Text = "test accuracy (mean ± sd over seeds)"
+		p.Legend.Top = true
+		p.Legend.Left = true
+		var methods []string
+		by := map[string][]Row{}
+		for _, r := range rs {
+			if by[r.Method] == nil {
+				methods = append(methods, r.Method)
+			}
+			by[r.Method] = append(by[r.Method], r)
+		}
+		for i, m := range methods {
+			pts := by[m]
+			sort.Slice(pts, func(a, b int) bool { return pts[a].MeanMACs < pts[b].MeanMACs })
+			xy := make(plotter.XYs, len(pts))
+			errs := make(plotter.YErrors, len(pts))
+			for k, r := range pts {
+				xy[k] = plotter.XY{X: r.MeanMACs, Y: r.MeanAccuracy}
+				errs[k].Low, errs[k].High = r.SDAccuracy, r.SDAccuracy
+			}
+			l, s, err := plotter.NewLinePoints(xy)
+			if err != nil {
+				return err
+			}
+			c := colours[i%len(colours)]
+			l.Color, s.Color = c, c
+			s.Shape = draw.CircleGlyph{}
+			s.Radius = vg.Points(3)
+			eb, err := plotter.NewYErrorBars(struct {
+				plotter.XYs
+				plotter.YErrors
+			}{xy, errs})
+			if err != nil {
+				return err
+			}
+			eb.Color = c
+			p.Add(l, s, eb)
+			p.Legend.Add(m, l, s)
+		}
+		for _, a := range []*plot.Axis{&p.X, &p.Y} {
+			pad := 0.08 * (a.Max - a.Min)
+			if pad == 0 {
+				pad = 0.05*math.Abs(a.Max) + 1e-3
+			}
+			a.Min, a.Max = a.Min-pad, a.Max+pad
+		}
+		p.Title.Text = net + ": accuracy vs MACs"
+		name := fmt.Sprintf("%s-%s.png", prefix, strings.NewReplacer("/", "_", " ", "_").Replace(net))
+		if err := p.Save(7*vg.Inch, 4.5*vg.Inch, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+
+	"github.com/nadir-ml/nadir/grow"
+	"github.com/nadir-ml/nadir/grow/firefly"
+)
+
+// registerFireflyFlags adds the Firefly options of `nadir grow`.
+func registerFireflyFlags(fs *flag.FlagSet, g *grow.Config) {
+	fs.IntVar(&g.Candidates, "candidates", 0, "firefly: new-neuron candidates per layer (0: a quarter of the layer's width, at least 2)")
+	fs.IntVar(&g.CandidateSteps, "candidate-steps", firefly.DefaultSteps, "firefly: mini-batches of joint candidate training per growth step")
+	fs.BoolVar(&g.Deeper, "deeper", false, "firefly: also propose new identity-initialised layers after each growable layer")
+	fs.IntVar(&g.MaxNewLayers, "max-new-layers", 1, "firefly --deeper: at most this many layers inserted per round")
+}
+
+// fireflyDefaults applies the method-dependent defaults and checks the
+// Firefly flags: ε = 1 (apply candidates as trained) unless set.
+func fireflyDefaults(fs *flag.FlagSet, g *grow.Config) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if (g.Method == "firefly" || g.Method == "firefly-split") && !set["eps"] {
+		g.Eps = 1
+	}
+}
+
+func newFirefly(g grow.Config) (grow.Method, error) {
+	if g.Deeper && g.Method != "firefly" && g.Method != "firefly-split" {
+		return nil, fmt.Errorf("--deeper needs --method firefly")
+	}
+	m, err := firefly.New(g.Method, firefly.Options{Candidates: g.Candidates, Steps: g.CandidateSteps,
+		Deeper: g.Deeper, MaxNewLayers: g.MaxNewLayers})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
