@@ -179,7 +179,7 @@ func SaveTrainState(dir string, st *TrainState) error {
 		return err
 	}
 	out := binary.LittleEndian.AppendUint32([]byte(stateMagic), crc32.ChecksumIEEE(body.Bytes()))
-	return WriteFileAtomic(filepath.Join(dir, StateFile), append(out, body.Bytes()...))
+	return run.WriteFile(filepath.Join(dir, StateFile), append(out, body.Bytes()...))
 }
 
 // LoadTrainState reads dir/train.state.

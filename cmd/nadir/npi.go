@@ -272,8 +272,9 @@ func npiRunTraining(ctx context.Context, out string, t npi.Task, cfg npi.TrainCo
 	return nil
 }
 
-// isNPIRun reports whether dir holds a `nadir npi train` run.
-func isNPIRun(dir string) bool {
+// isNPITrainRun reports whether dir holds a `nadir npi train` run (finished
+// or not: an interrupted one has no model file yet).
+func isNPITrainRun(dir string) bool {
 	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
 	var rec npiTrainRecord
 	return err == nil && json.Unmarshal(b, &rec) == nil && rec.Command == "nadir npi train"

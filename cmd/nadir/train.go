@@ -214,7 +214,7 @@ func cmdResume(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return errors.New("usage: nadir resume DIR")
 	}
-	if isNPIRun(pos[0]) {
+	if isNPITrainRun(pos[0]) {
 		return npiResume(ctx, pos[0], *quiet, *asJSON)
 	}
 	s, ck, err := train.OpenSession(pos[0])
