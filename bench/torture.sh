@@ -92,7 +92,7 @@ while ((i < N && attempt < 2 * N)); do
 	if [[ $kind == write ]] && compgen -G "$dir/ckpt/.*.tmp*" >/dev/null; then
 		seen="$seen, left behind: the kill landed inside the write"
 	fi
-	if [[ -z $seen ]]; then
+	if [[ -z $seen || $status -ne 137 ]]; then # 137: killed by SIGKILL
 		echo "attempt ($kind): the run finished before the moment came (exit $status); not counted, tried again"
 		i=$((i - 1))
 		continue
