@@ -18,6 +18,7 @@ import (
 	"github.com/nadir-ml/nadir/dist"
 	"github.com/nadir-ml/nadir/dist/coexec"
 	"github.com/nadir-ml/nadir/dist/jetstream"
+	"github.com/nadir-ml/nadir/report"
 	"github.com/nadir-ml/nadir/tensor"
 )
 
@@ -173,17 +174,17 @@ func cmdCoexplore(ctx context.Context, args []string) error {
 		}
 		return failed(err)
 	}
-	plots, err := s.WritePlots()
-	if err != nil {
-		return failed(err)
+	// The report (reward and Pareto plots, design table) is nadir report's.
+	rep, err := report.Load(s.Dir)
+	if err == nil {
+		err = report.WriteHTML(s.Dir, rep)
 	}
-	table, err := s.WriteDesigns(sum)
 	if err != nil {
-		return failed(err)
+		return failed(fmt.Errorf("report: %v", err))
 	}
-	plots = append(plots, table)
 	printCoexplore(sum, s.Cfg.Modes)
-	fmt.Printf("run directory: %s (plots and design table: %s)\n", s.Dir, strings.Join(plots, ", "))
+	fmt.Printf("run directory: %s (report: %s with reward.png, pareto.png and %s; nadir report %s remakes them)\n",
+		s.Dir, filepath.Join(s.Dir, "report.html"), report.DesignsFile, s.Dir)
 	if *asJSON {
 		b, err := json.Marshal(sum)
 		if err != nil {

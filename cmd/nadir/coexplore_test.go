@@ -55,7 +55,7 @@ func TestCoexploreJSON(t *testing.T) {
 			}
 		}
 	}
-	for _, f := range []string{"config.json", "log.jsonl", "ckpt/last.json", "summary.json", "pareto.png", "reward.png"} {
+	for _, f := range []string{"config.json", "log.jsonl", "ckpt/last.json", "summary.json", "pareto.png", "reward.png", "designs.md", "report.html"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Error(err)
 		}
@@ -109,5 +109,41 @@ func TestCoexploreNATSEmbedded(t *testing.T) {
 	}
 	if code := realMain([]string{"coexplore", "--nats", "embedded", "--workers", "0", "--quiet", "--out", filepath.Join(root, "x")}); code != 2 {
 		t.Errorf("--nats embedded --workers 0: exit %d, want 2", code)
+	}
+}
+
+// nadir report on a co-exploration run directory writes its report.
+func TestReportCoexplore(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	os.MkdirAll(dir, 0o755)
+	for _, f := range []string{"config.json", "log.jsonl", "summary.json"} {
+		b, err := os.ReadFile(filepath.Join("../../testdata/coexplore/run", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, f), b, 0o644)
+	}
+	code, out, errOut := runMain(t, "report", dir, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var res struct {
+		HTML    string   `json:"html"`
+		Plots   []string `json:"plots"`
+		Designs string   `json:"designs"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Plots) != 2 || res.Designs != filepath.Join(dir, "designs.md") {
+		t.Errorf("report output %+v", res)
+	}
+	b, _ := os.ReadFile(res.Designs)
+	if !strings.Contains(string(b), "⟨") {
+		t.Errorf("designs.md:\n%s", b)
+	}
+	if code := realMain([]string{"report", "--table", dir}); code != 2 {
+		t.Errorf("--table of a co-exploration run: exit %d, want 2", code)
 	}
 }
