@@ -97,3 +97,21 @@ func TestErrors(t *testing.T) {
 		t.Errorf("no runner: %+v, %v", rs, err)
 	}
 }
+
+// An interrupted child is not a result: the runner returns an error, so
+// that a worker hands the trial back instead of storing a failed child.
+func TestRunnerCancelled(t *testing.T) {
+	c := coexplore.NewTrial(coexplore.Trial{Model: "cnn:c2", Act: "relu", Data: "mnist", MaxTrain: 50, ValFrac: 0.5, Epochs: 1,
+		Train: coexplore.DefaultConfig().Train})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	sum, err := coexec.Runner()(ctx, coexec.ToDist(c), filepath.Join(t.TempDir(), "x"))
+	if err == nil || sum != nil {
+		t.Errorf("cancelled child: summary %s, error %v", sum, err)
+	}
+	sum, err = coexec.Runner()(context.Background(), coexec.ToDist(c), filepath.Join(t.TempDir(), "y"))
+	var r coexplore.Result
+	if err != nil || json.Unmarshal(sum, &r) != nil || r.ID != c.ID || r.Err != "" || r.Params == 0 {
+		t.Errorf("child: %s, %v", sum, err)
+	}
+}
