@@ -63,7 +63,7 @@ func Load(dir string) (*Run, error) {
 	}
 	sumPath := filepath.Join(dir, run.SummaryFile)
 	if rr.Summary == nil {
-		return nil, fmt.Errorf("%s: missing; the run has not finished (`nadir resume %s` completes it)", sumPath, dir)
+		return nil, fmt.Errorf("%s: missing; the run has not finished (`nadir resume %s`, or `nadir coexplore --resume %s` for a co-exploration run, completes it)", sumPath, dir, dir)
 	}
 	r := &Run{Dir: dir, Config: rr.Config, Summary: *rr.Summary}
 	switch rr.Summary.Command {
