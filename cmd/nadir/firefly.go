@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 
 	"github.com/nadir-ml/nadir/grow"
 	"github.com/nadir-ml/nadir/grow/firefly"
@@ -17,10 +18,25 @@ func registerFireflyFlags(fs *flag.FlagSet, g *grow.Config) {
 
 // fireflyDefaults applies the method-dependent defaults and checks the
 // Firefly flags: ε = 1 (apply candidates as trained) unless set.
-func fireflyDefaults(fs *flag.FlagSet, g *grow.Config) {
+func fireflyDefaults(fs *flag.FlagSet, g *grow.Config) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if (g.Method == "firefly" || g.Method == "firefly-split") && !set["eps"] {
+	isFF := g.Method == "firefly" || g.Method == "firefly-split"
+	if isFF && !set["eps"] {
 		g.Eps = 1
 	}
+	for _, name := range []string{"candidates", "candidate-steps", "deeper", "max-new-layers"} {
+		if set[name] && !isFF {
+			return fmt.Errorf("--%s needs --method firefly or firefly-split", name)
+		}
+	}
+	switch {
+	case g.Candidates < 0:
+		return fmt.Errorf("--candidates %d: must be >= 0", g.Candidates)
+	case g.CandidateSteps <= 0:
+		return fmt.Errorf("--candidate-steps %d: must be positive", g.CandidateSteps)
+	case g.MaxNewLayers < 1:
+		return fmt.Errorf("--max-new-layers %d: must be >= 1", g.MaxNewLayers)
+	}
+	return nil
 }

@@ -38,7 +38,9 @@ func cmdGrow(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return fmt.Errorf("unexpected argument %q", pos[0])
 	}
-	fireflyDefaults(fs, &g)
+	if err := fireflyDefaults(fs, &g); err != nil {
+		return err
+	}
 	if err := f.resolve("grow"); err != nil {
 		return err
 	}
