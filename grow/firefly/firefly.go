@@ -362,7 +362,7 @@ func rms(w []float32) float64 {
 // outgoing weight is the base one and the network is exactly the Firefly
 // candidate network ½σ((θ+δ)ᵀx) + ½σ((θ−δ)ᵀx) + new units.
 
-// effRow returns the clone row's effective incoming weights over the old
+// cloneRow writes clone row r's effective incoming weights over the old
 // inputs (with bias last) and its effective-row index for out.
 func (l *layer) cloneRow(r int, dst []float64) int {
 	rl := l.row()
