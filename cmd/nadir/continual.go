@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -99,11 +101,33 @@ func cmdContinual(ctx context.Context, args []string) error {
 		}
 		fmt.Println()
 	}
-	res, err := continual.Run(ctx, c, ts, hooks, prog)
+	// state.json holds the methods finished so far: rerunning the same
+	// command with the same --out continues an interrupted comparison.
+	statePath := filepath.Join(dir, "state.json")
+	key := map[string]any{"data": *dataSrc, "tasks": *tasks, "max_train": *maxTrain, "config": c}
+	keyJSON, _ := json.Marshal(key)
+	var state struct {
+		Key     json.RawMessage              `json:"key"`
+		Methods map[string]*continual.Result `json:"methods"`
+	}
+	if b, err := os.ReadFile(statePath); err == nil {
+		var a, k any
+		json.Unmarshal(keyJSON, &k)
+		if json.Unmarshal(b, &state) != nil || json.Unmarshal(state.Key, &a) != nil || !reflect.DeepEqual(a, k) {
+			return fmt.Errorf("--out %s holds a comparison with other settings (state.json); choose another --out", dir)
+		}
+		if !*asJSON && len(state.Methods) > 0 {
+			fmt.Printf("continuing %s: %d of %d methods done\n", dir, len(state.Methods), len(continual.Methods))
+		}
+	}
+	save := func(m map[string]*continual.Result) error {
+		return train.WriteJSONAtomic(statePath, map[string]any{"key": json.RawMessage(keyJSON), "methods": m})
+	}
+	res, err := continual.Run(ctx, c, ts, hooks, prog, state.Methods, save)
 	if err != nil {
 		return failed(err)
 	}
-	order := []string{"firefly", "finetune", "ewc", "independent"}
+	order := continual.Methods
 	var list []*continual.Result
 	for _, m := range order {
 		list = append(list, res[m])

@@ -187,14 +187,24 @@ func (r *Result) finish() {
 // Progress receives one line per finished task.
 type Progress func(method string, task int, acc []float64, params int)
 
-// Run learns the tasks in order with every method: firefly, finetune,
-// ewc and independent.
-func Run(ctx context.Context, cfg Config, tasks []Task, hooks []train.Hook, prog Progress) (map[string]*Result, error) {
+// Methods are the compared methods, in the order Run learns them.
+var Methods = []string{"firefly", "finetune", "ewc", "independent"}
+
+// Run learns the tasks in order with every method. Results already in done
+// (from an interrupted run of the same configuration; each method is
+// deterministic given the seed) are kept, and saved, when set, is called
+// after each method finishes, so a killed comparison continues where it
+// stopped.
+func Run(ctx context.Context, cfg Config, tasks []Task, hooks []train.Hook, prog Progress, done map[string]*Result, saved func(map[string]*Result) error) (map[string]*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	out := map[string]*Result{}
-	for _, m := range []string{"firefly", "finetune", "ewc", "independent"} {
+	for _, m := range Methods {
+		if r, ok := done[m]; ok && r != nil {
+			out[m] = r
+			continue
+		}
 		var r *Result
 		var err error
 		switch m {
@@ -208,6 +218,11 @@ func Run(ctx context.Context, cfg Config, tasks []Task, hooks []train.Hook, prog
 		}
 		r.finish()
 		out[m] = r
+		if saved != nil {
+			if err := saved(out); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return out, nil
 }

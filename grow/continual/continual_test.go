@@ -2,6 +2,7 @@ package continual
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -66,9 +67,22 @@ func TestFrozenTasksBitIdentical(t *testing.T) {
 		}
 	}
 	defer func() { afterTask = nil }()
-	res, err := Run(context.Background(), cfg, tasks, nil, nil)
+	var saves int
+	res, err := Run(context.Background(), cfg, tasks, nil, nil, nil, func(map[string]*Result) error { saves++; return nil })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if saves != len(Methods) {
+		t.Fatalf("%d saves, want one per method", saves)
+	}
+	// A continued run keeps finished methods and recomputes the rest identically.
+	afterTask = nil
+	again, err := Run(context.Background(), cfg, tasks, nil, nil, map[string]*Result{"firefly": res["firefly"], "finetune": res["finetune"]}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := again["ewc"].Acc, res["ewc"].Acc; fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Fatalf("recomputed ewc differs: %v vs %v", a, b)
 	}
 	if grew == 0 {
 		t.Fatalf("no task grew the network (widths %v): the test checks nothing", res["firefly"].Widths)

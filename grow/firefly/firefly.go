@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 
 	"github.com/nadir-ml/nadir/data"
@@ -155,15 +154,6 @@ func (m *Method) Propose(ctx context.Context, env *grow.Env) ([]grow.Candidate, 
 			}
 			for _, c := range dc {
 				slog.Debug("firefly depth candidate", "after_layer", c.Layer, "score", c.Score, "cost", c.Cost)
-			}
-			if os.Getenv("FFDEBUG") != "" {
-				best := 0.0
-				for _, c := range out {
-					best = min(best, c.Score)
-				}
-				for _, c := range dc {
-					fmt.Fprintln(os.Stderr, "depth", c.Layer, c.Score, c.Cost, "best width", best)
-				}
 			}
 			out = append(out, dc...)
 		}
@@ -372,7 +362,7 @@ func rms(w []float32) float64 {
 // outgoing weight is the base one and the network is exactly the Firefly
 // candidate network ½σ((θ+δ)ᵀx) + ½σ((θ−δ)ᵀx) + new units.
 
-// effRow returns the clone row's effective incoming weights over the old
+// cloneRow writes clone row r's effective incoming weights over the old
 // inputs (with bias last) and its effective-row index for out.
 func (l *layer) cloneRow(r int, dst []float64) int {
 	rl := l.row()
