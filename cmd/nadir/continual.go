@@ -121,7 +121,7 @@ func cmdContinual(ctx context.Context, args []string) error {
 		}
 	}
 	save := func(m map[string]*continual.Result) error {
-		return train.WriteJSONAtomic(statePath, map[string]any{"key": json.RawMessage(keyJSON), "methods": m})
+		return run.WriteJSON(statePath, map[string]any{"key": json.RawMessage(keyJSON), "methods": m})
 	}
 	res, err := continual.Run(ctx, c, ts, hooks, prog, state.Methods, save)
 	if err != nil {
