@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """PyTorch timings of the workloads in nadir's internal/perf package.
 
-Stand-in for the shared peer script when /work/shared/bench/torch_ref.py is
-absent; bench/compare.sh picks whichever exists. Same five workloads, same
+Stand-in for the shared peer script when ../shared/bench/torch_ref.py is
+absent; bench/compare.sh picks whichever exists. Same workloads, same
 timing rules (one warm-up call, then REPS timed runs, median reported),
 same JSON keys.
 
@@ -58,10 +58,25 @@ def lenet():
                          nn.Flatten(), nn.Linear(1024, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
-def train_step(name, model, reps):
+def vgg(width):
+    """The growth benchmark's network, nadir's cnn:cW,p,cW,p,cW,cW,p,cW,cW,p,cW,cW,g: 8 x (3x3 conv, BatchNorm,
+    ReLU), max pools after convs 1, 2, 4 and 6 (28 -> 14 -> 7 -> 3 -> 1), global average pool, linear classifier."""
+    layers, cin = [], 1
+    for i in range(8):
+        layers += [nn.Conv2d(cin, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU()]
+        cin = width
+        if i in (0, 1, 3, 5):
+            layers.append(nn.MaxPool2d(2))
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width, 10))
+
+
+def train_step(name, model, reps, momentum=False):
     x = torch.rand(128, 1, 28, 28)
     y = torch.randint(0, 10, (128,))
-    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    if momentum:  # the reference growth code's optimiser
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True, weight_decay=1e-4)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=0.01)
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -92,6 +107,8 @@ def main():
         "gemm1024_gflops": gemm(1024, reps),
         "mlp_step_ms": train_step("MLP 784-256-256-10", mlp(), reps),
         "lenet_step_ms": train_step("LeNet 32c5-p2-64c5-p2-128-10", lenet(), reps),
+        "vgg16_step_ms": train_step("VGG11-like width 16 (BN)", vgg(16), reps, momentum=True),
+        "vgg48_step_ms": train_step("VGG11-like width 48 (BN)", vgg(48), reps, momentum=True),
         "depthwise_ms": depthwise(reps),
     }
     if "--json" in sys.argv[1:]:

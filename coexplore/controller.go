@@ -30,7 +30,11 @@ type Controller struct {
 	HeadB     []*nn.Param // per decision: |choices|×1
 	Opt       *optim.RMSprop
 	// LR decays by half every DecaySteps updates (staircase), as in the
-	// reference controller.
+	// reference controller. The reference starts at 0.99 with
+	// TensorFlow's RMSProp; nadir's default is 0.01 because with
+	// PyTorch-form RMSprop (optim.RMSprop) a rate near 1 moves every
+	// logit by about 1 per step and the policy collapses in a few
+	// episodes.
 	LR         float64
 	DecaySteps int
 	Steps      int

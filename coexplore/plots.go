@@ -97,7 +97,7 @@ func (s *Search) WritePlots() ([]string, error) {
 			pp.Legend.Add(fmt.Sprintf("spec %.0f img/s", spec), vl)
 		}
 	}
-	rp.Legend.Top = true
+	rp.Legend.Top = false // rewards rise; early −1 dips are at the left
 	pp.Legend.Left = true
 	var out []string
 	for _, f := range []struct {

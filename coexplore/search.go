@@ -10,7 +10,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/nadir-ml/nadir/cost/fpga"
@@ -100,6 +102,9 @@ func Create(dir string, cfg Config, ex Executor) (*Search, error) {
 	}
 	if s.Cfg.SpecThroughput == 0 {
 		s.Cfg.SpecThroughput = s.quantileSpec()
+	} else if best := s.fastest(); best < s.Cfg.SpecThroughput {
+		return nil, fmt.Errorf("--spec-throughput %g: no network of the space reaches it on %s (fastest found: %.0f images/s)",
+			s.Cfg.SpecThroughput, strings.Join(s.Cfg.Boards, "+"), best)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "ckpt"), 0o755); err != nil {
 		return nil, err
@@ -200,6 +205,27 @@ func (s *Search) quantileSpec() float64 {
 	}
 	sort.Float64s(thr)
 	return thr[int(s.Cfg.SpecQuantile*float64(len(thr)))]
+}
+
+// fastest is the highest throughput among the space's smallest network
+// and 200 random ones, each on its best design for the full pool.
+func (s *Search) fastest() float64 {
+	sp := s.Cfg.Space
+	small := Arch{}
+	for range slices.Min(sp.Depths) {
+		small.Layers = append(small.Layers, ConvLayer{Kernel: slices.Min(sp.Kernels), Filters: slices.Min(sp.Filters), Stride: slices.Max(sp.Strides)})
+	}
+	var best float64
+	if d, err := s.explore(small, nil); err == nil {
+		best = d.Throughput
+	}
+	r := rand.New(rand.NewPCG(s.Cfg.Seed, 0x5bec))
+	for range 200 {
+		if d, err := s.explore(s.randomArch(r), nil); err == nil {
+			best = max(best, d.Throughput)
+		}
+	}
+	return best
 }
 
 // SpecFraction estimates the share of the space that meets the
@@ -484,18 +510,21 @@ func (s *Search) runMode(ctx context.Context, st *ModeState) error {
 			ctrl.Update(k.choices, k.used, k.reward-st.Baseline)
 			st.Baseline = s.Cfg.EMA*st.Baseline + (1-s.Cfg.EMA)*k.reward
 			mean += k.reward / float64(len(kids))
-			ev := run.Episode{Mode: st.Mode, Episode: ep + 1, Child: i, Arch: k.arch.String(),
+			ev := run.Episode{Mode: st.Mode, Episode: ep + 1, Child: i, Arch: k.arch.String(), ArchHash: k.arch.Hash(),
 				Reward: k.reward, Baseline: st.Baseline, Trained: k.train && !k.cached, Cached: k.cached,
 				Rejected: !k.train, HWTries: k.tries}
+			if st.Mode == ModeCoexplore {
+				ev.DSPPercent = levelsOf(ds, k.choices[nNet:], nNet)
+			}
 			if k.train && k.result.Err == "" {
 				acc := k.result.ValAccuracy
 				ev.ValAccuracy = &acc
 				if st.Mode != ModeAccuracyOnly && k.hwErr == nil {
 					p := point(ep+1, k.arch, k.result.ValAccuracy, k.design, s.Cfg.SpecThroughput)
-					st.Points = append(st.Points, p)
+					st.addPoint(p)
 					ev.Throughput, ev.EnergyEfficiency, ev.SpecMet = &p.Throughput, &p.EnergyEff, &p.SpecMet
 				} else if st.Mode == ModeAccuracyOnly {
-					st.Points = append(st.Points, Point{Episode: ep + 1, Arch: k.arch, Accuracy: k.result.ValAccuracy})
+					st.addPoint(Point{Episode: ep + 1, Arch: k.arch, Accuracy: k.result.ValAccuracy})
 				}
 			}
 			ev.Error = k.result.Err
@@ -516,6 +545,19 @@ func (s *Search) runMode(ctx context.Context, st *ModeState) error {
 		}
 	}
 	return nil
+}
+
+// addPoint records a scored child unless the same network on a design
+// of the same throughput is already recorded (a cached child sampled
+// again).
+func (st *ModeState) addPoint(p Point) {
+	m := p.Arch.Model()
+	for _, q := range st.Points {
+		if q.Throughput == p.Throughput && q.PowerW == p.PowerW && q.Arch.Model() == m {
+			return
+		}
+	}
+	st.Points = append(st.Points, p)
 }
 
 func levelsOf(ds []Decision, c []int, offset int) []int {

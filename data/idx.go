@@ -334,7 +334,12 @@ func findIDX(dir, base string) (string, error) {
 // files of shape [N,H,W] give examples of Shape [1,H,W]; other ranks keep
 // the stored per-example shape ([N,D] gives [D], [N,C,H,W] gives [C,H,W]).
 // Classes is one more than the largest label of either set.
-func LoadIDXDir(dir string) (train, test *Dataset, err error) {
+func LoadIDXDir(dir string) (train, test *Dataset, err error) { return loadIDXDir(dir, 0) }
+
+// loadIDXDir is LoadIDXDir converting only the first maxTrain training
+// examples when maxTrain > 0: the float32 copy of the whole set would
+// otherwise dominate a small run's memory.
+func loadIDXDir(dir string, maxTrain int) (train, test *Dataset, err error) {
 	var paths [4]string
 	for i, base := range idxFiles {
 		if paths[i], err = findIDX(dir, base); err != nil {
@@ -347,9 +352,9 @@ func LoadIDXDir(dir string) (train, test *Dataset, err error) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		test, testErr = loadIDXPair(paths[2], paths[3])
+		test, testErr = loadIDXPair(paths[2], paths[3], 0)
 	}()
-	train, err = loadIDXPair(paths[0], paths[1])
+	train, err = loadIDXPair(paths[0], paths[1], maxTrain)
 	wg.Wait()
 	if err == nil {
 		err = testErr
@@ -367,8 +372,10 @@ func LoadIDXDir(dir string) (train, test *Dataset, err error) {
 	return train, test, nil
 }
 
-// loadIDXPair reads an image file and its label file into a Dataset.
-func loadIDXPair(imagePath, labelPath string) (*Dataset, error) {
+// loadIDXPair reads an image file and its label file into a Dataset, of
+// the first limit examples when limit > 0 (classes still count every
+// label).
+func loadIDXPair(imagePath, labelPath string, limit int) (*Dataset, error) {
 	img, err := ReadIDXFile(imagePath)
 	if err != nil {
 		return nil, err
@@ -404,6 +411,11 @@ func loadIDXPair(imagePath, labelPath string) (*Dataset, error) {
 	shape := append([]int(nil), img.Shape[1:]...)
 	if len(shape) == 2 {
 		shape = []int{1, shape[0], shape[1]}
+	}
+	if limit > 0 && limit < len(y) {
+		per := img.Len() / img.Shape[0]
+		img = &IDX{Type: img.Type, Shape: append([]int{limit}, img.Shape[1:]...), Data: img.Data[:limit*per*img.Type.Size()]}
+		y = y[:limit:limit]
 	}
 	x := img.Float32s(scale)
 	if img.Type == IDXFloat32 || img.Type == IDXFloat64 {

@@ -254,3 +254,24 @@ func ExampleReadIDX() {
 	// [0 1 1 0 0.2 0.4 0.6 0.8]
 	// idx: truncated: shape [2 2 2] of uint8 needs 8 data bytes, got 4
 }
+
+// Load with MaxTrain converts only the kept examples, which are the full
+// set's first ones; classes still count every label.
+func TestLoadIDXMaxTrain(t *testing.T) {
+	dir := t.TempDir()
+	writeIDXDir(t, dir, 5, 2, 2, 3, false)
+	full, _, err := LoadIDXDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, test, err := Load("idx:"+dir, LoadOptions{MaxTrain: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.Len() != 2 || len(head.X) != 2*6 || cap(head.X) != 2*6 || test.Len() != 2 {
+		t.Fatalf("kept %d examples (%d values, capacity %d), test %d", head.Len(), len(head.X), cap(head.X), test.Len())
+	}
+	if !slices.Equal(head.X, full.X[:12]) || !slices.Equal(head.Y, full.Y[:2]) || head.Classes != full.Classes {
+		t.Fatalf("first examples differ: %v %v classes %d", head.X, head.Y, head.Classes)
+	}
+}

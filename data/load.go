@@ -46,7 +46,7 @@ func Load(source string, opts LoadOptions) (train, test *Dataset, err error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		if train, test, err = LoadIDXDir(dir); err != nil {
+		if train, test, err = loadIDXDir(dir, opts.MaxTrain); err != nil {
 			return nil, nil, err
 		}
 		names = MNISTClassNames
@@ -55,12 +55,12 @@ func Load(source string, opts LoadOptions) (train, test *Dataset, err error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		if train, test, err = LoadIDXDir(dir); err != nil {
+		if train, test, err = loadIDXDir(dir, opts.MaxTrain); err != nil {
 			return nil, nil, err
 		}
 		names = FashionMNISTClassNames
 	case kind == "idx" && arg != "":
-		if train, test, err = LoadIDXDir(arg); err != nil {
+		if train, test, err = loadIDXDir(arg, opts.MaxTrain); err != nil {
 			return nil, nil, err
 		}
 	case kind == "csv" && arg != "":

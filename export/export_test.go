@@ -116,12 +116,17 @@ func TestReadONNXRejects(t *testing.T) {
 		"opset":       edit(func(m *Model) { m.Opsets[0].Version = 9 }),
 		"extra node":  edit(func(m *Model) { m.Graph.Nodes = append(m.Graph.Nodes, m.Graph.Nodes[2]) }),
 		"flipped bit": edit(func(m *Model) { m.Graph.Initializers[1].Floats[3] *= -1 }),
+		"huge spec": edit(func(m *Model) {
+			m.Metadata[0].Value = strings.Replace(m.Metadata[0].Value, `"out":32`, `"out":1073741824`, 1)
+		}),
 	}
 	for name, b := range cases {
 		if _, _, err := ReadONNX(b); err == nil {
 			t.Errorf("%s: accepted", name)
 		} else if strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s: multi-line error %q", name, err)
+		} else if name == "huge spec" && !strings.Contains(err.Error(), "more parameters than the file holds") {
+			t.Errorf("huge spec: %v", err)
 		}
 	}
 }

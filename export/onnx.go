@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/nadir-ml/nadir/data"
 	"github.com/nadir-ml/nadir/nn"
 )
 
@@ -58,23 +59,16 @@ type Preprocess struct {
 }
 
 // Apply normalises raw values (already multiplied by Scale) in place, for
-// examples of dim values each.
+// examples of dim values each, with the data package's Normalizer: the
+// arithmetic training used, to the last bit.
 func (p *Preprocess) Apply(x []float32, dim int) error {
-	switch len(p.Mean) {
-	case 0:
+	if len(p.Mean) == 0 {
 		return nil
-	case 1:
-		for i, v := range x {
-			x[i] = (v - p.Mean[0]) / p.Std[0]
-		}
-	case dim:
-		for i, v := range x {
-			j := i % dim
-			x[i] = (v - p.Mean[j]) / p.Std[j]
-		}
-	default:
-		return fmt.Errorf("normalisation has %d features, input has %d", len(p.Mean), dim)
 	}
+	if len(p.Std) != len(p.Mean) || (len(p.Mean) != 1 && len(p.Mean) != dim) || dim <= 0 || len(x)%dim != 0 {
+		return fmt.Errorf("normalisation has %d means and %d deviations, input has %d features", len(p.Mean), len(p.Std), dim)
+	}
+	(&data.Normalizer{Mean: p.Mean, Std: p.Std}).ApplyValues(x, dim)
 	return nil
 }
 

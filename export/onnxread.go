@@ -52,7 +52,11 @@ func ReadONNX(b []byte) (*nn.Net, Info, error) {
 	if len(g.Inputs) != 1 || len(g.Outputs) == 0 {
 		return nil, Info{}, fmt.Errorf("onnx: graph has %d inputs and %d outputs, want 1 and 1–2", len(g.Inputs), len(g.Outputs))
 	}
-	net, err := buildSpec(spec)
+	values := 0
+	for _, t := range g.Initializers {
+		values += len(t.Floats)
+	}
+	net, err := buildSpec(spec, values)
 	if err != nil {
 		return nil, Info{}, fmt.Errorf("onnx: %s: %v", MetaSpec, err)
 	}

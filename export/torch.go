@@ -3,6 +3,7 @@ package export
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 
@@ -244,7 +245,13 @@ func ReadNetSafetensors(b []byte) (*nn.Net, Info, error) {
 			return nil, Info{}, fmt.Errorf("safetensors: %s: %v", STMetaInfo, err)
 		}
 	}
-	net, err := buildSpec(spec)
+	values := 0
+	for _, t := range ts {
+		if n, ok := numel(t.Shape); ok {
+			values += n
+		}
+	}
+	net, err := buildSpec(spec, values)
 	if err != nil {
 		return nil, Info{}, err
 	}
@@ -254,22 +261,17 @@ func ReadNetSafetensors(b []byte) (*nn.Net, Info, error) {
 	return net, info, nil
 }
 
-// buildSpec builds a network from an untrusted spec: sizes are bounded so
-// that a corrupt file cannot make Build allocate without limit.
-func buildSpec(spec nn.NetSpec) (net *nn.Net, err error) {
-	const maxElems = 1 << 26
-	total := 0
+// buildSpec builds a network from an untrusted spec whose file carries
+// values floats: a spec needing more parameters than that cannot load, and
+// is refused before Build allocates them.
+func buildSpec(spec nn.NetSpec, values int) (net *nn.Net, err error) {
+	need := 0
 	for i, ls := range spec.Layers {
-		n := 1
-		for _, d := range append(slices.Clone(ls.In), max(ls.Out, 1), max(ls.Kernel, 1)*max(ls.Kernel, 1)) {
-			if d < 0 || d > maxElems || n > maxElems/max(d, 1) {
-				return nil, fmt.Errorf("layer %d: sizes out of range", i)
-			}
-			n *= max(d, 1)
+		n, ok := specParams(ls)
+		if !ok || n > values || need+n > values {
+			return nil, fmt.Errorf("layer %d: the architecture needs more parameters than the file holds", i)
 		}
-		if total += n; total > maxElems {
-			return nil, fmt.Errorf("architecture too large")
-		}
+		need += n
 	}
 	if len(spec.In) == 0 || len(spec.Layers) == 0 {
 		return nil, fmt.Errorf("empty architecture")
@@ -282,4 +284,44 @@ func buildSpec(spec nn.NetSpec) (net *nn.Net, err error) {
 		}
 	}()
 	return nn.Build(spec, nil)
+}
+
+// specParams is the number of values Build allocates for a layer's
+// parameters and buffers (false on nonsense sizes).
+func specParams(ls nn.LayerSpec) (int, bool) {
+	for _, d := range ls.In {
+		if d < 0 || d > math.MaxInt32 {
+			return 0, false
+		}
+	}
+	mul := func(v ...int) (int, bool) {
+		n := 1
+		for _, d := range v {
+			if d < 0 || (d > 0 && n > math.MaxInt32/d) {
+				return 0, false
+			}
+			n *= d
+		}
+		return n, true
+	}
+	bias := 0
+	if ls.Bias {
+		bias = max(ls.Out, 0)
+	}
+	in0 := 0
+	if len(ls.In) > 0 {
+		in0 = ls.In[0]
+	}
+	switch ls.Kind {
+	case "dense":
+		n, ok := mul(in0, ls.Out)
+		return n + bias, ok
+	case "conv2d":
+		n, ok := mul(in0/max(ls.Groups, 1), ls.Out, ls.Kernel, ls.Kernel)
+		return n + bias, ok
+	case "batchnorm":
+		n, ok := mul(in0, 4)
+		return n, ok
+	}
+	return 0, true
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/nadir-ml/nadir/cost"
 	"github.com/nadir-ml/nadir/data"
 	"github.com/nadir-ml/nadir/nn"
+	"github.com/nadir-ml/nadir/train"
 )
 
 // Candidate is one function-preserving edit of the network: it leaves the
@@ -24,6 +25,10 @@ type Candidate struct {
 	LambdaMin, LambdaMax float64
 	// Apply performs the edit with step eps.
 	Apply func(net *nn.Net, eps float64) error
+	// Predict, when set, is the method's own predicted loss change of the
+	// edit at step eps (logged instead of (ε²/2)·Score); a method that sets
+	// Cost > 0 prices the edit itself (e.g. a whole inserted layer).
+	Predict func(eps float64) float64
 }
 
 // Env is what a method sees when it proposes candidates.
@@ -39,6 +44,12 @@ type Env struct {
 	Rand  *rand.Rand
 	// Layers are the growable layers (those with a consumer).
 	Layers []int
+	// Train is the full training set and Batch the training batch size,
+	// for methods that train their candidates (firefly); Hooks receive
+	// their progress.
+	Train *data.Dataset
+	Batch int
+	Hooks []train.Hook
 }
 
 // Method proposes scored candidate edits; the engine owns the loop, the

@@ -61,6 +61,12 @@ type Config struct {
 	// channels of smallest |γ| are pruned globally down to the budget.
 	NetworkSlimming bool    `json:"network_slimming,omitempty"`
 	SlimLambda      float64 `json:"slim_lambda,omitempty"`
+	// Firefly (grow/firefly): new-neuron candidates per layer (0: scaled
+	// with width), candidate training mini-batches, depth candidates.
+	Candidates     int  `json:"candidates,omitempty"`
+	CandidateSteps int  `json:"candidate_steps,omitempty"`
+	Deeper         bool `json:"deeper,omitempty"`
+	MaxNewLayers   int  `json:"max_new_layers,omitempty"`
 }
 
 // RoundRecord is one row of the growth table (round 0 is the seed net):
@@ -392,7 +398,8 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 	}
 	b, steps := StatsBatches(e.Data.Train, e.Trainer.Cfg.Batch, e.Cfg.SplitBatches, e.Trainer.Cfg.Seed, round)
 	env := &Env{Net: net, Stats: b, Steps: steps, Cost: e.Cost, Seed: e.Trainer.Cfg.Seed, Round: round,
-		Rand: rand.New(rand.NewPCG(e.Trainer.Cfg.Seed^0x6e0, uint64(round))), Layers: net.Growable()}
+		Rand: rand.New(rand.NewPCG(e.Trainer.Cfg.Seed^0x6e0, uint64(round))), Layers: net.Growable(),
+		Train: e.Data.Train, Batch: e.Trainer.Cfg.Batch, Hooks: e.Hooks}
 	cands, err := e.Method.Propose(ctx, env)
 	if err != nil {
 		return RoundRecord{}, err
@@ -436,7 +443,9 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		}
 	}
 	for i := range cands {
-		cands[i].Cost = unitCost[cands[i].Layer] * float64(cands[i].Added)
+		if cands[i].Cost <= 0 {
+			cands[i].Cost = unitCost[cands[i].Layer] * float64(cands[i].Added)
+		}
 	}
 	var chosen []int
 	if e.Cfg.Select == Knapsack {
@@ -460,7 +469,17 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 	for _, h := range e.Hooks {
 		h.PhaseStart(fmt.Sprintf("round %d: split", round), len(chosen))
 	}
-	before := e.statsLoss(net, b, steps)
+	losses := NewSplitLosses(net, b, steps)
+	first := len(net.Layers)
+	if len(chosen) > 0 {
+		first = cands[chosen[0]].Layer
+	}
+	before := losses.Loss(first)
+	// A method whose edits act jointly (MeasureOnce) gets the loss measured
+	// once after all its edits instead of after each one.
+	mo, ok := e.Method.(interface{ MeasureOnce() bool })
+	once := ok && mo.MeasureOnce()
+	start0 := before
 	rec := RoundRecord{}
 	for k, ci := range chosen {
 		c := cands[ci]
@@ -479,12 +498,28 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		if err := c.Apply(net, eps); err != nil {
 			return RoundRecord{}, fmt.Errorf("applying %s to layer %d unit %d: %w", c.Kind, c.Layer, c.Unit, err)
 		}
-		after := e.statsLoss(net, b, steps)
+		after := math.NaN()
+		switch {
+		case !once:
+			after = losses.Loss(c.Layer)
+		case k == len(chosen)-1:
+			// Joint edits may have inserted layers: measure the whole net.
+			after = losses.Loss(0)
+		}
 		costAfter, _ := e.Cost.Total(net)
 		ev := run.Split{Round: round, Layer: c.Layer, Neuron: c.Unit, Scheme: c.Kind,
 			LambdaMin: c.LambdaMin, LambdaMax: c.LambdaMax, Eps: eps, Added: c.Added,
-			CostDelta: costAfter - costBefore, Measured: after - before}
-		if !c.Unscored {
+			CostDelta: costAfter - costBefore, Joint: once}
+		if !once {
+			ev.Measured = after - before
+		} else if !math.IsNaN(after) {
+			all := after - start0
+			ev.MeasuredAll = &all
+		}
+		if c.Predict != nil {
+			p := c.Predict(eps)
+			ev.Predicted = &p
+		} else if !c.Unscored {
 			p := eps * eps / 2 * c.Score
 			ev.Predicted = &p
 		}
@@ -580,11 +615,6 @@ func resetOptimizer(t *train.Trainer) {
 	}
 }
 
-// statsLoss is the mean loss over the statistics batches (evaluation mode).
-func (e *Engine) statsLoss(net *nn.Net, b *data.Batcher, steps []int) float64 {
-	return MeanLoss(net, b, steps)
-}
-
 // MeanLoss evaluates the batch-mean cross-entropy averaged over steps.
 func MeanLoss(net *nn.Net, b *data.Batcher, steps []int) float64 {
 	var ce nn.SoftmaxCE
@@ -593,7 +623,7 @@ func MeanLoss(net *nn.Net, b *data.Batcher, steps []int) float64 {
 	xb, yb := b.Batch(steps[0], nil, nil)
 	for _, s := range steps {
 		xb, yb = b.Batch(s, xb, yb)
-		sum += ce.Forward(net.Forward(xb, false), yb) * float64(len(yb))
+		sum += ce.Forward(net.Infer(xb), yb) * float64(len(yb))
 		n += len(yb)
 	}
 	if n == 0 {

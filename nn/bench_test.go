@@ -32,6 +32,12 @@ func BenchmarkMLPStep(b *testing.B) { benchStep(b, perf.NewMLP) }
 // BenchmarkLeNetStep: conv5 1→32, pool, conv5 32→64, pool, dense 1024→128→10.
 func BenchmarkLeNetStep(b *testing.B) { benchStep(b, perf.NewLeNet) }
 
+// BenchmarkVGG16Step, BenchmarkVGG48Step: the growth benchmark's network
+// (eight 3×3 conv + BatchNorm + ReLU, four max pools) at widths 16 and 48,
+// SGD with Nesterov momentum and weight decay.
+func BenchmarkVGG16Step(b *testing.B) { benchStep(b, perf.NewVGG(16)) }
+func BenchmarkVGG48Step(b *testing.B) { benchStep(b, perf.NewVGG(48)) }
+
 // BenchmarkDepthwise: a 3×3 depthwise convolution over 64 channels,
 // forward and backward on 32×64×16×16.
 func BenchmarkDepthwise(b *testing.B) {

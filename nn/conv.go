@@ -44,6 +44,8 @@ var patchCacheBytes = 64 << 20
 // methods of a role the layer does not have panics.
 type Conv2D struct {
 	W, B *Param
+	// Origin notes where the layer came from when growth inserted it.
+	Origin string
 
 	in                  [3]int // C, H, W
 	out                 int    // filters
@@ -135,7 +137,7 @@ func init() {
 // convolutions, also after surgery.
 func (c *Conv2D) Spec() LayerSpec {
 	return LayerSpec{Kind: "conv2d", In: []int{c.in[0], c.in[1], c.in[2]}, Out: c.out, Kernel: c.k, Stride: c.stride,
-		Pad: c.pad, Groups: c.grp, Bias: c.B != nil}
+		Pad: c.pad, Groups: c.grp, Bias: c.B != nil, Origin: c.Origin}
 }
 
 // OutShape is (filters, outH, outW).

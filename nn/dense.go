@@ -11,6 +11,9 @@ import (
 // Dense is a fully connected layer y = x Wᵀ + b with W stored Out×In, so
 // that row i of W is unit i's incoming weight vector.
 type Dense struct {
+	// Origin notes where the layer came from when growth inserted it.
+	Origin string
+
 	W, B   *Param
 	in     int
 	x      *tensor.Tensor // cached input
@@ -47,7 +50,7 @@ func NewDense(in, out int, bias bool, r *rand.Rand) (*Dense, error) {
 }
 
 func (d *Dense) Spec() LayerSpec {
-	return LayerSpec{Kind: "dense", In: []int{d.in}, Out: d.W.Rows, Bias: d.B != nil}
+	return LayerSpec{Kind: "dense", In: []int{d.in}, Out: d.W.Rows, Bias: d.B != nil, Origin: d.Origin}
 }
 func (d *Dense) OutShape() []int { return []int{d.W.Rows} }
 func (d *Dense) SetIn(in []int)  { d.in = tensor.Numel(in) }

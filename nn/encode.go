@@ -51,6 +51,17 @@ func Build(spec NetSpec, r *rand.Rand) (*Net, error) {
 }
 
 func buildLayer(s LayerSpec, r *rand.Rand) (Layer, error) {
+	l, err := buildKind(s, r)
+	switch x := l.(type) {
+	case *Dense:
+		x.Origin = s.Origin
+	case *Conv2D:
+		x.Origin = s.Origin
+	}
+	return l, err
+}
+
+func buildKind(s LayerSpec, r *rand.Rand) (Layer, error) {
 	switch s.Kind {
 	case "dense":
 		if len(s.In) != 1 {

@@ -42,6 +42,7 @@ type LayerSpec struct {
 	Rate   float64 `json:"rate,omitempty"`     // dropout rate
 	Eps    float64 `json:"eps,omitempty"`      // batchnorm epsilon
 	Moment float64 `json:"momentum,omitempty"` // batchnorm running-stat momentum
+	Origin string  `json:"origin,omitempty"`   // dense / conv provenance, e.g. "inserted by firefly in round 2"
 }
 
 // Producer is a layer whose output units are neurons that growth can split,

@@ -26,6 +26,7 @@ type Net struct {
 	outs   []*tensor.Tensor // output of each layer in the last Forward
 	grads  []*tensor.Tensor // dL/d(output) of each layer in the last Backward
 	params []*Param         // cached Params(); rebuilt after surgery
+	inf    *inferState      // Infer's buffers
 }
 
 // InputGradSkipper is implemented by layers that can skip computing

@@ -314,7 +314,7 @@ func PredictedVsMeasured(r *Run) (*Figure, error) {
 	var layers []int
 	var pred, meas []float64
 	for _, s := range r.Splits {
-		if s.Predicted == nil {
+		if s.Predicted == nil || s.Joint {
 			continue
 		}
 		what := fmt.Sprintf("run %s: round %d layer %d neuron %d: loss change", r.Dir, s.Round, s.Layer, s.Neuron)

@@ -15,12 +15,16 @@ type Episode struct {
 	Episode  int     `json:"episode"`
 	Child    int     `json:"child"`
 	Arch     string  `json:"arch"`
+	ArchHash string  `json:"arch_hash"`
 	Reward   float64 `json:"reward"`
 	Baseline float64 `json:"baseline"`
 	Trained  bool    `json:"trained"`
 	Cached   bool    `json:"cached"`
 	Rejected bool    `json:"rejected"`
 	HWTries  int     `json:"hw_tries"`
+	// DSPPercent is the share of each board's DSPs the controller chose
+	// (co-exploration only).
+	DSPPercent []int `json:"dsp_percent,omitempty"`
 
 	ValAccuracy      *float64 `json:"val_accuracy,omitempty"`
 	Throughput       *float64 `json:"throughput,omitempty"`

@@ -72,6 +72,11 @@ type Split struct {
 	Measured  float64 `json:"measured"`
 	// Predicted is nil for baselines, which make no prediction.
 	Predicted *float64 `json:"predicted,omitempty"`
+	// Joint marks edits that act together (Firefly's candidates were
+	// trained jointly): Measured is not per edit and is zero; the round's
+	// last edit carries MeasuredAll, the loss change of all of them.
+	Joint       bool     `json:"joint,omitempty"`
+	MeasuredAll *float64 `json:"measured_all,omitempty"`
 }
 
 func (Split) Kind() string { return "split" }

@@ -7,6 +7,7 @@ package run
 func init() {
 	Register[Epoch]()
 	Register[Final]()
+	Register[Init]()
 }
 
 // Epoch ("epoch") holds the metrics at the end of one training epoch.
@@ -20,7 +21,8 @@ type Epoch struct {
 	TestLoss      float64 `json:"test_loss"`
 	TestAccuracy  float64 `json:"test_accuracy"`
 	LR            float64 `json:"lr"`
-	Seconds       float64 `json:"seconds"` // wall time: the one field a resumed run may change
+	Seconds       float64 `json:"seconds"`                // wall time: the one field a resumed run may change
+	EvalSeconds   float64 `json:"eval_seconds,omitempty"` // wall time of the epoch's evaluation, part of Seconds
 	Params        int     `json:"params"`
 	Stopped       bool    `json:"stopped"` // early stopping ended the phase here
 }
@@ -35,3 +37,12 @@ type Final struct {
 }
 
 func (Final) Kind() string { return "summary" }
+
+// Init ("init") records the file whose weights a run started from
+// (`--init`), with its SHA-256, so the run can be traced to it.
+type Init struct {
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+}
+
+func (Init) Kind() string { return "init" }

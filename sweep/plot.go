@@ -49,6 +49,7 @@ func Plot(rows []Row, x Axis, path string) error {
 	}
 	p := plot.New()
 	p.Title.Text = "Test accuracy against " + label + " (mean ± sd over seeds)"
+	p.Title.Padding = vg.Millimeter * 2
 	p.X.Label.Text = label
 	p.Y.Label.Text = "test accuracy"
 	p.Legend.Top = false
@@ -115,6 +116,8 @@ func Plot(rows []Row, x Axis, path string) error {
 	if n == 0 {
 		return errors.New("sweep: no finished trial to plot")
 	}
+	pad(&p.X)
+	pad(&p.Y)
 	w, err := p.WriterTo(7*vg.Inch, 4.5*vg.Inch, "png")
 	if err != nil {
 		return err
@@ -128,4 +131,15 @@ func Plot(rows []Row, x Axis, path string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// pad widens an axis by 8% on each side so that points and error bars at
+// the extremes stay clear of the frame (a single value gets ±5%).
+func pad(a *plot.Axis) {
+	d := (a.Max - a.Min) * 0.08
+	if d == 0 {
+		d = math.Max(math.Abs(a.Max)*0.05, 1e-3)
+	}
+	a.Min -= d
+	a.Max += d
 }

@@ -187,6 +187,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (EpochStats, error) {
 		st.TrainLoss = t.Pos.LossSum / float64(t.Pos.Seen)
 		st.TrainAccuracy = float64(t.Pos.Correct) / float64(t.Pos.Seen)
 	}
+	evalStart := time.Now()
 	if t.Val != nil && t.Val.Len() > 0 {
 		m := Evaluate(t.Net, t.Val, t.evalBatch())
 		st.ValLoss, st.ValAccuracy = m.Loss, m.Accuracy
@@ -205,11 +206,13 @@ func (t *Trainer) runEpoch(ctx context.Context) (EpochStats, error) {
 	// Seconds are wall time and differ between runs; everything else in
 	// the stats is bit-reproducible.
 	st.Seconds = time.Since(start).Seconds()
+	evalSeconds := time.Since(evalStart).Seconds()
 	t.Pos.Epoch++
 	t.Pos.Step = 0
 	t.Pos.LossSum, t.Pos.Correct, t.Pos.Seen = 0, 0, 0
 	st.Params = t.Net.NumParams()
 	st.Stopped = t.Pos.Stopped
+	st.EvalSeconds = evalSeconds
 	if err := t.Log.Append(st); err != nil {
 		return st, err
 	}
@@ -262,7 +265,8 @@ type Metrics struct {
 	Confusion [][]int `json:"confusion"` // [true][predicted]
 }
 
-// Evaluate runs the network in evaluation mode over d.
+// Evaluate runs the network in evaluation mode over d (nn.Net.Infer: no
+// state kept for a backward pass).
 func Evaluate(net *nn.Net, d *data.Dataset, batch int) Metrics {
 	b := data.NewBatcher(d, batch)
 	b.Epoch(nil)
@@ -280,7 +284,7 @@ func Evaluate(net *nn.Net, d *data.Dataset, batch int) Metrics {
 	}
 	for s := 0; s < b.Steps(); s++ {
 		x, y = b.Batch(s, x, y)
-		logits := net.Forward(x, false)
+		logits := net.Infer(x)
 		sum += ce.Forward(logits, y) * float64(len(y))
 		pred = nn.Argmax(pred, logits)
 		for i, p := range pred {

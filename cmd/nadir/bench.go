@@ -27,7 +27,7 @@ func cmdBench(ctx context.Context, args []string) error {
 // (small: perf.Options.Small, for tests) as parameters.
 func runBench(ctx context.Context, args []string, w io.Writer, small bool) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print the five figures as one JSON object on the last line")
+	asJSON := fs.Bool("json", false, "print the figures as one JSON object on the last line")
 	reps := fs.Int("reps", 5, "timed runs per figure (the median is reported)")
 	steps := fs.Int("steps", 5, "train steps averaged in each timed run")
 	quietFlag(fs)

@@ -12,7 +12,7 @@ import (
 )
 
 // TestBenchJSON: `nadir bench --reps 1 --json` ends with one JSON object
-// holding the five figures, each finite and positive.
+// holding every figure, each finite and positive.
 func TestBenchJSON(t *testing.T) {
 	var out bytes.Buffer
 	if err := runBench(context.Background(), []string{"--reps", "1", "--steps", "1", "--json"}, &out, true); err != nil {

@@ -183,6 +183,9 @@ func printCoexplore(sum *coexplore.Summary, modes []string) {
 	}
 	for _, m := range modes {
 		r, ok := sum.Modes[m]
+		if ok && r.Best == nil {
+			fmt.Printf("%s: no child met the specification\n", m)
+		}
 		if !ok || r.Best == nil {
 			continue
 		}

@@ -17,6 +17,7 @@ func TestCoexploreBadInput(t *testing.T) {
 		{"coexplore", "--mode", "greedy"},
 		{"coexplore", "--acc-range", "0.9"},
 		{"coexplore", "--kernels", "2,4"},
+		{"coexplore", "--spec-throughput", "1e12", "--max-train", "100"},
 	} {
 		if code := realMain(args); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)

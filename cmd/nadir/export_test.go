@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -240,4 +241,103 @@ func checkRuntimes(t *testing.T, runs [][2]string, images string, n int) {
 	t.Run("onnxruntime", func(t *testing.T) { rtcheck.ORT(t, onnxCases) })
 	t.Run("checker", func(t *testing.T) { rtcheck.Checker(t, models) })
 	t.Run("torch", func(t *testing.T) { rtcheck.Torch(t, torchCases) })
+}
+
+// An NPI run exports its encoder, LSTM core and heads in both formats.
+func TestExportNPI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains an NPI model")
+	}
+	dir := filepath.Join(t.TempDir(), "npi")
+	if code, _, errOut := runMain(t, "npi", "train", "--task", "addition", "--epochs", "1", "--quiet", "--out", dir); code != 0 {
+		t.Fatalf("npi train: exit %d: %s", code, errOut)
+	}
+	for _, f := range []string{"onnx", "safetensors"} {
+		if code, _, errOut := runMain(t, "export", dir, "--format", f); code != 0 {
+			t.Fatalf("export --format %s: exit %d: %s", f, code, errOut)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "model.onnx"))
+	m, err := export.UnmarshalModel(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := export.CheckGraph(m); err != nil {
+		t.Fatalf("structural check: %v", err)
+	}
+	b, _ = os.ReadFile(filepath.Join(dir, "model.safetensors"))
+	ts, _, err := export.ReadSafetensors(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, x := range ts {
+		names[x.Name] = true
+	}
+	for _, n := range []string{"core.weight_ih_l0", "core.weight_hh_l0", "core.bias_ih_l0", "core.bias_hh_l0", "encoder.0.weight", "prog_embed.weight", "prog_keys", "end.weight", "key.weight", "args.0.weight"} {
+		if !names[n] {
+			t.Errorf("tensor %s missing", n)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "model.json")); err != nil {
+		t.Error(err)
+	}
+	rtcheck.Checker(t, []string{filepath.Join(dir, "model.onnx")}) // skips without python3-onnx
+}
+
+// A CSV run (per-feature normalisation, named classes): predict reads the
+// same CSV, label column included, and the run directory and its ONNX
+// export give the same predictions, named by the class labels, and agree
+// with the labels on this separable table.
+func TestPredictCSV(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a small run")
+	}
+	tmp := t.TempDir()
+	var b strings.Builder
+	b.WriteString("x1,x2,x3,kind\n")
+	for i := range 300 {
+		u, v := float64(i%17)*10, float64(i%7)-3 // features on different scales
+		label := "low"
+		if u+30*v > 80 {
+			label = "high"
+		}
+		fmt.Fprintf(&b, "%g,%g,%g,%s\n", u, v, float64(i%5), label)
+	}
+	csv := filepath.Join(tmp, "t.csv")
+	os.WriteFile(csv, []byte(b.String()), 0o644)
+	dir := filepath.Join(tmp, "run")
+	if code, _, errOut := runMain(t, "train", "--data", "csv:"+csv, "--model", "mlp:16", "--epochs", "30", "--quiet", "--out", dir); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := runMain(t, "export", dir); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	var outs []string
+	for _, m := range []string{dir, dir + "/model.onnx"} {
+		code, out, errOut := runMain(t, "predict", m, "--input", csv, "--json")
+		if code != 0 {
+			t.Fatalf("predict %s: exit %d: %s", m, code, errOut)
+		}
+		var res struct {
+			Predictions []struct{ Name string }
+		}
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(b.String()), "\n")[1:]
+		right := 0
+		for i, p := range res.Predictions {
+			if strings.HasSuffix(lines[i], ","+p.Name) {
+				right++
+			}
+		}
+		if len(res.Predictions) != 300 || right < 270 {
+			t.Errorf("predict %s: %d predictions, %d match the labels", m, len(res.Predictions), right)
+		}
+		outs = append(outs, out[strings.Index(out, `"predictions"`):])
+	}
+	if outs[0] != outs[1] {
+		t.Error("run directory and ONNX file predict differently")
+	}
 }

@@ -38,6 +38,9 @@ func cmdGrow(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return fmt.Errorf("unexpected argument %q", pos[0])
 	}
+	if err := fireflyDefaults(fs, &g); err != nil {
+		return err
+	}
 	if err := f.resolve("grow"); err != nil {
 		return err
 	}
@@ -79,6 +82,9 @@ func cmdGrow(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
+	if err := logInit(s, f.init); err != nil {
+		return failed(err)
+	}
 	opt, _ := optim.New(f.cfg.Train.Optimizer, f.cfg.Train.WeightDecay)
 	t, err := s.NewTrainer(net, opt, ds)
 	if err != nil {
@@ -104,7 +110,7 @@ func growFlags(fs *flag.FlagSet, f *runFlags, g *grow.Config) {
 	fs.IntVar(&g.SeedEpochs, "seed-epochs", 0, "epochs to train the seed network (0: --epochs)")
 	fs.IntVar(&g.FinalEpochs, "final-epochs", 0, "extra fine-tuning epochs after the last growth step")
 	fs.Float64Var(&g.GrowRatio, "grow-ratio", g.GrowRatio, "units added per round as a fraction of current units (budget scale for knapsack)")
-	fs.Float64Var(&g.Eps, "eps", g.Eps, "split step ε (absolute; directions are unit vectors)")
+	fs.Float64Var(&g.Eps, "eps", g.Eps, "step ε of each applied edit: it scales the edit's perturbation — a unit eigen-direction for s2d/fast/signed, the trained candidate for firefly (default 1 there: as trained)")
 	fs.Float64Var(&g.EpsRel, "eps-rel", 0, "split step as a fraction of the neuron's incoming weight norm (replaces --eps when > 0)")
 	fs.StringVar(&g.LRSpan, "lr-span", g.LRSpan, "what the lr schedule spans: "+grow.LRSpans.Help()+" (round: restarts after each growth step; run: one schedule over all epochs)")
 	fs.IntVar(&g.LineageCap, "lineage-cap", 0, "at most N splits per lineage (units descended from one seed unit) per round (0: no cap)")
@@ -121,6 +127,7 @@ func growFlags(fs *flag.FlagSet, f *runFlags, g *grow.Config) {
 	fs.BoolVar(&g.NetworkSlimming, "network-slimming", false, "prune: network slimming (L1 on BatchNorm scales while the wide net trains, then global pruning of the smallest |γ| to the --from run's MACs or --budget); without --from, --model is the wide network")
 	fs.Float64Var(&g.SlimLambda, "slim-lambda", g.SlimLambda, "network slimming: L1 penalty weight on the BatchNorm scales")
 	fs.StringVar(&g.From, "from", "", "scratch / prune: the grown run directory whose final architecture and epochs to match")
+	registerFireflyFlags(fs, g)
 }
 
 // checkGrowConfig validates g (filling its defaults) and its method's

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +10,8 @@ import (
 
 	"github.com/nadir-ml/nadir/export"
 	"github.com/nadir-ml/nadir/nn"
+	"github.com/nadir-ml/nadir/run"
+	"github.com/nadir-ml/nadir/train"
 )
 
 // applyInit overwrites net's weights (and BatchNorm statistics) with those
@@ -38,4 +42,18 @@ func applyInit(net *nn.Net, path string) error {
 		return fmt.Errorf("--init %s: %v", path, err)
 	}
 	return nil
+}
+
+// logInit records in the run's event log which file the weights came from
+// (config.json does not hold --init), with the file's SHA-256.
+func logInit(s *train.Session, path string) error {
+	if path == "" {
+		return nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(b)
+	return s.Log.Append(run.Init{File: path, SHA256: hex.EncodeToString(sum[:])})
 }

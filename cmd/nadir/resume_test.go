@@ -59,7 +59,7 @@ func stripTimes(v any) any {
 		out := make(map[string]any, len(x))
 		for k, e := range x {
 			switch k {
-			case "seconds", "grow_seconds", "train_seconds", "epoch_seconds", "time":
+			case "seconds", "grow_seconds", "train_seconds", "epoch_seconds", "eval_seconds", "time":
 				continue
 			}
 			out[k] = stripTimes(e)

@@ -24,7 +24,7 @@ import (
 )
 
 func init() {
-	register("sweep", "methods × seeds × budgets × data over grow (and train baselines), locally or on NATS workers", cmdSweep)
+	register("sweep", "methods × seeds × budgets × data over grow (any grow flag passes through), locally or on NATS workers", cmdSweep)
 }
 
 // sweepOwned are grow flags that sweep sets itself per trial.
@@ -40,7 +40,7 @@ func cmdSweep(ctx context.Context, args []string) error {
 	datas := fs.String("data", "mnist", "datasets, comma-separated")
 	scratch := fs.String("scratch-model", "", "model of the uniform-scratch baseline (e.g. mlp:32)")
 	out := fs.String("out", "", "sweep directory (default runs/sweep, or -2, -3, ... when taken); rerun with the same --out to resume")
-	natsURL := fs.String("nats", "", "run trials on NATS JetStream: URL of a server (workers join with `nadir worker --nats URL`) or embedded (in-process server + --workers local workers)")
+	natsURL := fs.String("nats", "", "run trials on NATS JetStream: URL of a server (workers join with nadir worker --nats URL) or embedded (in-process server + --workers local workers)")
 	workers := fs.Int("workers", -1, "trials at once in this process (default: the number of CPUs; 0 with a --nats URL: remote workers only)")
 	ackWait := fs.Duration("ack-wait", 30*time.Second, "NATS: redelivery timeout of a trial without heartbeat")
 	maxDeliver := fs.Int("max-deliver", 3, "NATS: deliveries before a failing trial is dead-lettered")
@@ -65,7 +65,15 @@ func cmdSweep(ctx context.Context, args []string) error {
 		if spec, err = sweep.ReadSpec(*file); err != nil {
 			return err
 		}
-		spec.Args = append(spec.Args, pass...)
+		// The file's args obey the same rules as passed-through flags.
+		fileOwn, filePass, err := splitSweepArgs(flag.NewFlagSet("sweep file", flag.ContinueOnError), spec.Args)
+		if err != nil {
+			return fmt.Errorf("%s: args: %v", *file, err)
+		}
+		if len(fileOwn) > 0 {
+			return fmt.Errorf("%s: args: unexpected %q", *file, fileOwn[0])
+		}
+		spec.Args = append(filePass, pass...)
 	} else {
 		spec.Args = pass
 	}
@@ -153,6 +161,9 @@ func cmdSweep(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(os.Stderr, "[%d/%d %.0fs] %s %s seed %d %s: %s\n", finished, distinct, time.Since(start).Seconds(),
 			p.Method, p.Budget, p.Seed, r.ID[:8], what)
+	}
+	if *natsURL != "" && *natsURL != "embedded" && !*quiet {
+		fmt.Fprintf(os.Stderr, "submitting %d trials to %s; %d local workers (start more with `nadir worker --nats %s`)\n", distinct, *natsURL, n, *natsURL)
 	}
 	results, err := exec.Execute(ctx, filepath.Join(*out, "trials"), trials, progress)
 	if err != nil {

@@ -115,6 +115,7 @@ func TestSweepEmbeddedEqualsLocal(t *testing.T) {
 
 func TestSweepBadInput(t *testing.T) {
 	tmp := t.TempDir()
+	os.WriteFile(filepath.Join(tmp, "bad.json"), []byte(`{"methods": ["fast"], "seeds": [1], "args": ["--seed", "2"]}`), 0o644)
 	for _, c := range []struct {
 		args []string
 		want string
@@ -128,11 +129,36 @@ func TestSweepBadInput(t *testing.T) {
 		{[]string{"--seed", "1,1"}, "twice"},
 		{[]string{"--lr", "-1"}, "--lr"},
 		{[]string{"--nats", "embedded", "--workers", "0"}, "--workers"},
+		{[]string{"--file", filepath.Join(tmp, "bad.json")}, "--seed: set by sweep"},
 	} {
 		_, err := runSweep(t, append(c.args, "--out", filepath.Join(tmp, "x"))...)
 		var ee *exitError
 		if err == nil || !strings.Contains(err.Error(), c.want) || (errors.As(err, &ee) && ee.code != 2) {
 			t.Errorf("%v: error %v, want a bad-input error mentioning %q", c.args, err, c.want)
 		}
+	}
+}
+
+func TestWorkerBadInput(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "--nats URL is required"},
+		{[]string{"--nats", "embedded"}, "embedded"},
+		{[]string{"--nats", "nats://127.0.0.1:1", "extra"}, "extra"},
+		{[]string{"--nats", "nats://127.0.0.1:1", "--grace", "-1s"}, "--grace"},
+	} {
+		err := cmdWorker(context.Background(), c.args)
+		var ee *exitError
+		if err == nil || !strings.Contains(err.Error(), c.want) || errors.As(err, &ee) {
+			t.Errorf("%v: error %v, want a bad-input error mentioning %q", c.args, err, c.want)
+		}
+	}
+	// No server there: a run-time failure (exit 1), one line.
+	err := cmdWorker(context.Background(), []string{"--nats", "nats://127.0.0.1:1"})
+	var ee *exitError
+	if err == nil || strings.Contains(err.Error(), "\n") || !errors.As(err, &ee) || ee.code != 1 {
+		t.Errorf("unreachable server: %v", err)
 	}
 }

@@ -128,6 +128,9 @@ func cmdTrain(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
+	if err := logInit(s, f.init); err != nil {
+		return failed(err)
+	}
 	t, err := s.NewTrainer(net, opt, ds)
 	if err != nil {
 		return err
@@ -356,6 +359,9 @@ func cmdInspect(ctx context.Context, args []string) error {
 		}
 		if sp.Act != "" {
 			d = append(d, sp.Act)
+		}
+		if sp.Origin != "" {
+			d = append(d, "("+sp.Origin+")")
 		}
 		rows = append(rows, row{i, sp.Kind, l.OutShape(), p, nn.LayerMACs(l), strings.Join(d, " ")})
 	}

@@ -82,7 +82,6 @@ func cmdWorker(ctx context.Context, args []string) error {
 	dir := fs.String("dir", "", "scratch directory for run directories before upload (default: a temporary one)")
 	grace := fs.Duration("grace", 30*time.Second, "on SIGTERM, time the current trial may still finish before it is handed back")
 	ackWait := fs.Duration("ack-wait", 0, "redelivery timeout, only if this worker creates the queue (default 30s)")
-	maxDeliver := fs.Int("max-deliver", 0, "deliveries before a trial is dead-lettered, only if this worker creates the queue (default 3)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -96,23 +95,23 @@ func cmdWorker(ctx context.Context, args []string) error {
 	case "embedded":
 		return errors.New("--nats embedded: a worker joins a running server; `nadir sweep --nats embedded --workers N` starts its own")
 	}
-	if *grace < 0 || *ackWait < 0 || *maxDeliver < 0 {
-		return errors.New("--grace, --ack-wait and --max-deliver must be >= 0")
+	if *grace < 0 || *ackWait < 0 {
+		return errors.New("--grace and --ack-wait must be >= 0")
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
 	defer stop()
 	nc, err := jetstream.Connect(*url, "nadir worker")
 	if err != nil {
-		return err
+		return failed(err)
 	}
 	defer nc.Close()
-	q, err := jetstream.Open(ctx, nc, jetstream.Options{AckWait: *ackWait, MaxDeliver: *maxDeliver}, false)
+	q, err := jetstream.Open(ctx, nc, jetstream.Options{AckWait: *ackWait}, false)
 	if err != nil {
 		return failed(err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	w := &jetstream.Worker{Q: q, Dir: *dir, Name: *name, Grace: *grace, Log: log}
-	log.Info("worker ready", "nats", *url, "ack_wait", q.Opts.AckWait, "max_deliver", q.Opts.MaxDeliver, "runners", dist.Default.Names())
+	log.Info("worker ready", "nats", *url, "ack_wait", q.Opts.AckWait, "runners", dist.Default.Names())
 	if err := w.Run(ctx); err != nil {
 		return failed(err)
 	}

@@ -12,15 +12,19 @@
 // and the port width (Tiling.Usage); a design that exceeds its board is
 // infeasible (Board.Check). The formulas follow the group's reference
 // model (hotNAS, PM_FPGA_Template.py): a golden file of its outputs on
-// random cases is part of the tests.
+// random cases is part of the tests. One property of those formulas is
+// kept on purpose: R and C are output rows and columns, yet the compute and
+// store times divide the row and column tiles by the stride once more, so
+// a stride-2 layer costs a quarter of the cycles its multiply-accumulates
+// would suggest.
 //
 // A network is a chain of layers. Explore cuts it into contiguous pipeline
 // stages, puts each stage on its own board of a pool, and gives every
 // stage the accelerator tiling that runs its layers fastest (BestTiling);
 // it returns the design of highest throughput, the slowest stage setting
 // the rate, and among those the one of least power. Both searches are
-// exact over their spaces, and take milliseconds for networks of ten
-// layers. EvaluateFixed instead keeps every board's accelerator fixed and
+// exact over their spaces and cheap enough to run for every child a
+// search samples. EvaluateFixed instead keeps every board's accelerator fixed and
 // searches only the partition, which is what a network sees when the
 // hardware was designed before it.
 //

@@ -36,7 +36,7 @@ func ExampleExplore() {
 	}
 	fmt.Printf("%.0f images/s\n", d.Throughput)
 	// Output:
-	// layers 0-0 on XCZU3EG: <Tm=16 Tn=1 Tr=1 Tc=1 Tk=5 | W=16 I=8 O=8>
-	// layers 1-2 on XC7Z020: <Tm=10 Tn=16 Tr=7 Tc=7 Tk=3 | W=8 I=4 O=4>
+	// layers 0-0 on XCZU3EG: <Tm=16 Tn=1 Tr=28 Tc=28 Tk=5 | W=8 I=8 O=16>
+	// layers 1-2 on XC7Z020: <Tm=10 Tn=16 Tr=14 Tc=14 Tk=3 | W=8 I=4 O=4>
 	// 5102 images/s
 }

@@ -261,7 +261,6 @@ func TestExploreIsFast(t *testing.T) {
 		layers = append(layers, Layer{B: 1, M: s[1], N: ch, R: size, C: size, K: s[0], S: s[2], P: s[0] / 2})
 		ch = s[1]
 	}
-	layers = append(layers, Layer{B: 1, M: 10, N: ch * size * size, R: 1, C: 1, K: 1, S: 1})
 	pool := []Board{Catalogue["zedboard"], Catalogue["zcu102"]}
 	start := time.Now()
 	d, err := Explore(layers, pool, 16)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -324,6 +325,11 @@ func BestTiling(layers []Layer, b Board, bits int) (Tiling, Usage, float64, erro
 		dspPer = 5
 	}
 	tms, tns, trs := tileCandidates(ms), tileCandidates(ns), tileCandidates(rs)
+	// Large tiles first: they find fast designs early, and the compute
+	// bound then prunes most of the rest.
+	slices.Reverse(tms)
+	slices.Reverse(tns)
+	slices.Reverse(trs)
 	ports := portCandidates(b.PortBits, bits)
 	if len(ports) == 0 {
 		return Tiling{}, Usage{}, 0, ErrInfeasible

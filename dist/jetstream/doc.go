@@ -8,8 +8,7 @@
 //     holds the ID, and the ID is also the message ID, so a re-submission
 //     within the stream's duplicate window is dropped);
 //   - durable pull consumer nadir-workers shared by all workers: a message
-//     not acknowledged within AckWait is redelivered, up to MaxDeliver
-//     times;
+//     not acknowledged within AckWait is redelivered;
 //   - key-value bucket nadir-results: the Result of each trial under its ID,
 //     written with Create, so the first result stored wins and a trial
 //     delivered twice has one result;
@@ -20,12 +19,13 @@
 // stored, runs it with heartbeats (InProgress every AckWait/3, so a long
 // trial is not redelivered while it runs), uploads the run directory, stores
 // the result and only then acknowledges. A failure is negatively
-// acknowledged and retried; on the last delivery it is stored as a failed
-// result carrying the error (the dead-letter record) and the message is
-// terminated. If a worker dies holding a trial, the trial is redelivered to
-// another after AckWait; if that keeps happening until MaxDeliver, the
-// submitter turns the server's max-deliveries advisory into a failed result
-// too. Delivery is therefore at least once, and results exactly once.
+// acknowledged and retried; on delivery MaxDeliver (carried by the message)
+// it is stored as a failed result carrying the error (the dead-letter
+// record) and the message is terminated. If a worker dies holding a trial,
+// the trial is redelivered to another after AckWait; a trial delivered more
+// than MaxDeliver times (every holder died) is dead-lettered by the worker
+// that receives it next, without running it. Delivery is therefore at least
+// once, and results exactly once.
 //
 // Executor is the submitting side (a dist.Executor): it publishes the
 // trials that have no result yet, watches the results bucket, and unpacks

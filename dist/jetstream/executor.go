@@ -3,7 +3,6 @@ package jetstream
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -39,30 +38,37 @@ func (x *Executor) Execute(ctx context.Context, dir string, trials []dist.Trial,
 	for _, t := range b.Pending {
 		pending[t.ID()] = t
 	}
-	// Turn max-deliveries advisories (a trial whose every worker died or
-	// overran AckWait) into dead-letter records.
-	sub, err := x.Q.NC.Subscribe(fmt.Sprintf("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.%s.%s", Stream, Consumer), func(m *nats.Msg) {
-		x.deadLetter(m.Data)
-	})
-	if err != nil {
-		return nil, err
-	}
-	defer sub.Unsubscribe()
-
-	// Watch before publishing so that no result is missed.
+	// Watch before publishing so that no result is missed; the watcher's
+	// initial values say which trials already have a stored result.
 	watch, err := x.Q.Results.WatchAll(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer watch.Stop()
+	stored := map[string]njs.KeyValueEntry{}
+	for initial := true; initial; {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case e := <-watch.Updates():
+			if e == nil {
+				initial = false
+			} else if _, ok := pending[e.Key()]; ok && e.Operation() == njs.KeyValuePut {
+				stored[e.Key()] = e
+			}
+		}
+	}
 
+	var acks []njs.PubAckFuture
+	var done []njs.KeyValueEntry
 	for _, t := range b.Pending {
 		id := t.ID()
 		msgID := id
-		if e, err := x.Q.Results.Get(ctx, id); err == nil {
+		if e, ok := stored[id]; ok {
 			var r dist.Result
 			if json.Unmarshal(e.Value(), &r) == nil && r.Status == dist.Done {
-				continue // done on the server: the watcher delivers it
+				done = append(done, e) // done on the server: only fetch it
+				continue
 			}
 			// A stored failure: clear it and try again; a fresh message
 			// ID keeps the duplicate window from dropping the retry.
@@ -70,52 +76,72 @@ func (x *Executor) Execute(ctx context.Context, dir string, trials []dist.Trial,
 				return nil, fmt.Errorf("clearing the failed result of %s: %w", id, err)
 			}
 			msgID = id + "-" + strconv.FormatUint(e.Revision(), 10)
-		} else if !errors.Is(err, njs.ErrKeyNotFound) {
-			return nil, err
 		}
 		m := nats.NewMsg(Subject)
 		m.Data = t.JSON()
 		m.Header.Set(TrialHeader, id)
-		if _, err := x.Q.JS.PublishMsg(ctx, m, njs.WithMsgID(msgID)); err != nil {
+		m.Header.Set(MaxDeliverHeader, strconv.Itoa(x.Q.Opts.MaxDeliver))
+		f, err := x.Q.JS.PublishMsgAsync(m, njs.WithMsgID(msgID))
+		if err != nil {
 			return nil, fmt.Errorf("submitting trial %s: %w", id, err)
 		}
+		acks = append(acks, f)
 	}
-
-	for len(pending) > 0 {
-		var e njs.KeyValueEntry
+	for _, f := range acks {
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case e = <-watch.Updates():
+		case <-f.Ok():
+		case err := <-f.Err():
+			return nil, fmt.Errorf("submitting trial %s: %w", f.Msg().Header.Get(TrialHeader), err)
 		}
-		if e == nil || e.Operation() != njs.KeyValuePut {
-			continue // end of initial values, or a deletion
-		}
+	}
+
+	collect := func(e njs.KeyValueEntry) error {
 		t, ok := pending[e.Key()]
-		if !ok {
-			continue
+		if !ok || e.Operation() != njs.KeyValuePut {
+			return nil
 		}
 		var r dist.Result
 		if err := json.Unmarshal(e.Value(), &r); err != nil {
-			return nil, fmt.Errorf("result of %s: %w", e.Key(), err)
+			return fmt.Errorf("result of %s: %w", e.Key(), err)
 		}
 		if r.Trial.Command == "" {
 			r.Trial = t
 		}
 		if r.Status == dist.Done {
 			if err := x.fetchRun(ctx, dir, r.ID); err != nil {
-				return nil, fmt.Errorf("run directory of %s: %w", r.ID, err)
+				return fmt.Errorf("run directory of %s: %w", r.ID, err)
 			}
 		} else {
 			os.RemoveAll(filepath.Join(dir, r.ID))
 		}
 		if err := dist.WriteResult(dir, r); err != nil {
-			return nil, err
+			return err
 		}
 		delete(pending, r.ID)
 		b.Results[r.ID] = r
 		if onResult != nil {
 			onResult(r)
+		}
+		return nil
+	}
+	for _, e := range done {
+		if err := collect(e); err != nil {
+			return nil, err
+		}
+	}
+	for len(pending) > 0 {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case e := <-watch.Updates():
+			if e == nil {
+				continue
+			}
+			if err := collect(e); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return b.Ordered()
@@ -136,32 +162,4 @@ func (x *Executor) fetchRun(ctx context.Context, dir, id string) error {
 		return err
 	}
 	return readTar(obj, d)
-}
-
-// deadLetter records a failed result for a trial that reached MaxDeliver
-// without any worker reporting back, and removes its message.
-func (x *Executor) deadLetter(advisory []byte) {
-	var a struct {
-		StreamSeq  uint64 `json:"stream_seq"`
-		Deliveries uint64 `json:"deliveries"`
-	}
-	if json.Unmarshal(advisory, &a) != nil || a.StreamSeq == 0 {
-		return
-	}
-	ctx := context.Background()
-	m, err := x.Q.Stream.GetMsg(ctx, a.StreamSeq)
-	if err != nil {
-		return // already gone: a worker finished or terminated it
-	}
-	id := m.Header.Get(TrialHeader)
-	var t dist.Trial
-	if json.Unmarshal(m.Data, &t) != nil || id == "" {
-		return
-	}
-	r := dist.Result{ID: id, Trial: t, Status: dist.Failed, Attempts: int(a.Deliveries),
-		Error: fmt.Sprintf("delivered %d times without a result: every worker holding it was lost or ran past AckWait without a heartbeat", a.Deliveries)}
-	if b, err := json.Marshal(r); err == nil {
-		x.Q.Results.Create(ctx, id, b)
-	}
-	x.Q.Stream.DeleteMsg(ctx, a.StreamSeq)
 }

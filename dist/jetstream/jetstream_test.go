@@ -141,8 +141,8 @@ func TestWorkersKillRedeliverDeadLetter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if wq.Opts != opts {
-			t.Fatalf("worker sees %+v, submitter set %+v", wq.Opts, opts)
+		if wq.Opts.AckWait != opts.AckWait {
+			t.Fatalf("worker sees AckWait %v, submitter set %v", wq.Opts.AckWait, opts.AckWait)
 		}
 		wctx, wcancel := context.WithCancel(ctx)
 		cancels[i], conns[i] = wcancel, nc

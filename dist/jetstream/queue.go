@@ -20,6 +20,8 @@ const (
 	RunsBucket    = "nadir-runs"
 	// TrialHeader carries a message's trial ID.
 	TrialHeader = "Nadir-Trial"
+	// MaxDeliverHeader carries the submitter's MaxDeliver.
+	MaxDeliverHeader = "Nadir-Max-Deliver"
 )
 
 // Options tune delivery; zero values take the defaults.
@@ -28,7 +30,9 @@ type Options struct {
 	// before it is redelivered (default 30s).
 	AckWait time.Duration
 	// MaxDeliver is how many deliveries a trial gets before it is
-	// dead-lettered (default 3).
+	// dead-lettered (default 3). It travels with each trial (a header) and
+	// workers enforce it, so that a trial whose workers all died is
+	// dead-lettered by the next worker that sees it, whoever submitted it.
 	MaxDeliver int
 }
 
@@ -50,14 +54,16 @@ type Queue struct {
 	Consumer njs.Consumer
 	Results  njs.KeyValue
 	Runs     njs.ObjectStore
-	// Opts are the consumer's actual settings.
+	// Opts are the consumer's AckWait and the MaxDeliver this queue's
+	// submissions carry.
 	Opts Options
 }
 
 // Open creates (or finds) the stream, consumer and buckets. With configure
-// set, the consumer's AckWait and MaxDeliver are set to opts (the
-// submitter's choice); otherwise an existing consumer is used as it is and
-// opts only apply when it must be created (a worker).
+// set, the consumer's AckWait is set to opts (the submitter's choice);
+// otherwise an existing consumer is used as it is and opts only apply when
+// it must be created (a worker). The consumer itself redelivers without
+// limit: MaxDeliver is the workers' business.
 func Open(ctx context.Context, nc *nats.Conn, opts Options, configure bool) (*Queue, error) {
 	opts = opts.withDefaults()
 	js, err := njs.New(nc)
@@ -77,7 +83,7 @@ func Open(ctx context.Context, nc *nats.Conn, opts Options, configure bool) (*Qu
 		Durable:       Consumer,
 		AckPolicy:     njs.AckExplicitPolicy,
 		AckWait:       opts.AckWait,
-		MaxDeliver:    opts.MaxDeliver,
+		MaxDeliver:    -1,
 		FilterSubject: Subject,
 	}
 	if configure {
@@ -92,7 +98,7 @@ func Open(ctx context.Context, nc *nats.Conn, opts Options, configure bool) (*Qu
 		return nil, fmt.Errorf("consumer %s: %w", Consumer, err)
 	}
 	info := q.Consumer.CachedInfo()
-	q.Opts = Options{AckWait: info.Config.AckWait, MaxDeliver: info.Config.MaxDeliver}
+	q.Opts = Options{AckWait: info.Config.AckWait, MaxDeliver: opts.MaxDeliver}
 	// History 5 rather than 1: a second write of a result would stay
 	// visible (it never happens: results are written with Create).
 	if q.Results, err = js.CreateOrUpdateKeyValue(ctx, njs.KeyValueConfig{Bucket: ResultsBucket, History: 5, Storage: njs.FileStorage}); err != nil {

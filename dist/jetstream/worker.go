@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -95,6 +96,10 @@ func sleep(ctx context.Context, d time.Duration) {
 
 // handle runs one delivered trial through to ack, nak or term.
 func (w *Worker) handle(ctx context.Context, msg njs.Msg) {
+	if ctx.Err() != nil {
+		msg.Nak() // pulled while stopping: leave it to another worker
+		return
+	}
 	meta, err := msg.Metadata()
 	if err != nil {
 		w.Log.Warn("trial without metadata", "worker", w.Name, "err", err)
@@ -103,46 +108,73 @@ func (w *Worker) handle(ctx context.Context, msg njs.Msg) {
 	}
 	delivery := int(meta.NumDelivered)
 	var t dist.Trial
-	if err := json.Unmarshal(msg.Data(), &t); err != nil || t.ID() != msg.Headers().Get(TrialHeader) {
+	err = json.Unmarshal(msg.Data(), &t)
+	if claimed := msg.Headers().Get(TrialHeader); err != nil || t.ID() != claimed {
 		// Not a trial this version can read: dead-letter it under the ID
 		// it claims, so the submitter hears of it.
-		if id := msg.Headers().Get(TrialHeader); id != "" {
-			w.store(dist.Result{ID: id, Status: dist.Failed, Attempts: delivery, Worker: w.Name,
-				Error: fmt.Sprintf("worker %s cannot read the trial message (%v)", w.Name, err)})
+		if err == nil {
+			err = fmt.Errorf("its content hashes to %s", t.ID())
+		}
+		if claimed != "" {
+			w.store(dist.Result{ID: claimed, Status: dist.Failed, Attempts: delivery, Worker: w.Name,
+				Error: fmt.Sprintf("worker %s cannot read trial message %s: %v", w.Name, claimed, err)})
 		}
 		msg.Term()
 		return
 	}
 	id := t.ID()
 	bg := context.Background()
-	if e, err := w.Q.Results.Get(bg, id); err == nil {
-		var r dist.Result
-		if json.Unmarshal(e.Value(), &r) == nil && r.Status == dist.Done {
-			msg.Ack() // idempotent: done by someone already
-			return
-		}
+	if e, err := w.Q.Results.Get(bg, id); err == nil && isDone(e.Value()) {
+		msg.Ack() // idempotent: done by someone already
+		return
+	}
+	maxDeliver, err := strconv.Atoi(msg.Headers().Get(MaxDeliverHeader))
+	if err != nil || maxDeliver < 1 {
+		maxDeliver = Options{}.withDefaults().MaxDeliver
+	}
+	if delivery > maxDeliver {
+		// Every worker that held it before was lost or overran AckWait.
+		w.store(dist.Result{ID: id, Trial: t, Status: dist.Failed, Attempts: delivery - 1, Worker: w.Name,
+			Error: fmt.Sprintf("delivered %d times without a result: every worker holding it was lost or ran past AckWait without a heartbeat", delivery-1)})
+		msg.TermWithReason("dead-lettered: workers lost")
+		return
+	}
+	// The submitter may have changed AckWait since this worker started:
+	// heartbeats follow the consumer as it is now.
+	ackWait := w.Q.Opts.AckWait
+	if info, err := w.Q.Consumer.Info(bg); err == nil {
+		ackWait = info.Config.AckWait
 	}
 	if w.OnStart != nil {
 		w.OnStart(t, delivery)
 	}
 	start := time.Now()
-	res, stopped := w.run(ctx, msg, t)
+	dir := filepath.Join(w.Dir, id)
+	defer os.RemoveAll(dir)
+	// Heartbeats run until the trial is acknowledged, so that a long
+	// upload is not mistaken for a dead worker either.
+	rctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	defer w.heartbeat(ctx, msg, ackWait, cancel)()
+	res := w.Registry.Run(rctx, t, dir)
 	res.Attempts, res.Worker = delivery, w.Name
-	if stopped {
+	if res.Status != dist.Done && (rctx.Err() != nil || w.Q.NC.IsClosed()) {
 		// Graceful stop or killed: hand the trial back. On a closed
 		// connection the Nak is lost and AckWait brings it back instead.
 		msg.Nak()
 		w.Log.Info("trial handed back", "worker", w.Name, "id", id)
 		return
 	}
-	dir := filepath.Join(w.Dir, id)
-	defer os.RemoveAll(dir)
 	if res.Status == dist.Done {
+		if e, err := w.Q.Results.Get(bg, id); err == nil && isDone(e.Value()) {
+			msg.Ack() // another delivery finished first: keep its run
+			return
+		}
 		if err := w.upload(id, dir); err != nil {
 			res.Status, res.Summary, res.Error = dist.Failed, nil, "storing the run directory: "+err.Error()
 		}
 	}
-	if res.Status == dist.Failed && delivery < w.Q.Opts.MaxDeliver {
+	if res.Status == dist.Failed && delivery < maxDeliver {
 		w.Log.Warn("trial failed; retrying", "worker", w.Name, "id", id, "delivery", delivery, "err", res.Error)
 		msg.NakWithDelay(100 * time.Millisecond)
 		return
@@ -161,15 +193,21 @@ func (w *Worker) handle(ctx context.Context, msg njs.Msg) {
 	w.Log.Info("trial "+res.Status, "worker", w.Name, "id", id, "seconds", time.Since(start).Seconds())
 }
 
-// run executes the trial with heartbeats; stopped reports that it was
-// interrupted (worker stopping or connection lost) rather than finished.
-func (w *Worker) run(ctx context.Context, msg njs.Msg, t dist.Trial) (dist.Result, bool) {
-	rctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+func isDone(result []byte) bool {
+	var r dist.Result
+	return json.Unmarshal(result, &r) == nil && r.Status == dist.Done
+}
+
+// heartbeat tells the server every AckWait/3 that the trial is in
+// progress. When the worker is stopped (ctx) it calls cancel after Grace;
+// when the connection is gone it calls cancel at once (nobody could take
+// the result). The returned function stops the heartbeats.
+func (w *Worker) heartbeat(ctx context.Context, msg njs.Msg, ackWait time.Duration, cancel func()) func() {
 	done := make(chan struct{})
-	defer close(done)
+	exited := make(chan struct{})
 	go func() {
-		beat := time.NewTicker(w.Q.Opts.AckWait / 3)
+		defer close(exited)
+		beat := time.NewTicker(max(ackWait/3, time.Millisecond))
 		defer beat.Stop()
 		stopping := ctx.Done()
 		var grace <-chan time.Time
@@ -179,7 +217,7 @@ func (w *Worker) run(ctx context.Context, msg njs.Msg, t dist.Trial) (dist.Resul
 				return
 			case <-beat.C:
 				if err := msg.InProgress(); err != nil && w.Q.NC.IsClosed() {
-					cancel() // killed: nobody can take the result
+					cancel()
 					return
 				}
 			case <-stopping:
@@ -187,12 +225,10 @@ func (w *Worker) run(ctx context.Context, msg njs.Msg, t dist.Trial) (dist.Resul
 				grace = time.After(w.Grace)
 			case <-grace:
 				cancel()
-				return
 			}
 		}
 	}()
-	res := w.Registry.Run(rctx, t, filepath.Join(w.Dir, t.ID()))
-	return res, res.Status != dist.Done && (rctx.Err() != nil || w.Q.NC.IsClosed())
+	return func() { close(done); <-exited }
 }
 
 // store writes a result under its ID unless one is there. A stored done

@@ -14,7 +14,7 @@ import (
 // solveBatched runs one matrix-free Lanczos per neuron, each in its own
 // goroutine, and serves their products S_i v_i together: when every
 // still-running solver waits for a product, all of them are computed with
-// two GEMMs over the shared rows P,
+// two GEMMs per block of the shared rows P (batchedProduct),
 //
 //	U = P·[v_1 … v_b],  U ⊙= C,  [S_1 v_1 … S_b v_b] = Pᵀ·U / Batches,
 //
@@ -53,9 +53,9 @@ func solveBatched(ctx context.Context, st *LayerStats, seed uint64) ([]Eigen, er
 		}(i)
 	}
 	var (
-		pending   []request
-		active    = units
-		v32, u, o []float32
+		pending []request
+		active  = units
+		prod    = newBatchedProduct(st)
 	)
 	for active > 0 {
 		select {
@@ -69,27 +69,18 @@ func solveBatched(ctx context.Context, st *LayerStats, seed uint64) ([]Eigen, er
 		}
 		sort.Slice(pending, func(a, b int) bool { return pending[a].i < pending[b].i })
 		b := len(pending)
-		v32 = grow32(v32, K*b)
+		v32 := prod.start(b)
 		for j, r := range pending {
+			prod.idx[j] = r.i
 			for k, x := range r.v {
 				v32[k*b+j] = float32(x)
 			}
 		}
-		u = grow32(u, st.M*b)
-		tensor.Gemm(false, false, st.M, b, K, 1, st.P, K, v32, b, 0, u, b)
-		for m := 0; m < st.M; m++ {
-			row := u[m*b : (m+1)*b]
-			c := st.C[m*units : (m+1)*units]
-			for j, r := range pending {
-				row[j] *= c[r.i]
-			}
-		}
-		o = grow32(o, K*b)
-		tensor.Gemm(true, false, K, b, st.M, 1, st.P, K, u, b, 0, o, b)
+		o := prod.run()
 		inv := 1 / float64(st.Batches)
 		for j, r := range pending {
 			for k := range r.dst {
-				r.dst[k] = float64(o[k*b+j]) * inv
+				r.dst[k] = o[k*b+j] * inv
 			}
 			close(r.done)
 		}
@@ -116,3 +107,85 @@ type opFunc struct {
 
 func (o opFunc) Dim() int                { return o.k }
 func (o opFunc) MulVec(dst, v []float64) { o.mul(dst, v) }
+
+// productChunks is the fixed number of row ranges whose products are
+// summed separately and then in order, so that results do not depend on
+// the thread count.
+const productChunks = 8
+
+// batchedProduct computes Σ_m p_m (p_mᵀ V) ⊙ c_m for a block of vectors V
+// (K×b, row-major) and the coefficients of the neurons idx, one row block
+// at a time: a convolution's rows are rebuilt per example, so nothing of
+// size rows × K or rows × b is held.
+type batchedProduct struct {
+	st     *LayerStats
+	b      int
+	idx    []int
+	v      []float32
+	chunks [productChunks]struct {
+		buf, u, acc []float32
+	}
+	out []float64
+	nb  int
+	run func() []float64
+}
+
+const productRows = 512 // explicit rows per block
+
+func newBatchedProduct(st *LayerStats) *batchedProduct {
+	p := &batchedProduct{st: st, nb: st.blocks(0, st.M, productRows)}
+	p.run = func() []float64 {
+		nc := min(p.nb, productChunks)
+		tensor.ParallelFor(nc, p.chunkRange)
+		clear(p.out)
+		for c := range p.chunks[:nc] {
+			for k, v := range p.chunks[c].acc {
+				p.out[k] += float64(v)
+			}
+		}
+		return p.out
+	}
+	return p
+}
+
+// start prepares a product of b vectors and returns V to fill.
+func (p *batchedProduct) start(b int) []float32 {
+	p.b = b
+	p.idx = append(p.idx[:0], make([]int, b)...)
+	p.v = grow32(p.v, p.st.K*b)
+	p.out = append(p.out[:0], make([]float64, p.st.K*b)...)
+	return p.v
+}
+
+func (p *batchedProduct) chunkRange(lo, hi int) {
+	st, b, K := p.st, p.b, p.st.K
+	nc := min(p.nb, productChunks)
+	for c := lo; c < hi; c++ {
+		ch := &p.chunks[c]
+		ch.acc = grow32(ch.acc, K*b)
+		clear(ch.acc)
+		for j := c * p.nb / nc; j < (c+1)*p.nb/nc; j++ {
+			var blk rowBlock
+			blk, ch.buf = st.block(0, st.M, productRows, j, ch.buf)
+			n := blk.n
+			ch.u = grow32(ch.u, n*b)
+			if blk.colMajor {
+				tensor.Gemm(true, false, n, b, K, 1, blk.a, n, p.v, b, 0, ch.u, b)
+			} else {
+				tensor.Gemm(false, false, n, b, K, 1, blk.a, K, p.v, b, 0, ch.u, b)
+			}
+			for r := 0; r < n; r++ {
+				row := ch.u[r*b : (r+1)*b]
+				cr := st.C[(blk.lo+r)*st.Units : (blk.lo+r+1)*st.Units]
+				for jj, i := range p.idx {
+					row[jj] *= cr[i]
+				}
+			}
+			if blk.colMajor {
+				tensor.Gemm(false, false, K, b, n, 1, blk.a, n, ch.u, b, 1, ch.acc, b)
+			} else {
+				tensor.Gemm(true, false, K, b, n, 1, blk.a, K, ch.u, b, 1, ch.acc, b)
+			}
+		}
+	}
+}

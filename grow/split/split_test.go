@@ -4,11 +4,13 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/nadir-ml/nadir/data"
 	"github.com/nadir-ml/nadir/grow"
 	"github.com/nadir-ml/nadir/nn"
+	"github.com/nadir-ml/nadir/tensor"
 )
 
 // teacherData makes a small classification set labelled by a random
@@ -287,6 +289,94 @@ func TestBatchedLanczos(t *testing.T) {
 		}
 		if a[i].LambdaMin != b[i].LambdaMin || a[i].VMin[0] != b[i].VMin[0] {
 			t.Errorf("neuron %d: not reproducible", i)
+		}
+	}
+}
+
+// explicitRows is st with a convolution's rows expanded into P, the layout
+// the statistics used to keep: the reference for the streamed products.
+func explicitRows(st *LayerStats) *LayerStats {
+	e := *st
+	e.P = make([]float32, 0, st.M*st.K)
+	pos := st.pos()
+	var buf []float32
+	for j := 0; j < st.M/pos; j++ {
+		var blk rowBlock
+		blk, buf = st.block(0, st.M, 0, j, buf)
+		for r := 0; r < blk.n; r++ {
+			for k := 0; k < st.K; k++ {
+				e.P = append(e.P, blk.at(r, k, st.K))
+			}
+		}
+	}
+	e.X, e.Pos = nil, 1
+	return &e
+}
+
+// The convolution statistics rebuilt example by example give the
+// matrices, products and spectra of the explicit rows: formed matrices to
+// rounding, batched Lanczos (K = 108 > 96) to 1e-6 of the spectral scale,
+// reproducibly and for any thread count.
+func TestConvStatsStreamed(t *testing.T) {
+	defer tensor.SetThreads(tensor.Threads())
+	f := newFixture(t, "cnn:c12,c5,p", "softplus", []int{2, 7, 7}, 17)
+	stats, _, err := Collect(context.Background(), f.net, f.b, f.steps, f.net.Growable())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range stats {
+		if st.X == nil || st.P != nil || st.Pos != 49 {
+			t.Fatalf("layer %d: conv statistics not kept as inputs (Pos %d)", st.Layer, st.Pos)
+		}
+		ref := explicitRows(st)
+		got, want := st.DenseMatrices(), ref.DenseMatrices()
+		for i := range got {
+			for k := range got[i] {
+				if d := math.Abs(got[i][k] - want[i][k]); d > 1e-5*(1+math.Abs(want[i][k])) {
+					t.Fatalf("layer %d neuron %d entry %d: %g vs %g", st.Layer, i, k, got[i][k], want[i][k])
+				}
+			}
+		}
+		v := make([]float64, st.K)
+		for k := range v {
+			v[k] = math.Sin(float64(k))
+		}
+		if a, b := st.Quad(1, v), ref.Quad(1, v); math.Abs(a-b) > 1e-9*(1+math.Abs(b)) {
+			t.Errorf("layer %d: quadratic form %g vs %g", st.Layer, a, b)
+		}
+	}
+	st := stats[1]
+	if st.FormCheaper() {
+		t.Fatal("second layer should take the matrix-free path")
+	}
+	dense, err := Solve(context.Background(), explicitRows(st), SolverOptions{Solver: "dense"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first []Eigen
+	for _, th := range []int{1, 2, 3} {
+		tensor.SetThreads(th)
+		lz, err := Solve(context.Background(), st, SolverOptions{Solver: "lanczos", Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var scale float64
+		for _, e := range dense {
+			scale = math.Max(scale, math.Max(math.Abs(e.LambdaMin), math.Abs(e.LambdaMax)))
+		}
+		for i, e := range dense {
+			if math.Abs(lz[i].LambdaMin-e.LambdaMin) > 1e-6*scale || math.Abs(lz[i].LambdaMax-e.LambdaMax) > 1e-6*scale {
+				t.Errorf("neuron %d: streamed lanczos (%g, %g) vs dense (%g, %g)", i, lz[i].LambdaMin, lz[i].LambdaMax, e.LambdaMin, e.LambdaMax)
+			}
+		}
+		if first == nil {
+			first = lz
+			continue
+		}
+		for i := range lz {
+			if lz[i].LambdaMin != first[i].LambdaMin || !slices.Equal(lz[i].VMin, first[i].VMin) {
+				t.Errorf("%d threads: neuron %d differs from the single-thread run", th, i)
+			}
 		}
 	}
 }

@@ -13,8 +13,8 @@ import (
 // LayerStats are the splitting statistics of one growable layer, gathered
 // over a set of mini-batches with BatchNorm frozen (evaluation mode).
 //
-// Row m of P is one input vector p of the layer's neurons (a dense input,
-// or one im2col patch of a conv), with a trailing 1 when the layer has a
+// Row m is one input vector p of the layer's neurons (a dense input, or
+// one im2col patch of a conv), with a trailing 1 when the layer has a
 // bias; C[m*Units+i] is neuron i's coefficient g·σ”(z)·b² at that row.
 // Neuron i's splitting matrix is then
 //
@@ -23,18 +23,91 @@ import (
 // (positions summed, batches averaged, g of the batch-mean loss: the
 // reference code's convention, METHODS.md §1.2). Nothing D×D is stored:
 // S_i v costs O(M·K), which is what makes Lanczos matrix-free.
+//
+// A dense layer's rows are its inputs, kept in P. A convolution's rows are
+// not kept: that would be K = C·k² floats per output position, k² times
+// its input. X keeps the input images instead and every pass over the rows
+// rebuilds one example's patches at a time (an im2col into a scratch
+// buffer that stays in cache), so the statistics take the memory of the
+// layer's input and output over the statistics batches, whatever the
+// kernel size.
 type LayerStats struct {
-	Layer   int // producer index in the net
-	Units   int
-	K       int  // θ dimension: fan-in (+1 with bias)
-	Bias    bool // θ's last coordinate is the bias
-	M       int  // rows
-	P       []float32
-	C       []float32
+	Layer int // producer index in the net
+	Units int
+	K     int  // θ dimension: fan-in (+1 with bias)
+	Bias  bool // θ's last coordinate is the bias
+	M     int  // rows
+	// Pos is the number of rows per example: a convolution's output
+	// positions; 1 for a dense layer (0 is read as 1).
+	Pos int
+	// P holds a dense layer's rows (M×K, row-major); nil for convolutions.
+	P []float32
+	// X holds a convolution's input, example after example (C×H×W each),
+	// and Geom its geometry; the rows of example e are the columns of
+	// X_e's im2col matrix.
+	X    []float32
+	Geom ConvGeom
+	C    []float32
+	// Batches is the number of statistics batches.
 	Batches int
 	// BatchRows[b] is the first row of batch b (len Batches+1), for the
 	// stochastic (per-batch) products of the Rayleigh solver.
 	BatchRows []int
+}
+
+// ConvGeom is a convolution's per-example input shape and window.
+type ConvGeom struct{ C, H, W, Kernel, Stride, Pad int }
+
+// rowBlock is a run of n consecutive rows starting at row lo: a holds them
+// as an n×K row-major matrix, or, when colMajor, as the K×n im2col
+// matrix of one example.
+type rowBlock struct {
+	a        []float32
+	lo, n    int
+	colMajor bool
+}
+
+// at is element k of the block's row r.
+func (b rowBlock) at(r, k, K int) float32 {
+	if b.colMajor {
+		return b.a[k*b.n+r]
+	}
+	return b.a[r*K+k]
+}
+
+// pos is Pos with 0 read as 1.
+func (st *LayerStats) pos() int { return max(st.Pos, 1) }
+
+// blocks is the number of row blocks covering rows [lo, hi), which start
+// and end on example boundaries: one per example for a convolution, runs
+// of up to rows rows for explicit rows.
+func (st *LayerStats) blocks(lo, hi, rows int) int {
+	if st.P == nil {
+		return (hi - lo) / st.pos()
+	}
+	return (hi - lo + rows - 1) / rows
+}
+
+// block returns block j of [lo, hi) (see blocks), building a convolution's
+// patches in buf, which it grows as needed and returns.
+func (st *LayerStats) block(lo, hi, rows, j int, buf []float32) (rowBlock, []float32) {
+	if st.P != nil {
+		r0 := lo + j*rows
+		r1 := min(r0+rows, hi)
+		return rowBlock{a: st.P[r0*st.K : r1*st.K], lo: r0, n: r1 - r0}, buf
+	}
+	g, pos := st.Geom, st.pos()
+	e := lo/pos + j
+	buf = grow32(buf, st.K*pos)
+	img := g.C * g.H * g.W
+	tensor.Im2Col(buf, st.X[e*img:(e+1)*img], g.C, g.H, g.W, g.Kernel, g.Kernel, g.Stride, g.Pad)
+	if st.Bias {
+		ones := buf[(st.K-1)*pos : st.K*pos]
+		for q := range ones {
+			ones[q] = 1
+		}
+	}
+	return rowBlock{a: buf[:st.K*pos], lo: e * pos, n: pos, colMajor: true}, buf
 }
 
 // activationAfter finds the activation that a producer's units feed
@@ -90,10 +163,9 @@ func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, lay
 		ce    nn.SoftmaxCE
 		loss  float64
 		count int
-		patch []float32
 	)
 	// Every example contributes the same number of rows to a layer, so the
-	// row buffers are sized once (after the first batch) instead of grown.
+	// buffers are sized once (at the first batch) instead of grown.
 	examples := 0
 	for _, s := range steps {
 		examples += len(b.Indices(s))
@@ -116,16 +188,19 @@ func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, lay
 			units := st.Units
 			pos := z.Len() / (n * units)
 			rows := n * pos
+			st.Pos = pos
 			if st.M == 0 {
-				st.P = make([]float32, examples*pos*st.K)
 				st.C = make([]float32, examples*pos*units)
 			}
-			st.P = grow32(st.P, (st.M+rows)*st.K)
 			st.C = grow32(st.C, (st.M+rows)*units)
-			dstP := st.P[st.M*st.K:]
 			dstC := st.C[st.M*units:]
 			switch l := net.Layers[st.Layer].(type) {
 			case *nn.Dense:
+				if st.M == 0 {
+					st.P = make([]float32, examples*st.K)
+				}
+				st.P = grow32(st.P, (st.M+rows)*st.K)
+				dstP := st.P[st.M*st.K:]
 				in := l.Input()
 				d := l.FanIn()
 				for e := 0; e < n; e++ {
@@ -135,19 +210,19 @@ func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, lay
 					}
 				}
 			case *nn.Conv2D:
-				fan := l.FanIn()
-				for e := 0; e < n; e++ {
-					patch = l.Patches(patch, e) // fan × pos
-					for q := 0; q < pos; q++ {
-						row := dstP[(e*pos+q)*st.K:]
-						for k := 0; k < fan; k++ {
-							row[k] = patch[k*pos+q]
-						}
-						if st.Bias {
-							row[fan] = 1
-						}
-					}
+				sp := l.Spec()
+				st.Geom = ConvGeom{C: sp.In[0], H: sp.In[1], W: sp.In[2], Kernel: sp.Kernel, Stride: sp.Stride, Pad: sp.Pad}
+				in := x
+				if st.Layer > 0 {
+					in = net.Output(st.Layer - 1)
 				}
+				img := sp.In[0] * sp.In[1] * sp.In[2]
+				if st.M == 0 {
+					st.X = make([]float32, examples*img)
+				}
+				e0 := st.M / pos
+				st.X = grow32(st.X, (e0+n)*img)
+				copy(st.X[e0*img:(e0+n)*img], in.Data[:n*img])
 			default:
 				return nil, 0, fmt.Errorf("layer %d: %s has no splitting statistics", st.Layer, l.Spec().Kind)
 			}
@@ -215,19 +290,24 @@ func (o *Operator) Dim() int { return o.st.K }
 func (o *Operator) MulVec(dst, v []float64) {
 	st, K := o.st, o.st.K
 	clear(dst)
-	for m := o.lo; m < o.hi; m++ {
-		c := float64(st.C[m*st.Units+o.i])
-		if c == 0 {
-			continue
-		}
-		p := st.P[m*K : (m+1)*K]
-		var d float64
-		for k, pv := range p {
-			d += float64(pv) * v[k]
-		}
-		d *= c
-		for k, pv := range p {
-			dst[k] += d * float64(pv)
+	var buf []float32
+	nb := st.blocks(o.lo, o.hi, 256)
+	for j := 0; j < nb; j++ {
+		var blk rowBlock
+		blk, buf = st.block(o.lo, o.hi, 256, j, buf)
+		for r := 0; r < blk.n; r++ {
+			c := float64(st.C[(blk.lo+r)*st.Units+o.i])
+			if c == 0 {
+				continue
+			}
+			var d float64
+			for k := range K {
+				d += float64(blk.at(r, k, K)) * v[k]
+			}
+			d *= c
+			for k := range K {
+				dst[k] += d * float64(blk.at(r, k, K))
+			}
 		}
 	}
 	for k := range dst {
@@ -245,84 +325,78 @@ func (st *LayerStats) FormCheaper() bool {
 }
 
 // DenseMatrix forms S_i explicitly (K×K, row-major) — the reference
-// method's cost, O(M·K²) per neuron — summing float32 block products in
-// float64.
+// method's cost, O(M·K²) per neuron.
 func (st *LayerStats) DenseMatrix(i int) []float64 {
-	K := st.K
-	s := make([]float64, K*K)
-	const blk = 256
-	w := make([]float32, blk*K)
-	part := make([]float32, K*K)
-	for lo := 0; lo < st.M; lo += blk {
-		hi := min(lo+blk, st.M)
-		nb := hi - lo
-		for m := lo; m < hi; m++ {
-			c := st.C[m*st.Units+i]
-			src := st.P[m*K : (m+1)*K]
-			dst := w[(m-lo)*K : (m-lo+1)*K]
-			for k, v := range src {
-				dst[k] = c * v
-			}
-		}
-		tensor.Gemm(true, false, K, K, nb, 1, w, K, st.P[lo*K:], K, 0, part, K)
-		for k, v := range part {
-			s[k] += float64(v)
-		}
-	}
-	inv := 1 / float64(st.Batches)
-	for a := 0; a < K; a++ {
-		for b := a; b < K; b++ {
-			v := (s[a*K+b] + s[b*K+a]) / 2 * inv
-			s[a*K+b], s[b*K+a] = v, v
-		}
-	}
-	return s
+	return st.form([]int{i})[0]
 }
 
 // DenseMatrices forms every neuron's S_i at once (each K×K, row-major):
 // with W = [c_1⊙P | … | c_U⊙P] for a block of rows, Pᵀ·W holds all U
 // matrices side by side — one GEMM of width K·U per block instead of U
-// skinny ones. Blocks are summed in float32 inside the GEMM and across
-// blocks in float64.
+// skinny ones.
 func (st *LayerStats) DenseMatrices() [][]float64 {
-	K, U := st.K, st.Units
+	units := make([]int, st.Units)
+	for i := range units {
+		units[i] = i
+	}
+	return st.form(units)
+}
+
+// form forms S_i for the listed neurons. Each block of rows (an example's
+// patches, or up to a few thousand explicit rows) is summed in float32
+// inside one GEMM, the blocks in float64, in a fixed order.
+func (st *LayerStats) form(units []int) [][]float64 {
+	K, U := st.K, len(units)
 	KU := K * U
-	blk := max(64, min(2048, (1<<21)/KU))
-	w := make([]float32, blk*KU)
+	rows := max(64, min(2048, (1<<21)/KU))
+	nb := st.blocks(0, st.M, rows)
+	var w, buf []float32
 	part := make([]float32, K*KU)
 	acc := make([]float64, K*KU)
-	for lo := 0; lo < st.M; lo += blk {
-		hi := min(lo+blk, st.M)
-		nb := hi - lo
-		tensor.ParallelFor(nb, func(r0, r1 int) {
+	for j := 0; j < nb; j++ {
+		var blk rowBlock
+		blk, buf = st.block(0, st.M, rows, j, buf)
+		n := blk.n
+		w = grow32(w, n*KU)
+		tensor.ParallelFor(n, func(r0, r1 int) {
 			for r := r0; r < r1; r++ {
-				p := st.P[(lo+r)*K : (lo+r+1)*K]
-				c := st.C[(lo+r)*U : (lo+r+1)*U]
+				c := st.C[(blk.lo+r)*st.Units : (blk.lo+r+1)*st.Units]
 				row := w[r*KU : (r+1)*KU]
-				for i, ci := range c {
-					dst := row[i*K : (i+1)*K]
-					for a, pa := range p {
-						dst[a] = ci * pa
+				for ii, i := range units {
+					ci := c[i]
+					dst := row[ii*K : (ii+1)*K]
+					if !blk.colMajor {
+						for a, pa := range blk.a[r*K : (r+1)*K] {
+							dst[a] = ci * pa
+						}
+						continue
+					}
+					for a := range dst {
+						dst[a] = ci * blk.a[a*n+r]
 					}
 				}
 			}
 		})
-		tensor.Gemm(true, false, K, KU, nb, 1, st.P[lo*K:], K, w, KU, 0, part, KU)
-		for i, v := range part {
-			acc[i] += float64(v)
+		if blk.colMajor {
+			tensor.Gemm(false, false, K, KU, n, 1, blk.a, n, w, KU, 0, part, KU)
+		} else {
+			tensor.Gemm(true, false, K, KU, n, 1, blk.a, K, w, KU, 0, part, KU)
+		}
+		for k, v := range part {
+			acc[k] += float64(v)
 		}
 	}
 	inv := 1 / float64(st.Batches)
 	out := make([][]float64, U)
-	for i := range out {
+	for ii := range out {
 		s := make([]float64, K*K)
 		for a := 0; a < K; a++ {
 			for b := a; b < K; b++ {
-				v := (acc[a*KU+i*K+b] + acc[b*KU+i*K+a]) / 2 * inv
+				v := (acc[a*KU+ii*K+b] + acc[b*KU+ii*K+a]) / 2 * inv
 				s[a*K+b], s[b*K+a] = v, v
 			}
 		}
-		out[i] = s
+		out[ii] = s
 	}
 	return out
 }

@@ -16,6 +16,11 @@
 //     ReLU, max-pool 2, dense 1024→128, ReLU, dense 128→10, the same batch,
 //     loss and optimiser; convolutions and dense layers carry biases, none
 //     is padded;
+//   - VGG train steps (vgg16, vgg48): the growth benchmark's network
+//     cnn:cW,p,cW,p,cW,cW,p,cW,cW,p,cW,cW,g (3×3 conv + BatchNorm + ReLU,
+//     four max pools, global average pool, dense 10) at widths 16 and 48,
+//     the same batch and loss, SGD lr 0.01 with Nesterov momentum 0.9 and
+//     weight decay 1e-4 (the reference growth code's optimiser);
 //   - depthwise: a 3×3 depthwise convolution (64 channels, padding 1, bias)
 //     forward and backward on a 32×64×16×16 batch with loss Σy².
 //

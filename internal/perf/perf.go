@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nadir-ml/nadir/nn"
@@ -19,11 +21,13 @@ const (
 	KeyGemm1024  = "gemm1024_gflops"
 	KeyMLP       = "mlp_step_ms"
 	KeyLeNet     = "lenet_step_ms"
+	KeyVGG16     = "vgg16_step_ms"
+	KeyVGG48     = "vgg48_step_ms"
 	KeyDepthwise = "depthwise_ms"
 )
 
 // Keys lists the figures in the order Run measures them.
-var Keys = []string{KeyGemm512, KeyGemm1024, KeyMLP, KeyLeNet, KeyDepthwise}
+var Keys = []string{KeyGemm512, KeyGemm1024, KeyMLP, KeyLeNet, KeyVGG16, KeyVGG48, KeyDepthwise}
 
 // LR is the train steps' learning rate (the peer's).
 const LR = 0.01
@@ -90,6 +94,40 @@ func NewLeNet(batch int, r *rand.Rand) (*TrainStep, error) {
 		b.dense(128, 10),
 	)
 	return newTrainStep(net, err, batch, r)
+}
+
+// VGGModel is the growth benchmark's network at width w in nadir's model
+// grammar: eight 3×3 conv + BatchNorm + ReLU layers, max pools after the
+// first, second, fourth and sixth (28 → 14 → 7 → 3 → 1), global average
+// pool and a dense classifier.
+func VGGModel(w int) string {
+	return strings.ReplaceAll("cnn:c#,p,c#,p,c#,c#,p,c#,c#,p,c#,c#,g", "#", strconv.Itoa(w))
+}
+
+// VGGMomentum, VGGWeightDecay are the VGG steps' SGD settings (Nesterov),
+// those of the reference growth code.
+const (
+	VGGMomentum    = 0.9
+	VGGWeightDecay = 1e-4
+)
+
+// NewVGG builds VGGModel(width) for 10 classes and a batch of batch
+// images, trained by SGD with Nesterov momentum and weight decay. Its
+// convolutions have no bias (BatchNorm's β is the shift), unlike the
+// peer's nn.Conv2d, which adds 8·width redundant parameters.
+func NewVGG(width int) func(int, *rand.Rand) (*TrainStep, error) {
+	return func(batch int, r *rand.Rand) (*TrainStep, error) {
+		if width < 1 {
+			return nil, fmt.Errorf("perf: vgg width %d; need at least 1", width)
+		}
+		net, err := nn.ParseModel(VGGModel(width), ImageShape, 10, nn.Activation{Kind: nn.ReLU}, r)
+		s, err := newTrainStep(net, err, batch, r)
+		if err != nil {
+			return nil, err
+		}
+		s.Opt = optim.SGD{Momentum: VGGMomentum, Nesterov: true, WeightDecay: VGGWeightDecay}
+		return s, nil
+	}
 }
 
 func newTrainStep(net *nn.Net, err error, batch int, r *rand.Rand) (*TrainStep, error) {
@@ -201,7 +239,7 @@ var (
 	smallSizes = sizes{gemm: [2]int{32, 64}, batch: 4, dwBatch: 2, dwC: 8, dwHW: 8}
 )
 
-// Run measures the five figures in the order of Keys. It stops between
+// Run measures the figures in the order of Keys. It stops between
 // runs when ctx is done, and fails when a workload produces a loss or a
 // time that is not finite and positive.
 func Run(ctx context.Context, o Options) ([]Measurement, error) {
@@ -245,13 +283,19 @@ func Run(ctx context.Context, o Options) ([]Measurement, error) {
 	}{
 		{KeyMLP, "MLP 784-256-256-10", NewMLP},
 		{KeyLeNet, "LeNet 32c5-p2-64c5-p2-128-10", NewLeNet},
+		{KeyVGG16, "VGG11-like width 16 (BN) " + VGGModel(16), NewVGG(16)},
+		{KeyVGG48, "VGG11-like width 48 (BN) " + VGGModel(48), NewVGG(48)},
 	}
 	for _, nt := range nets {
 		s, err := nt.build(sz.batch, r)
 		if err != nil {
 			return out, err
 		}
-		name := fmt.Sprintf("%s train step B=%d SGD", nt.name, sz.batch)
+		opt := "SGD"
+		if s.Opt.Momentum != 0 {
+			opt = "SGD Nesterov"
+		}
+		name := fmt.Sprintf("%s train step B=%d %s", nt.name, sz.batch, opt)
 		if err := done(runSteps(ctx, nt.key, name, s, o.Reps, o.Steps)); err != nil {
 			return out, err
 		}

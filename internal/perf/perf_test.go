@@ -58,6 +58,10 @@ func TestNetworksMatchPeer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	vgg16, err := NewVGG(16)(2, r)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name   string
 		s      *TrainStep
@@ -65,6 +69,8 @@ func TestNetworksMatchPeer(t *testing.T) {
 	}{
 		{"mlp", mlp, 784*256 + 256 + 256*256 + 256 + 256*10 + 10},
 		{"lenet", lenet, 32*25 + 32 + 64*32*25 + 64 + 1024*128 + 128 + 128*10 + 10},
+		// the peer's count less its 8 redundant conv biases of width 16
+		{"vgg16", vgg16, 16*9 + 7*16*16*9 + 8*2*16 + 16*10 + 10},
 	} {
 		if got := c.s.Net.NumParams(); got != c.params {
 			t.Errorf("%s: %d parameters, want %d", c.name, got, c.params)
@@ -77,7 +83,7 @@ func TestNetworksMatchPeer(t *testing.T) {
 
 // A train step must train: repeated steps on the fixed batch lower the loss.
 func TestTrainStepLearns(t *testing.T) {
-	for _, build := range []func(int, *rand.Rand) (*TrainStep, error){NewMLP, NewLeNet} {
+	for _, build := range []func(int, *rand.Rand) (*TrainStep, error){NewMLP, NewLeNet, NewVGG(4)} {
 		s, err := build(4, rand.New(rand.NewPCG(3, 4)))
 		if err != nil {
 			t.Fatal(err)

@@ -1,0 +1,162 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/nadir-ml/nadir/tensor"
+)
+
+// inferState holds Infer's buffers: one output per fused block, keyed by
+// the block's first layer, and per-slice scratch.
+type inferState struct {
+	outs    map[int]*tensor.Tensor
+	scratch [gradChunks]struct{ cols, conv []float32 }
+	w, b    []float32 // folded weights and biases of the block being run
+	blk     fusedBlock
+	x, y    *tensor.Tensor
+	n       int
+	run     func(lo, hi int)
+}
+
+// fusedBlock is an ungrouped convolution followed by its BatchNorm, a ReLU
+// and optionally a 2×2, stride-2 max pool, as ParseModel's c<N> token and a
+// following p build them.
+type fusedBlock struct {
+	conv *Conv2D
+	bn   *BatchNorm
+	pool bool
+	n    int // layers covered
+}
+
+// fusedAt recognises a fusable block starting at layer i and ending
+// before layer hi.
+func (n *Net) fusedAt(i, hi int) (fusedBlock, bool) {
+	ls := n.Layers[:hi]
+	if i+2 >= len(ls) {
+		return fusedBlock{}, false
+	}
+	c, ok1 := ls[i].(*Conv2D)
+	bn, ok2 := ls[i+1].(*BatchNorm)
+	a, ok3 := ls[i+2].(*Act)
+	if !ok1 || !ok2 || !ok3 || c.grp != 1 || a.A.Kind != ReLU || len(bn.in) != 3 {
+		return fusedBlock{}, false
+	}
+	b := fusedBlock{conv: c, bn: bn, n: 3}
+	if i+3 < len(ls) {
+		if p, ok := ls[i+3].(*MaxPool2D); ok && p.k == 2 && p.stride == 2 {
+			b.pool, b.n = true, 4
+		}
+	}
+	return b, true
+}
+
+// Infer runs the network on a batch for prediction only: evaluation-mode
+// BatchNorm, nothing kept for a backward pass. A 3×3 (or any ungrouped)
+// convolution followed by BatchNorm and ReLU, and a 2×2 max pool after
+// them, run as one fused pass per image: the BatchNorm is folded into the
+// filters and a bias, the ReLU and the pool are applied while the image's
+// output is in cache, and the input is neither copied nor kept. Other
+// layers run their evaluation-mode Forward. Outputs equal Forward(x,
+// false)'s up to rounding (the folded BatchNorm rounds differently).
+//
+// Infer reuses the layers' buffers: after it, Output and Grad no longer
+// describe the last Forward and Backward, and a Backward needs a new
+// Forward first. The returned tensor is valid until the next pass.
+func (n *Net) Infer(x *tensor.Tensor) *tensor.Tensor { return n.InferRange(x, 0, len(n.Layers)) }
+
+// InferRange runs layers [lo, hi) as Infer does: x is the input of layer
+// lo, the result the output of layer hi−1. Running [0, m) and then [m, end)
+// gives Infer's result bitwise when m starts a layer that Infer would not
+// fuse with the one before it, such as a producer (a convolution or a
+// dense layer): a network's prefix up to a layer can thus be evaluated
+// once and its suffix many times.
+func (n *Net) InferRange(x *tensor.Tensor, lo, hi int) *tensor.Tensor {
+	if lo < 0 || hi > len(n.Layers) || lo > hi {
+		panic(fmt.Sprintf("nn: InferRange [%d, %d) of %d layers", lo, hi, len(n.Layers)))
+	}
+	if n.inf == nil {
+		n.inf = &inferState{outs: map[int]*tensor.Tensor{}}
+		n.inf.run = n.inferChunks
+	}
+	for i := lo; i < hi; {
+		b, ok := n.fusedAt(i, hi)
+		if !ok {
+			x = n.Layers[i].Forward(x, false)
+			i++
+			continue
+		}
+		x = n.inferBlock(i, b, x)
+		i += b.n
+	}
+	return x
+}
+
+// inferBlock runs fused block b (at layer i) on x.
+func (n *Net) inferBlock(i int, b fusedBlock, x *tensor.Tensor) *tensor.Tensor {
+	c, bn, s := b.conv, b.bn, n.inf
+	c.check()
+	if len(x.Shape) != 4 || x.Shape[1] != c.in[0] || x.Shape[2] != c.in[1] || x.Shape[3] != c.in[2] {
+		panic(fmt.Sprintf("nn: Infer: convolution expects input (N,%d,%d,%d), got %v", c.in[0], c.in[1], c.in[2], x.Shape))
+	}
+	// Fold the BatchNorm: y = a·(W·p + bias − mean) + β, a = γ/√(var+eps).
+	out, kg := c.out, c.W.Cols
+	s.w = resize(s.w, out*kg)
+	s.b = resize(s.b, out)
+	for o := 0; o < out; o++ {
+		a := float32(float64(bn.Gamma.Data[o]) / math.Sqrt(float64(bn.RunVar[o])+bn.Eps))
+		for k, v := range c.W.Data[o*kg : (o+1)*kg] {
+			s.w[o*kg+k] = a * v
+		}
+		shift := -bn.RunMean[o]
+		if c.B != nil {
+			shift += c.B.Data[o]
+		}
+		s.b[o] = a*shift + bn.Beta.Data[o]
+	}
+	oh, ow := c.oh, c.ow
+	if b.pool {
+		oh, ow = oh/2, ow/2
+	}
+	s.y = tensor.Reshape(s.outs[i], x.Shape[0], out, oh, ow)
+	s.outs[i] = s.y
+	s.x, s.blk, s.n = x, b, x.Shape[0]
+	tensor.ParallelFor(min(s.n, gradChunks), s.run)
+	s.x = nil
+	return s.y
+}
+
+// inferChunks runs batch slices [lo, hi) of the current fused block.
+func (n *Net) inferChunks(lo, hi int) {
+	s := n.inf
+	c := s.blk.conv
+	nc := min(s.n, gradChunks)
+	cin, h, w := c.in[0], c.in[1], c.in[2]
+	p, kg, out := c.oh*c.ow, c.W.Cols, c.out
+	ysz := s.y.Len() / s.n
+	for ch := lo; ch < hi; ch++ {
+		sc := &s.scratch[ch]
+		if !c.pointwise() {
+			sc.cols = resize(sc.cols, kg*p)
+		}
+		if s.blk.pool {
+			sc.conv = resize(sc.conv, out*p)
+		}
+		for im := ch * s.n / nc; im < (ch+1)*s.n/nc; im++ {
+			xi := s.x.Data[im*cin*h*w : (im+1)*cin*h*w]
+			cols := xi
+			if !c.pointwise() {
+				tensor.Im2Col(sc.cols, xi, cin, h, w, c.k, c.k, c.stride, c.pad)
+				cols = sc.cols
+			}
+			yi := s.y.Data[im*ysz : (im+1)*ysz]
+			if !s.blk.pool {
+				tensor.Gemm(false, false, out, p, kg, 1, s.w, kg, cols, p, 0, yi, p)
+				tensor.BiasReLU(yi, s.b, p)
+				continue
+			}
+			tensor.Gemm(false, false, out, p, kg, 1, s.w, kg, cols, p, 0, sc.conv, p)
+			tensor.BiasReLUMaxPool2(yi, sc.conv, s.b, c.oh, c.ow)
+		}
+	}
+}
