@@ -164,10 +164,20 @@ func (c *Config) Validate() error {
 		return f("rayleigh_epochs", c.RayleighEpochs, "must be positive")
 	case c.EpsRel < 0:
 		return f("eps_rel", c.EpsRel, "must be >= 0")
+	case c.OutJitter < 0 || c.OutJitter > 1:
+		return f("out_jitter", c.OutJitter, "must be in [0, 1]")
 	case c.LineageCap < 0:
 		return f("lineage_cap", c.LineageCap, "must be >= 0")
 	case c.SlimLambda < 0:
 		return f("slim_lambda", c.SlimLambda, "must be >= 0")
+	case c.Candidates < 0:
+		return f("candidates", c.Candidates, "must be >= 0")
+	case c.CandidateSteps < 0:
+		return f("candidate_steps", c.CandidateSteps, "must be >= 0")
+	case c.MaxNewLayers < 0:
+		return f("max_new_layers", c.MaxNewLayers, "must be >= 0")
+	case c.Deeper && c.Method != "firefly" && c.Method != "firefly-split":
+		return f("deeper", true, "needs method firefly (the only method that proposes new layers), not %s", c.Method)
 	case c.Method == MethodScratch && c.From == "", c.Method == MethodPrune && c.From == "" && !c.NetworkSlimming:
 		return f("from", nil, "method %s needs the grown run whose final architecture it matches", c.Method)
 	case c.Deeper && c.Method != "firefly" && c.Method != "firefly-split":

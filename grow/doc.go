@@ -30,8 +30,19 @@
 //
 // Baselines a user needs to judge growth run on the same engine:
 // random-split and new-neuron (in grow/split), scratch (the final
-// architecture of a grown run trained from scratch for the same epochs)
-// and prune (a twice-as-wide network trained, magnitude-pruned to the grown
-// network's widths, fine-tuned; PruneTo). PlanBaseline matches either to
-// a grown run directory: the architecture and the epochs.
+// architecture of a grown run trained from scratch for the same epochs),
+// prune (a twice-as-wide network trained, magnitude-pruned to the grown
+// network's widths, fine-tuned; PruneTo) and network slimming (the wide
+// network trained with an L1 penalty on its BatchNorm scales, SparseBN,
+// then pruned globally by smallest |γ| down to a cost, SlimTo).
+// PlanBaseline matches scratch and prune to a grown run directory: the
+// architecture and the epochs.
+//
+// Config also holds the knobs of how growth proceeds: ε absolute or as a
+// fraction of the split neuron's weight norm (EpsRel), optimiser state
+// reset after a growth step (ResetOptim), a learning-rate schedule per
+// round or over the whole run (LRSpan), uneven outgoing shares between a
+// split's copies (OutJitter) and a cap on splits per lineage per round
+// (LineageCap). A budget that ends growth early turns the remaining rounds
+// into fine-tuning, so runs of one configuration train equally long.
 package grow

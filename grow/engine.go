@@ -44,6 +44,9 @@ type Config struct {
 	// it restarts after every growth step) or "run" (one schedule over all
 	// the run's epochs, as a network trained from scratch gets).
 	LRSpan string `json:"lr_span,omitempty"`
+	// OutJitter shares split neurons' outgoing weights unevenly between
+	// the two copies (split.Scheme.OutJitter); 0: evenly.
+	OutJitter float64 `json:"out_jitter,omitempty"`
 	// LineageCap bounds the splits per lineage per round (0: none).
 	LineageCap     int       `json:"lineage_cap,omitempty"`
 	AllowPositive  bool      `json:"allow_positive"`

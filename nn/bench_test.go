@@ -52,3 +52,27 @@ func BenchmarkDepthwise(b *testing.B) {
 		d.Run()
 	}
 }
+
+// BenchmarkVGG16Infer, BenchmarkVGG16ForwardEval: evaluation of a batch of
+// 128 by the growth benchmark's seed network, through the fused inference
+// path (Net.Infer) and through the layers' evaluation-mode Forward.
+func BenchmarkVGG16Infer(b *testing.B)       { benchEval(b, true) }
+func BenchmarkVGG16ForwardEval(b *testing.B) { benchEval(b, false) }
+
+func benchEval(b *testing.B, infer bool) {
+	s, err := perf.NewVGG(16)(128, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.Run() // non-trivial BatchNorm statistics, sized buffers
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if infer {
+			s.Net.Infer(s.X)
+		} else {
+			s.Net.Forward(s.X, false)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N), "ms/batch")
+}

@@ -29,4 +29,6 @@
 // ParseModel builds networks from the model grammar ("mlp:128",
 // "cnn:c8,p,c16,p,f32"); MarshalBinary / UnmarshalNet store architecture,
 // weights, optimiser slots and BatchNorm statistics with a checksum.
+// ModelFootprint sizes a model from the grammar without building it, so
+// that callers refuse one too large for the machine before it allocates.
 package nn

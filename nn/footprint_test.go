@@ -49,6 +49,14 @@ func TestParseModelRefusesOversized(t *testing.T) {
 	}
 }
 
+// The 3x3 default stays valid on the 1x1 maps deep stacks reach.
+func TestParseModelDeepStack(t *testing.T) {
+	act, _ := ParseActivation("relu")
+	if _, err := ParseModel("cnn:c4,p,c4,p,c4,p,c4,p,c4,g", []int{1, 28, 28}, 10, act, rand.New(rand.NewPCG(1, 1))); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestUnmarshalNetRefusesArchitectureLargerThanData(t *testing.T) {
 	h := `{"spec":{"in":[100000],"layers":[{"kind":"dense","in":[100000],"out":100000}]},"slots":[0]}`
 	body := append([]byte{byte(len(h)), 0, 0, 0}, h...)

@@ -11,13 +11,20 @@ import (
 // the block's first layer, and per-slice scratch.
 type inferState struct {
 	outs    map[int]*tensor.Tensor
-	scratch [gradChunks]struct{ cols, conv []float32 }
+	scratch [gradChunks]inferScratch
 	w, b    []float32 // folded weights and biases of the block being run
+	kg      int       // columns of w: the patch length, or C when center
+	center  bool      // 1×1 map, "same" padding: only the centre taps count
 	blk     fusedBlock
 	x, y    *tensor.Tensor
 	n       int
 	run     func(lo, hi int)
 }
+
+// inferScratch is one batch slice's buffers: an image's patches, the
+// convolution's output before pooling, and for grouped images their
+// patches side by side and one image's output.
+type inferScratch struct{ cols, conv, wide, one []float32 }
 
 // fusedBlock is an ungrouped convolution followed by its BatchNorm, a ReLU
 // and optionally a 2×2, stride-2 max pool, as ParseModel's c<N> token and a
@@ -101,12 +108,27 @@ func (n *Net) inferBlock(i int, b fusedBlock, x *tensor.Tensor) *tensor.Tensor {
 	}
 	// Fold the BatchNorm: y = a·(W·p + bias − mean) + β, a = γ/√(var+eps).
 	out, kg := c.out, c.W.Cols
-	s.w = resize(s.w, out*kg)
+	// On a 1×1 map with "same" padding only the centre taps see the
+	// image: the convolution is a pointwise one with those weights.
+	kk := c.k * c.k
+	s.center = c.in[1] == 1 && c.in[2] == 1 && c.stride == 1 && c.pad == c.k/2 && kk > 1
+	s.kg = kg
+	if s.center {
+		s.kg = c.in[0]
+	}
+	s.w = resize(s.w, out*s.kg)
 	s.b = resize(s.b, out)
 	for o := 0; o < out; o++ {
 		a := float32(float64(bn.Gamma.Data[o]) / math.Sqrt(float64(bn.RunVar[o])+bn.Eps))
-		for k, v := range c.W.Data[o*kg : (o+1)*kg] {
-			s.w[o*kg+k] = a * v
+		row := c.W.Data[o*kg : (o+1)*kg]
+		if s.center {
+			for j := range s.kg {
+				s.w[o*s.kg+j] = a * row[j*kk+kk/2]
+			}
+		} else {
+			for k, v := range row {
+				s.w[o*kg+k] = a * v
+			}
 		}
 		shift := -bn.RunMean[o]
 		if c.B != nil {
@@ -126,26 +148,44 @@ func (n *Net) inferBlock(i int, b fusedBlock, x *tensor.Tensor) *tensor.Tensor {
 	return s.y
 }
 
+// inferGroupCols is the number of output positions below which Infer
+// convolves several images with one GEMM: at the small feature maps of a
+// network's later layers a per-image GEMM is mostly call overhead.
+const inferGroupCols = 256
+
 // inferChunks runs batch slices [lo, hi) of the current fused block.
 func (n *Net) inferChunks(lo, hi int) {
 	s := n.inf
 	c := s.blk.conv
 	nc := min(s.n, gradChunks)
 	cin, h, w := c.in[0], c.in[1], c.in[2]
-	p, kg, out := c.oh*c.ow, c.W.Cols, c.out
+	p, kg, out := c.oh*c.ow, s.kg, c.out
+	pw := c.pointwise() || s.center
 	ysz := s.y.Len() / s.n
+	group := max(1, inferGroupCols/p)
 	for ch := lo; ch < hi; ch++ {
 		sc := &s.scratch[ch]
-		if !c.pointwise() {
+		i0, i1 := ch*s.n/nc, (ch+1)*s.n/nc
+		g := min(group, i1-i0)
+		if !pw {
 			sc.cols = resize(sc.cols, kg*p)
 		}
-		if s.blk.pool {
-			sc.conv = resize(sc.conv, out*p)
+		if s.blk.pool || g > 1 {
+			sc.conv = resize(sc.conv, out*p*g)
 		}
-		for im := ch * s.n / nc; im < (ch+1)*s.n/nc; im++ {
+		if g > 1 {
+			sc.wide = resize(sc.wide, kg*p*g)
+			sc.one = resize(sc.one, out*p)
+		}
+		for im := i0; im < i1; im += g {
+			g := min(g, i1-im)
+			if g > 1 {
+				n.inferGroup(sc, im, g)
+				continue
+			}
 			xi := s.x.Data[im*cin*h*w : (im+1)*cin*h*w]
 			cols := xi
-			if !c.pointwise() {
+			if !pw {
 				tensor.Im2Col(sc.cols, xi, cin, h, w, c.k, c.k, c.stride, c.pad)
 				cols = sc.cols
 			}
@@ -157,6 +197,45 @@ func (n *Net) inferChunks(lo, hi int) {
 			}
 			tensor.Gemm(false, false, out, p, kg, 1, s.w, kg, cols, p, 0, sc.conv, p)
 			tensor.BiasReLUMaxPool2(yi, sc.conv, s.b, c.oh, c.ow)
+		}
+	}
+}
+
+// inferGroup convolves images [im, im+g) with one GEMM: their patch
+// matrices side by side (kg × g·p), the outputs likewise, then each
+// image's block goes through the epilogue.
+func (n *Net) inferGroup(sc *inferScratch, im, g int) {
+	s := n.inf
+	c := s.blk.conv
+	cin, h, w := c.in[0], c.in[1], c.in[2]
+	p, kg, out := c.oh*c.ow, s.kg, c.out
+	gp := g * p
+	ysz := s.y.Len() / s.n
+	for j := 0; j < g; j++ {
+		xi := s.x.Data[(im+j)*cin*h*w : (im+j+1)*cin*h*w]
+		src := xi
+		if !c.pointwise() && !s.center {
+			tensor.Im2Col(sc.cols, xi, cin, h, w, c.k, c.k, c.stride, c.pad)
+			src = sc.cols
+		}
+		for r := 0; r < kg; r++ {
+			copy(sc.wide[r*gp+j*p:r*gp+(j+1)*p], src[r*p:(r+1)*p])
+		}
+	}
+	tensor.Gemm(false, false, out, gp, kg, 1, s.w, kg, sc.wide, gp, 0, sc.conv, gp)
+	for j := 0; j < g; j++ {
+		yi := s.y.Data[(im+j)*ysz : (im+j+1)*ysz]
+		dst := yi
+		if s.blk.pool {
+			dst = sc.one
+		}
+		for o := 0; o < out; o++ {
+			copy(dst[o*p:(o+1)*p], sc.conv[o*gp+j*p:o*gp+(j+1)*p])
+		}
+		if s.blk.pool {
+			tensor.BiasReLUMaxPool2(yi, sc.one, s.b, c.oh, c.ow)
+		} else {
+			tensor.BiasReLU(yi, s.b, p)
 		}
 	}
 }

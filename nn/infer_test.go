@@ -33,6 +33,7 @@ func TestInferMatchesForward(t *testing.T) {
 		"cnn:c8,p,c6,c6,p,c5,p,g",
 		"cnn:c4k5,c7s2,p,d6,f12",
 		"cnn:c3,c4,p",
+		"cnn:c4,p,c4,p,c4,p,c3,c5", // convolutions on 1×1 maps
 	} {
 		r := rand.New(rand.NewPCG(1, 2))
 		net, err := ParseModel(spec, []int{2, 15, 13}, 5, Activation{Kind: ReLU}, r)
@@ -40,7 +41,12 @@ func TestInferMatchesForward(t *testing.T) {
 			t.Fatal(err)
 		}
 		randomiseNetBN(net, r)
-		x := uniformTensor(r, 5, 2, 15, 13)
+		// 20 images: batch slices of 2-3, so small maps are grouped.
+		x := uniformTensor(r, 20, 2, 15, 13)
+		labels := make([]int, 20)
+		for i := range labels {
+			labels[i] = i % 5
+		}
 		want := slices.Clone(net.Forward(x, false).Data)
 		var first []float32
 		for _, th := range []int{1, 2, 3} {
@@ -59,7 +65,7 @@ func TestInferMatchesForward(t *testing.T) {
 		grads := func() []float32 {
 			net.ZeroGrad()
 			var ce SoftmaxCE
-			ce.Forward(net.Forward(x, true), []int{0, 1, 2, 3, 4})
+			ce.Forward(net.Forward(x, true), labels)
 			net.Backward(ce.Backward())
 			var g []float32
 			for _, p := range net.Params() {

@@ -20,7 +20,8 @@ import (
 //	  p             2x2 max pool;  g: global average pool
 //	  f<N>          dense hidden layer of width N + act
 //
-// A classifier head (flatten if needed, dense to classes) is appended.
+// A classifier head (flatten if needed, dense to classes) is appended. A
+// kernel larger than 3 must fit its input (the 3x3 default fits any map).
 // Example: cnn:c8,p,c16,p,f32.
 func ParseModel(spec string, in []int, classes int, act Activation, r *rand.Rand) (*Net, error) {
 	// A dry pass sizes the model first, so that one too large for this
@@ -155,8 +156,9 @@ func (b *builder) conv(outC, k, stride, groups int) {
 		return
 	}
 	// Same padding keeps a larger kernel valid, but most of it would only
-	// ever see padding: almost surely a typo, and a slow one.
-	if k > b.shape[1] || k > b.shape[2] {
+	// ever see padding: almost surely a typo, and a slow one. The 3x3
+	// default stays valid on any map, as deep stacks reach 1x1 maps.
+	if k > 3 && (k > b.shape[1] || k > b.shape[2]) {
 		b.err = fmt.Errorf("kernel %d larger than the %dx%d input", k, b.shape[1], b.shape[2])
 		return
 	}

@@ -112,3 +112,32 @@ func TestReadModelRefusesConfigLargerThanFile(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// FuzzResumeState resumes training from arbitrary checkpoint states (what
+// a run checkpoint carries behind its valid checksum): an error when the
+// state does not decode or fit the configuration, never a panic.
+func FuzzResumeState(f *testing.F) {
+	task, _ := NewTask("bubblesort", true)
+	mc := DefaultModelConfig("bubblesort", true)
+	mc.Hidden, mc.Enc, mc.ProgEmbed, mc.KeyDim = 4, 4, 2, 2
+	cfg := TrainConfig{Model: mc, Seed: 1, Traces: 5, MaxSize: 3, MaxEpochs: 2}
+	var states [][]byte
+	c := cfg
+	c.Checkpoint = func(_ Epoch, state []byte) error {
+		states = append(states, append([]byte(nil), state...))
+		return nil
+	}
+	if _, _, err := Train(task, c); err != nil {
+		f.Fatal(err)
+	}
+	for _, b := range states {
+		f.Add(b)
+	}
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, state []byte) {
+		c := cfg
+		c.Resume = state
+		c.MaxEpochs = 3 // at most a few epochs of training
+		Train(task, c)
+	})
+}

@@ -70,8 +70,8 @@ func TestCancelCheckpointsAndResumesExactly(t *testing.T) {
 	}
 	got = append(got, rest...)
 	for i := range want {
-		want[i].Seconds, got[i].Seconds = 0, 0
-		want[i].EvalSeconds, got[i].EvalSeconds = 0, 0 // wall time too
+		want[i].Seconds, got[i].Seconds = 0, 0 // wall clock
+		want[i].EvalSeconds, got[i].EvalSeconds = 0, 0
 		if want[i] != got[i] {
 			t.Fatalf("epoch %d differs after the interruption:\n%+v\n%+v", i+1, want[i], got[i])
 		}

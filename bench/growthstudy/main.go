@@ -118,56 +118,9 @@ type Row struct {
 }
 
 func table(manifest, prefix string) error {
-	f, err := os.Open(manifest)
+	rows, err := aggregate(manifest)
 	if err != nil {
 		return err
-	}
-	defer f.Close()
-	byKey := map[string]*entry{}
-	var order []*entry
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fld := strings.Split(sc.Text(), "\t")
-		if len(fld) != 5 {
-			continue
-		}
-		budget, err := strconv.ParseInt(fld[1], 10, 64)
-		if err != nil {
-			return fmt.Errorf("%s: budget %q", manifest, fld[1])
-		}
-		var sum struct {
-			TestAccuracy float64 `json:"test_accuracy"`
-			MACs         int64   `json:"macs"`
-		}
-		b, err := os.ReadFile(filepath.Join(fld[4], "summary.json"))
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "growthstudy: skipping unfinished run:", err)
-			continue
-		}
-		if err := json.Unmarshal(b, &sum); err != nil {
-			return fmt.Errorf("%s: %v", fld[4], err)
-		}
-		e := &entry{net: fld[0], budget: budget, method: fld[2]}
-		if old, ok := byKey[e.key()]; ok {
-			e = old
-		} else {
-			byKey[e.key()] = e
-			order = append(order, e)
-		}
-		e.acc = append(e.acc, sum.TestAccuracy)
-		e.macs = append(e.macs, float64(sum.MACs))
-	}
-	if err := sc.Err(); err != nil {
-		return err
-	}
-	if len(order) == 0 {
-		return fmt.Errorf("%s: no finished runs", manifest)
-	}
-	var rows []Row
-	for _, e := range order {
-		m, sd := meanSD(e.acc)
-		mm, _ := meanSD(e.macs)
-		rows = append(rows, Row{Net: e.net, Method: e.method, BudgetMACs: e.budget, MeanAccuracy: m, SDAccuracy: sd, MeanMACs: mm, N: len(e.acc)})
 	}
 	md := markdown(rows)
 	if err := os.WriteFile(prefix+".md", []byte(md), 0o644); err != nil {
@@ -180,6 +133,63 @@ func table(manifest, prefix string) error {
 	out, _ := json.Marshal(map[string]any{"rows": rows})
 	fmt.Println(string(out))
 	return nil
+}
+
+// aggregate reads the manifest's finished runs into one row per (net,
+// budget, method), in first-seen order.
+func aggregate(manifest string) ([]Row, error) {
+	f, err := os.Open(manifest)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	byKey := map[string]*entry{}
+	var order []*entry
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fld := strings.Split(sc.Text(), "\t")
+		if len(fld) != 5 {
+			continue
+		}
+		budget, err := strconv.ParseInt(fld[1], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s: budget %q", manifest, fld[1])
+		}
+		var sum struct {
+			TestAccuracy float64 `json:"test_accuracy"`
+			MACs         int64   `json:"macs"`
+		}
+		b, err := os.ReadFile(filepath.Join(fld[4], "summary.json"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "growthstudy: skipping unfinished run:", err)
+			continue
+		}
+		if err := json.Unmarshal(b, &sum); err != nil {
+			return nil, fmt.Errorf("%s: %v", fld[4], err)
+		}
+		e := &entry{net: fld[0], budget: budget, method: fld[2]}
+		if old, ok := byKey[e.key()]; ok {
+			e = old
+		} else {
+			byKey[e.key()] = e
+			order = append(order, e)
+		}
+		e.acc = append(e.acc, sum.TestAccuracy)
+		e.macs = append(e.macs, float64(sum.MACs))
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(order) == 0 {
+		return nil, fmt.Errorf("%s: no finished runs", manifest)
+	}
+	var rows []Row
+	for _, e := range order {
+		m, sd := meanSD(e.acc)
+		mm, _ := meanSD(e.macs)
+		rows = append(rows, Row{Net: e.net, Method: e.method, BudgetMACs: e.budget, MeanAccuracy: m, SDAccuracy: sd, MeanMACs: mm, N: len(e.acc)})
+	}
+	return rows, nil
 }
 
 // markdown lays the rows out as one table per seed network: a row per

@@ -96,7 +96,13 @@ func closeJSON(a, b any) bool {
 // (after its last epoch) rewrites the same summary and model.
 func goldenNPI(t *testing.T, bin, src string) {
 	t.Helper()
-	for _, args := range [][]string{{"npi", "verify", src}, {"npi", "eval", src, "--sizes", "3", "--n", "2"}} {
+	// npi eval and verify write their results into the run directory:
+	// they run on a copy, the golden directory stays as it is.
+	dir := filepath.Join(t.TempDir(), "npi")
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"npi", "verify", dir}, {"npi", "eval", dir, "--sizes", "3", "--n", "2"}} {
 		// The golden model is barely trained: verification may fail, but
 		// the model must load and run (exit 0 or a verdict, never exit 2).
 		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
@@ -105,10 +111,6 @@ func goldenNPI(t *testing.T, bin, src string) {
 				t.Fatalf("%v: %v\n%s", args, err, out)
 			}
 		}
-	}
-	dir := filepath.Join(t.TempDir(), "npi")
-	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
-		t.Fatal(err)
 	}
 	os.Remove(filepath.Join(dir, "summary.json"))
 	os.Remove(filepath.Join(dir, "model.npi"))

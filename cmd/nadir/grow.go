@@ -112,6 +112,7 @@ func growFlags(fs *flag.FlagSet, f *runFlags, g *grow.Config) {
 	fs.Float64Var(&g.GrowRatio, "grow-ratio", g.GrowRatio, "units added per round as a fraction of current units (budget scale for knapsack)")
 	fs.Float64Var(&g.Eps, "eps", g.Eps, "step ε of each applied edit: it scales the edit's perturbation — a unit eigen-direction for s2d/fast/signed, the trained candidate for firefly (default 1 there: as trained)")
 	fs.Float64Var(&g.EpsRel, "eps-rel", 0, "split step as a fraction of the neuron's incoming weight norm (replaces --eps when > 0)")
+	fs.Float64Var(&g.OutJitter, "out-jitter", 0, "share a split neuron's outgoing weights unevenly, ±this fraction per weight (breaks the copies' symmetry; 0: evenly)")
 	fs.StringVar(&g.LRSpan, "lr-span", g.LRSpan, "what the lr schedule spans: "+grow.LRSpans.Help()+" (round: restarts after each growth step; run: one schedule over all epochs)")
 	fs.IntVar(&g.LineageCap, "lineage-cap", 0, "at most N splits per lineage (units descended from one seed unit) per round (0: no cap)")
 	fs.BoolVar(&g.ResetOptim, "reset-optim", false, "clear the optimiser state (momentum) after every growth step")

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nadir-ml/nadir/npi"
+	"github.com/nadir-ml/nadir/run"
 	"github.com/nadir-ml/nadir/train"
 )
 
@@ -20,6 +22,14 @@ import (
 // ready and a little longer (to land mid-epoch), sends sigs, and returns
 // the exit status and stderr.
 func signalMidway(t *testing.T, bin string, args []string, dir string, ready func(*train.Checkpoint) bool, sigs ...syscall.Signal) (int, string) {
+	return signalWhen(t, bin, args, func() bool {
+		ck, err := train.LoadCheckpoint(filepath.Join(dir, "ckpt", "last.ckpt"))
+		return err == nil && ready(ck)
+	}, sigs...)
+}
+
+// signalWhen is signalMidway with any readiness test.
+func signalWhen(t *testing.T, bin string, args []string, ready func() bool, sigs ...syscall.Signal) (int, string) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	var stderr bytes.Buffer
@@ -36,11 +46,10 @@ func signalMidway(t *testing.T, bin string, args []string, dir string, ready fun
 			t.Fatalf("run finished before it could be interrupted; make it longer\n%s", stderr.String())
 		case <-deadline:
 			cmd.Process.Kill()
-			t.Fatal("no checkpoint within 60s")
+			t.Fatal("not ready to interrupt within 60s")
 		case <-time.After(5 * time.Millisecond):
 		}
-		ck, err := train.LoadCheckpoint(filepath.Join(dir, "ckpt", "last.ckpt"))
-		if err == nil && ready(ck) {
+		if ready() {
 			break
 		}
 	}
@@ -137,4 +146,51 @@ func TestSignals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// SIGTERM stops `nadir npi train` after its last epoch's state, with exit
+// 143 and the resume line; `nadir resume` then trains the same model as a
+// run that never stopped.
+func TestSignalNPITrain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the command")
+	}
+	bin := buildNadir(t)
+	tmp := t.TempDir()
+	args := func(out string) []string {
+		return []string{"npi", "train", "--task", "bubblesort", "--hidden", "16", "--traces", "100", "--epochs", "60",
+			"--quiet", "--out", out}
+	}
+	ref, dir := filepath.Join(tmp, "ref"), filepath.Join(tmp, "run")
+	if out, err := exec.Command(bin, args(ref)...).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	code, stderr := signalWhen(t, bin, args(dir), func() bool {
+		recs, err := run.ReadLog(filepath.Join(dir, run.LogFile))
+		return err == nil && len(run.Events[run.NPIEpoch](recs)) >= 5
+	}, syscall.SIGTERM)
+	if want := "interrupted; resume with: nadir resume " + dir; code != 143 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, want) {
+		t.Fatalf("exit %d, stderr %q; want 143 and one line with %q", code, stderr, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, npi.ModelFile)); err == nil {
+		t.Fatal("an interrupted run wrote its final model")
+	}
+	if out, err := exec.Command(bin, "resume", "--quiet", dir).CombinedOutput(); err != nil {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	a, _ := os.ReadFile(filepath.Join(ref, npi.ModelFile))
+	b, _ := os.ReadFile(filepath.Join(dir, npi.ModelFile))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Fatal("the resumed model differs from the uninterrupted run's")
+	}
+	if x, y := readSummary(t, ref), readSummary(t, dir); !reflect.DeepEqual(delete2(x, "training_seconds"), delete2(y, "training_seconds")) {
+		t.Fatalf("summaries differ:\n%v\n%v", x, y)
+	}
+}
+
+func delete2(v any, key string) any {
+	if m, ok := v.(map[string]any); ok {
+		delete(m, key)
+	}
+	return v
 }

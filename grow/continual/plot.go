@@ -12,35 +12,42 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// accGrid is a task×task accuracy matrix as a heat-map grid; cells of
-// tasks not yet learned are NaN (left blank).
-type accGrid struct{ acc [][]float64 }
-
-func (g accGrid) Dims() (c, r int) { return len(g.acc), len(g.acc) }
-func (g accGrid) X(c int) float64  { return float64(c) }
-func (g accGrid) Y(r int) float64  { return float64(len(g.acc) - 1 - r) }
-func (g accGrid) Z(c, r int) float64 {
-	if c < len(g.acc[r]) {
-		return g.acc[r][c]
-	}
-	return math.NaN()
-}
-
 // PlotHeatmap writes the accuracy matrix of one method as a PNG: row =
 // after learning task t (top: first), column = task evaluated.
 func PlotHeatmap(r *Result, path string) error {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%s: test accuracy (avg %.3f, forgetting %.3f)", r.Method, r.AverageAccuracy, r.Forgetting)
 	p.X.Label.Text = "task evaluated"
-	p.Y.Label.Text = "after learning task (top = first)"
+	p.Y.Label.Text = "after learning task"
 	pal := moreland.SmoothBlueRed()
 	pal.SetMin(0.5)
 	pal.SetMax(1)
-	h := plotter.NewHeatMap(accGrid{r.Acc}, pal.Palette(64))
-	h.NaN = color.White
-	h.Min, h.Max = 0.5, 1
-	p.Add(h)
 	T := len(r.Acc)
+	// One filled square per learned (t, j) cell; row t = 0 on top.
+	for t := 0; t < T; t++ {
+		for j := 0; j <= t; j++ {
+			x, y := float64(j), float64(T-1-t)
+			sq, err := plotter.NewPolygon(plotter.XYs{{X: x - 0.5, Y: y - 0.5}, {X: x + 0.5, Y: y - 0.5},
+				{X: x + 0.5, Y: y + 0.5}, {X: x - 0.5, Y: y + 0.5}})
+			if err != nil {
+				return err
+			}
+			c, err := pal.At(math.Max(0.5, math.Min(1, r.Acc[t][j])))
+			if err != nil {
+				return err
+			}
+			sq.Color = c
+			sq.LineStyle.Color = color.White
+			p.Add(sq)
+		}
+	}
+	var yt, xt []plot.Tick
+	for t := 0; t < T; t++ {
+		yt = append(yt, plot.Tick{Value: float64(T - 1 - t), Label: fmt.Sprint(t)})
+		xt = append(xt, plot.Tick{Value: float64(t), Label: fmt.Sprint(t)})
+	}
+	p.Y.Tick.Marker = plot.ConstantTicks(yt)
+	p.X.Tick.Marker = plot.ConstantTicks(xt)
 	var labels plotter.XYLabels
 	for t := 0; t < T; t++ {
 		for j := 0; j <= t; j++ {

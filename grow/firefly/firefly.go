@@ -52,16 +52,6 @@ func DefaultCandidates(w int) int { return max(2, (w+3)/4) }
 // Names lists the methods this package provides.
 var Names = []string{"firefly", "firefly-split"}
 
-// The methods are registered with the growth engine by name, made from a
-// grow.Config's Firefly options.
-func init() {
-	for _, name := range Names {
-		grow.RegisterMethod(name, func(c grow.Config) (grow.Method, error) {
-			return New(name, Options{Candidates: c.Candidates, Steps: c.CandidateSteps, Deeper: c.Deeper, MaxNewLayers: c.MaxNewLayers})
-		})
-	}
-}
-
 // New returns the named method.
 func New(name string, o Options) (*Method, error) {
 	switch name {
@@ -857,3 +847,16 @@ func (l *layer) base(j, t int) float64 {
 }
 
 var _ grow.Method = (*Method)(nil)
+
+func init() {
+	for _, name := range Names {
+		grow.RegisterMethod(name, func(c grow.Config) (grow.Method, error) {
+			m, err := New(name, Options{Candidates: c.Candidates, Steps: c.CandidateSteps,
+				Deeper: c.Deeper, MaxNewLayers: c.MaxNewLayers})
+			if err != nil {
+				return nil, err
+			}
+			return m, nil
+		})
+	}
+}

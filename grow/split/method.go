@@ -16,6 +16,16 @@ type Options struct {
 	RayleighEpochs int
 	// C bounds the total absolute off-spring weight of signed splits.
 	C float64
+	// OutJitter shares two-copy splits' outgoing weights unevenly (see
+	// Scheme.OutJitter); 0 splits them evenly.
+	OutJitter float64
+}
+
+// jitter sets the scheme's uneven outgoing share with a seed fixed by the
+// run's seed, the round and the neuron.
+func (o Options) jitter(s *Scheme, env *grow.Env, li, u int) {
+	s.OutJitter = o.OutJitter
+	s.JitterSeed = env.Seed ^ uint64(env.Round)<<48 ^ uint64(li)<<24 ^ uint64(u)
 }
 
 // Names lists the methods this package provides.
@@ -26,7 +36,7 @@ var Names = option.Choice[string]{"s2d", "fast", "signed", "random-split", "new-
 func init() {
 	for _, name := range Names {
 		grow.RegisterMethod(name, func(c grow.Config) (grow.Method, error) {
-			return New(name, Options{Solver: Solver(c.Solver), RayleighEpochs: c.RayleighEpochs, C: c.SignedC})
+			return New(name, Options{Solver: Solver(c.Solver), RayleighEpochs: c.RayleighEpochs, C: c.SignedC, OutJitter: c.OutJitter})
 		})
 	}
 }
@@ -46,7 +56,7 @@ func New(name string, o Options) (grow.Method, error) {
 		}
 		return &Splitting{name: name, opts: o}, nil
 	case "random-split", "new-neuron":
-		return &Baseline{name: name}, nil
+		return &Baseline{name: name, opts: o}, nil
 	}
 	_, err := Names.Parse("method", name)
 	return nil, err
@@ -89,6 +99,7 @@ func (m *Splitting) Propose(ctx context.Context, env *grow.Env) ([]grow.Candidat
 				s = S2D(e)
 			}
 			li, unit, sch := le.Layer, u, s
+			m.opts.jitter(&sch, env, li, unit)
 			m.last = append(m.last, grow.NeuronStat{Layer: li, Neuron: u, LambdaMin: e.LambdaMin, LambdaMax: e.LambdaMax})
 			out = append(out, grow.Candidate{Layer: li, Unit: u, Kind: s.Name, Score: s.Gain, Added: s.Added(),
 				LambdaMin: e.LambdaMin, LambdaMax: e.LambdaMax,
@@ -128,7 +139,10 @@ func Spectra(ctx context.Context, env *grow.Env, o Options) ([]LayerEigen, error
 // or new-neuron (a freshly initialised unit whose outgoing weights start
 // at zero). Candidates get random priorities; one per existing neuron, so
 // layers grow in proportion to their width.
-type Baseline struct{ name string }
+type Baseline struct {
+	name string
+	opts Options
+}
 
 func (m *Baseline) Name() string          { return m.name }
 func (m *Baseline) DefaultSelect() string { return "ratio" }
@@ -158,6 +172,7 @@ func (m *Baseline) Propose(ctx context.Context, env *grow.Env) ([]grow.Candidate
 					neg[j] = -v
 				}
 				s := Scheme{Name: "random-split", Weights: []float64{0.5, 0.5}, Deltas: [][]float64{d, neg}}
+				m.opts.jitter(&s, env, li, unit)
 				c.Apply = func(net *nn.Net, eps float64) error { return Apply(net, li, unit, s, eps) }
 			} else {
 				in := make([]float32, p.FanIn())

@@ -3,6 +3,7 @@ package split
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 
 	"github.com/nadir-ml/nadir/nn"
 )
@@ -18,6 +19,14 @@ type Scheme struct {
 	Weights []float64
 	Deltas  [][]float64 // unit vectors or nil (a clone)
 	Gain    float64
+	// OutJitter > 0 shares a two-copy split's outgoing weights unevenly:
+	// for each outgoing weight c, the original keeps c·(w_0 − a) and the
+	// copy gets c·(w_1 + a), a uniform in ±OutJitter·min(w_0, w_1) drawn
+	// from JitterSeed. The sum is still c, so the function is unchanged
+	// at ε = 0, but the two copies receive different gradients from the
+	// first step on instead of staying near-duplicates.
+	OutJitter  float64
+	JitterSeed uint64
 }
 
 // Added is the number of units the scheme adds to the layer.
@@ -69,7 +78,7 @@ func Signed(e Eigen, c float64) Scheme {
 // w_0, and each further off-spring j is appended as θ + ε δ_j with
 // outgoing weights w_j times the original ones and the original's
 // downstream state (BatchNorm statistics, depthwise filter).
-func Apply(net *nn.Net, li, u int, s Scheme, eps float64) error {
+func Apply(net *nn.Net, li, u int, s Scheme, eps float64) (err error) {
 	p, ok := net.Layers[li].(nn.Producer)
 	if !ok {
 		return fmt.Errorf("layer %d has no neurons", li)
@@ -126,6 +135,21 @@ func Apply(net *nn.Net, li, u int, s Scheme, eps float64) error {
 		}
 		units = append(units, nn.NewUnit{In: in, Bias: bb, Like: u, Out: out})
 	}
+	if s.OutJitter > 0 && len(s.Weights) == 2 {
+		r := rand.New(rand.NewPCG(s.JitterSeed, 0x1177e7))
+		amp := s.OutJitter * math.Min(s.Weights[0], s.Weights[1])
+		orig := make([]float32, len(col))
+		for t, v := range col {
+			a := amp * (2*r.Float64() - 1)
+			orig[t] = float32(s.Weights[0]-a) * v
+			units[0].Out[t] = float32(s.Weights[1]+a) * v
+		}
+		defer func() {
+			if err == nil {
+				err = setOutgoing(net, li, u, orig)
+			}
+		}()
+	}
 	if err := net.AddUnits(li, units); err != nil {
 		return err
 	}
@@ -135,4 +159,30 @@ func Apply(net *nn.Net, li, u int, s Scheme, eps float64) error {
 		b.Data[u] = b0
 	}
 	return net.ScaleOutgoing(li, u, float32(s.Weights[0]))
+}
+
+// setOutgoing overwrites unit u's outgoing weights in its consumer (layout
+// as Net.OutgoingColumn returns them).
+func setOutgoing(net *nn.Net, li, u int, col []float32) error {
+	info, err := net.Chain(li)
+	if err != nil {
+		return err
+	}
+	var w *nn.Param
+	switch c := net.Layers[info.Consumer].(type) {
+	case *nn.Dense:
+		w = c.W
+	case *nn.Conv2D:
+		w = c.W
+	default:
+		return fmt.Errorf("layer %d: cannot set outgoing weights in a %T", li, c)
+	}
+	g := len(col) / w.Rows
+	if g*w.Rows != len(col) || (u+1)*g > w.Cols {
+		return fmt.Errorf("layer %d unit %d: outgoing column of %d values does not fit %dx%d", li, u, len(col), w.Rows, w.Cols)
+	}
+	for r := 0; r < w.Rows; r++ {
+		copy(w.Data[r*w.Cols+u*g:r*w.Cols+(u+1)*g], col[r*g:(r+1)*g])
+	}
+	return nil
 }

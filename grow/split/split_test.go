@@ -185,9 +185,32 @@ func TestSplitPreservesFunction(t *testing.T) {
 		// Last layer first: a split changes the fan-in of the next layer.
 		for k := len(eigs) - 1; k >= 0; k-- {
 			le := eigs[k]
-			for _, s := range []Scheme{S2D(le.Eigen[0]), signedMax(le.Eigen[0], 3), Signed(le.Eigen[1], 5)} {
-				if err := Apply(f.net, le.Layer, 0, s, 0); err != nil {
+			jittered := S2D(le.Eigen[2])
+			jittered.OutJitter, jittered.JitterSeed = 0.5, 7
+			for _, s := range []Scheme{S2D(le.Eigen[0]), signedMax(le.Eigen[0], 3), Signed(le.Eigen[1], 5), jittered} {
+				u := 0
+				if s.OutJitter > 0 {
+					u = 2
+				}
+				n := f.net.Layers[le.Layer].(nn.Producer).Units()
+				before, _ := f.net.OutgoingColumn(le.Layer, u)
+				if err := Apply(f.net, le.Layer, u, s, 0); err != nil {
 					t.Fatal(err)
+				}
+				if s.OutJitter > 0 {
+					// Uneven shares that still sum to the original column.
+					a, _ := f.net.OutgoingColumn(le.Layer, u)
+					b, _ := f.net.OutgoingColumn(le.Layer, n)
+					uneven := false
+					for i := range before {
+						if d := math.Abs(float64(a[i] + b[i] - before[i])); d > 1e-5 {
+							t.Fatalf("%s layer %d: jittered shares sum to %v, not %v", c.name, le.Layer, a[i]+b[i], before[i])
+						}
+						uneven = uneven || math.Abs(float64(a[i]-b[i])) > 1e-3*math.Abs(float64(before[i]))
+					}
+					if !uneven {
+						t.Fatalf("%s layer %d: jittered split shared its outgoing weights evenly", c.name, le.Layer)
+					}
 				}
 				got := f.net.Forward(x, false)
 				for i := range want.Data {
@@ -320,15 +343,28 @@ func explicitRows(st *LayerStats) *LayerStats {
 func TestConvStatsStreamed(t *testing.T) {
 	defer tensor.SetThreads(tensor.Threads())
 	f := newFixture(t, "cnn:c12,c5,p", "softplus", []int{2, 7, 7}, 17)
+	defer func(m int) { explicitRowsMax = m }(explicitRowsMax)
+	explicitRowsMax = 0 // these layers are small: keep their inputs all the same
 	stats, _, err := Collect(context.Background(), f.net, f.b, f.steps, f.net.Growable())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, st := range stats {
-		if st.X == nil || st.P != nil || st.Pos != 49 {
+	streamForm = false
+	kept, _, err := Collect(context.Background(), f.net, f.b, f.steps, f.net.Growable())
+	streamForm = true
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first layer (K = 18, 1568 rows per batch) is formed batch by
+	// batch; the second (K = 108) keeps its inputs.
+	if stats[0].BatchS == nil || stats[0].X != nil || stats[0].C != nil || stats[1].BatchS != nil {
+		t.Fatal("layer 0 not formed per batch, or layer 1 formed")
+	}
+	for k, st := range stats {
+		if kept[k].X == nil || kept[k].P != nil || kept[k].Pos != 49 || st.Pos != 49 {
 			t.Fatalf("layer %d: conv statistics not kept as inputs (Pos %d)", st.Layer, st.Pos)
 		}
-		ref := explicitRows(st)
+		ref := explicitRows(kept[k])
 		got, want := st.DenseMatrices(), ref.DenseMatrices()
 		for i := range got {
 			for k := range got[i] {
@@ -341,9 +377,25 @@ func TestConvStatsStreamed(t *testing.T) {
 		for k := range v {
 			v[k] = math.Sin(float64(k))
 		}
-		if a, b := st.Quad(1, v), ref.Quad(1, v); math.Abs(a-b) > 1e-9*(1+math.Abs(b)) {
+		if a, b := st.Quad(1, v), ref.Quad(1, v); math.Abs(a-b) > 1e-6*(1+math.Abs(b)) {
 			t.Errorf("layer %d: quadratic form %g vs %g", st.Layer, a, b)
 		}
+		// Per-batch products (the Rayleigh solver's) agree too.
+		sa, sb := make([]float64, st.K), make([]float64, st.K)
+		st.BatchOp(2, 1).MulVec(sa, v)
+		ref.BatchOp(2, 1).MulVec(sb, v)
+		for j := range sa {
+			if math.Abs(sa[j]-sb[j]) > 1e-5*(1+math.Abs(sb[j])) {
+				t.Fatalf("layer %d: batch product entry %d: %g vs %g", st.Layer, j, sa[j], sb[j])
+			}
+		}
+	}
+	// Small layers' rows are stored explicitly instead, the same rows.
+	explicitRowsMax = 1 << 21
+	small := *kept[1]
+	small.expandSmall()
+	if small.X != nil || !slices.Equal(small.P, explicitRows(kept[1]).P) {
+		t.Error("expanded rows differ from the rebuilt ones")
 	}
 	st := stats[1]
 	if st.FormCheaper() {

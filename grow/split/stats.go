@@ -53,6 +53,40 @@ type LayerStats struct {
 	// BatchRows[b] is the first row of batch b (len Batches+1), for the
 	// stochastic (per-batch) products of the Rayleigh solver.
 	BatchRows []int
+	// BatchS, when set, replaces X and C: BatchS[b][i·K² : (i+1)·K²] is
+	// Σ_m C[m,i] p_m p_mᵀ over batch b's rows (K×K, symmetric). Collect
+	// forms these for a convolution whose K² is small against its rows per
+	// batch (the first layers), where U·K² floats per batch are far less
+	// than its coefficients (rows × U).
+	BatchS [][]float64
+}
+
+// explicitRowsMax bounds, in floats, the rows of a convolution that
+// Collect stores explicitly: small feature maps (the later layers) have few
+// rows, and rebuilding them example by example in every product would cost
+// more in call overhead than they take in memory. A variable so that tests
+// can exercise the rebuilt rows on small layers.
+var explicitRowsMax = 1 << 21
+
+// expandSmall replaces a convolution's kept inputs by its explicit rows
+// when they take at most explicitRowsMax floats.
+func (st *LayerStats) expandSmall() {
+	if st.X == nil || st.P != nil || st.M*st.K > explicitRowsMax {
+		return
+	}
+	p := make([]float32, st.M*st.K)
+	var buf []float32
+	pos := st.pos()
+	for j := 0; j < st.M/pos; j++ {
+		var blk rowBlock
+		blk, buf = st.block(0, st.M, 0, j, buf)
+		for k := 0; k < st.K; k++ {
+			for r, v := range blk.a[k*pos : (k+1)*pos] {
+				p[(blk.lo+r)*st.K+k] = v
+			}
+		}
+	}
+	st.P, st.X = p, nil
 }
 
 // ConvGeom is a convolution's per-example input shape and window.
@@ -110,6 +144,11 @@ func (st *LayerStats) block(lo, hi, rows, j int, buf []float32) (rowBlock, []flo
 	return rowBlock{a: buf[:st.K*pos], lo: e * pos, n: pos, colMajor: true}, buf
 }
 
+// streamForm lets Collect form small convolutions' matrices batch by batch
+// (LayerStats.BatchS); a variable so that tests can compare with the
+// matrices formed from kept rows.
+var streamForm = true
+
 // activationAfter finds the activation that a producer's units feed
 // (possibly after a BatchNorm) and the BatchNorm scale b.
 func activationAfter(net *nn.Net, li int) (actIdx int, scale []float32, err error) {
@@ -138,10 +177,11 @@ func activationAfter(net *nn.Net, li int) (actIdx int, scale []float32, err erro
 // mean loss over the batches.
 func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, layers []int) ([]*LayerStats, float64, error) {
 	type plan struct {
-		st    *LayerStats
-		act   int
-		scale []float32
-		d2    func(float64) float64
+		stream bool // form per-batch matrices (LayerStats.BatchS)
+		st     *LayerStats
+		act    int
+		scale  []float32
+		d2     func(float64) float64
 	}
 	plans := make([]plan, len(layers))
 	for k, li := range layers {
@@ -180,7 +220,7 @@ func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, lay
 		count += len(y)
 		net.Backward(ce.Backward())
 		n := len(y)
-		for _, pl := range plans {
+		for k, pl := range plans {
 			st := pl.st
 			st.BatchRows = append(st.BatchRows, st.M)
 			z := net.Output(pl.act - 1) // pre-activation (after BN)
@@ -190,10 +230,23 @@ func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, lay
 			rows := n * pos
 			st.Pos = pos
 			if st.M == 0 {
+				// Form each batch's matrices right away, keeping neither
+				// its inputs nor its coefficients, where that is cheap
+				// and smaller. Decided once: all batches alike.
+				_, conv := net.Layers[st.Layer].(*nn.Conv2D)
+				plans[k].stream = streamForm && conv && st.FormCheaper() && rows > 2*st.K*st.K
+			}
+			stream := plans[k].stream
+			m0 := st.M
+			switch {
+			case stream:
+				m0 = 0 // the batch goes to the start of X and C, then away
+				st.C = grow32(st.C, rows*units)
+			case st.M == 0:
 				st.C = make([]float32, examples*pos*units)
 			}
-			st.C = grow32(st.C, (st.M+rows)*units)
-			dstC := st.C[st.M*units:]
+			st.C = grow32(st.C, (m0+rows)*units)
+			dstC := st.C[m0*units:]
 			switch l := net.Layers[st.Layer].(type) {
 			case *nn.Dense:
 				if st.M == 0 {
@@ -217,10 +270,10 @@ func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, lay
 					in = net.Output(st.Layer - 1)
 				}
 				img := sp.In[0] * sp.In[1] * sp.In[2]
-				if st.M == 0 {
+				if st.M == 0 && !stream {
 					st.X = make([]float32, examples*img)
 				}
-				e0 := st.M / pos
+				e0 := m0 / pos
 				st.X = grow32(st.X, (e0+n)*img)
 				copy(st.X[e0*img:(e0+n)*img], in.Data[:n*img])
 			default:
@@ -240,6 +293,20 @@ func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, lay
 					}
 				}
 			}
+			if stream {
+				view := *st
+				view.M, view.P, view.BatchS = rows, nil, nil
+				all := make([]int, units)
+				for i := range all {
+					all[i] = i
+				}
+				sums := view.formSums(all)
+				bs := make([]float64, 0, units*st.K*st.K)
+				for i := range all {
+					bs = append(bs, symmetric(sums, st.K, units, i, 1)...)
+				}
+				st.BatchS = append(st.BatchS, bs)
+			}
 			st.M += rows
 			st.Batches++
 		}
@@ -248,6 +315,10 @@ func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, lay
 	out := make([]*LayerStats, len(plans))
 	for k, pl := range plans {
 		pl.st.BatchRows = append(pl.st.BatchRows, pl.st.M)
+		if pl.st.BatchS != nil {
+			pl.st.X, pl.st.C = nil, nil
+		}
+		pl.st.expandSmall()
 		out[k] = pl.st
 	}
 	if count == 0 {
@@ -269,19 +340,20 @@ func grow32(s []float32, n int) []float32 {
 type Operator struct {
 	st *LayerStats
 	i  int
-	// Row range (all rows by default; one batch for stochastic products).
-	lo, hi int
-	scale  float64
+	// Row range (all rows by default; one batch for stochastic products)
+	// and the batches [b0, b1) it spans.
+	lo, hi, b0, b1 int
+	scale          float64
 }
 
 // Op returns S_i as an operator over all rows.
 func (st *LayerStats) Op(i int) *Operator {
-	return &Operator{st: st, i: i, lo: 0, hi: st.M, scale: 1 / float64(st.Batches)}
+	return &Operator{st: st, i: i, lo: 0, hi: st.M, b0: 0, b1: st.Batches, scale: 1 / float64(st.Batches)}
 }
 
 // BatchOp returns batch b's unbiased estimate of S_i.
 func (st *LayerStats) BatchOp(i, b int) *Operator {
-	return &Operator{st: st, i: i, lo: st.BatchRows[b], hi: st.BatchRows[b+1], scale: 1}
+	return &Operator{st: st, i: i, lo: st.BatchRows[b], hi: st.BatchRows[b+1], b0: b, b1: b + 1, scale: 1}
 }
 
 func (o *Operator) Dim() int { return o.st.K }
@@ -290,6 +362,22 @@ func (o *Operator) Dim() int { return o.st.K }
 func (o *Operator) MulVec(dst, v []float64) {
 	st, K := o.st, o.st.K
 	clear(dst)
+	if st.BatchS != nil {
+		for b := o.b0; b < o.b1; b++ {
+			s := st.BatchS[b][o.i*K*K : (o.i+1)*K*K]
+			for a := range K {
+				var d float64
+				for c, x := range s[a*K : (a+1)*K] {
+					d += x * v[c]
+				}
+				dst[a] += d
+			}
+		}
+		for k := range dst {
+			dst[k] *= o.scale
+		}
+		return
+	}
 	var buf []float32
 	nb := st.blocks(o.lo, o.hi, 256)
 	for j := 0; j < nb; j++ {
@@ -342,10 +430,52 @@ func (st *LayerStats) DenseMatrices() [][]float64 {
 	return st.form(units)
 }
 
-// form forms S_i for the listed neurons. Each block of rows (an example's
+// form forms S_i for the listed neurons.
+func (st *LayerStats) form(units []int) [][]float64 {
+	K := st.K
+	inv := 1 / float64(st.Batches)
+	out := make([][]float64, len(units))
+	if st.BatchS != nil {
+		for ii, i := range units {
+			s := make([]float64, K*K)
+			for _, bs := range st.BatchS {
+				for k, v := range bs[i*K*K : (i+1)*K*K] {
+					s[k] += v
+				}
+			}
+			for k := range s {
+				s[k] *= inv
+			}
+			out[ii] = s
+		}
+		return out
+	}
+	acc := st.formSums(units)
+	for ii := range out {
+		out[ii] = symmetric(acc, K, len(units), ii, inv)
+	}
+	return out
+}
+
+// symmetric is neuron ii's matrix out of formSums' result, symmetrised
+// and scaled.
+func symmetric(acc []float64, K, U, ii int, scale float64) []float64 {
+	KU := K * U
+	s := make([]float64, K*K)
+	for a := 0; a < K; a++ {
+		for b := a; b < K; b++ {
+			v := (acc[a*KU+ii*K+b] + acc[b*KU+ii*K+a]) / 2 * scale
+			s[a*K+b], s[b*K+a] = v, v
+		}
+	}
+	return s
+}
+
+// formSums returns Σ_m C[m,i] p_m p_mᵀ for the listed neurons side by side
+// (K × K·len(units), row-major). Each block of rows (an example's
 // patches, or up to a few thousand explicit rows) is summed in float32
 // inside one GEMM, the blocks in float64, in a fixed order.
-func (st *LayerStats) form(units []int) [][]float64 {
+func (st *LayerStats) formSums(units []int) []float64 {
 	K, U := st.K, len(units)
 	KU := K * U
 	rows := max(64, min(2048, (1<<21)/KU))
@@ -386,19 +516,7 @@ func (st *LayerStats) form(units []int) [][]float64 {
 			acc[k] += float64(v)
 		}
 	}
-	inv := 1 / float64(st.Batches)
-	out := make([][]float64, U)
-	for ii := range out {
-		s := make([]float64, K*K)
-		for a := 0; a < K; a++ {
-			for b := a; b < K; b++ {
-				v := (acc[a*KU+ii*K+b] + acc[b*KU+ii*K+a]) / 2 * inv
-				s[a*K+b], s[b*K+a] = v, v
-			}
-		}
-		out[ii] = s
-	}
-	return out
+	return acc
 }
 
 // Quad returns vᵀ S_i v.

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/nadir-ml/nadir/nn"
+)
+
+func TestUniformWidth(t *testing.T) {
+	tmpl := "cnn:c{w},p,c{w},g"
+	model, macs, err := uniformWidth(tmpl, []int{1, 28, 28}, 10, 200000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if macs > 200000 {
+		t.Fatalf("%s costs %d MACs, over the budget", model, macs)
+	}
+	// One channel wider must not fit.
+	var w int
+	if _, err := fmtSscan(model, &w); err != nil {
+		t.Fatal(err)
+	}
+	relu, _ := nn.ParseActivation("relu")
+	wider, err := nn.ParseModel(strings.ReplaceAll(tmpl, "{w}", itoa(w+1)), []int{1, 28, 28}, 10, relu, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wider.MACs() <= 200000 {
+		t.Fatalf("width %d chosen, but %d also fits (%d MACs)", w, w+1, wider.MACs())
+	}
+	if _, _, err := uniformWidth("cnn:c8,g", []int{1, 28, 28}, 10, 1e6); err == nil {
+		t.Fatal("template without {w} accepted")
+	}
+	if _, _, err := uniformWidth(tmpl, []int{1, 28, 28}, 10, 10); err == nil {
+		t.Fatal("impossible budget accepted")
+	}
+}
+
+func TestTableAggregates(t *testing.T) {
+	dir := t.TempDir()
+	var manifest strings.Builder
+	for i, acc := range []string{"0.80", "0.90", "0.70"} {
+		run := filepath.Join(dir, "r"+itoa(i))
+		os.MkdirAll(run, 0o755)
+		os.WriteFile(filepath.Join(run, "summary.json"), []byte(`{"test_accuracy":`+acc+`,"macs":1000}`), 0o644)
+		method := "s2d"
+		if i == 2 {
+			method = "uniform-scratch"
+		}
+		manifest.WriteString("vgg\t5000\t" + method + "\t" + itoa(i) + "\t" + run + "\n")
+	}
+	// An unfinished run is skipped, not counted.
+	manifest.WriteString("vgg\t5000\ts2d\t9\t" + filepath.Join(dir, "missing") + "\n")
+	mf := filepath.Join(dir, "manifest.tsv")
+	os.WriteFile(mf, []byte(manifest.String()), 0o644)
+	rows, err := aggregate(mf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Method != "s2d" || rows[0].N != 2 || math.Abs(rows[0].MeanAccuracy-0.85) > 1e-12 ||
+		math.Abs(rows[0].SDAccuracy-math.Sqrt(0.005)) > 1e-12 || rows[1].N != 1 || rows[1].SDAccuracy != 0 {
+		t.Fatalf("rows %+v", rows)
+	}
+	md := markdown(rows)
+	if !strings.Contains(md, "85.00 ± 7.07") || !strings.Contains(md, "70.00 ± 0.00") {
+		t.Fatalf("markdown:\n%s", md)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// fmtSscan reads the width of a "cnn:cW,..." model string.
+func fmtSscan(model string, w *int) (int, error) {
+	return fmt.Sscanf(model, "cnn:c%d", w)
+}
