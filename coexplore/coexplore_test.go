@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nadir-ml/nadir/cost/fpga"
 	"github.com/nadir-ml/nadir/data"
 )
 
@@ -295,14 +296,6 @@ func TestSearchAndResume(t *testing.T) {
 	if _, err := Create(full, cfg, NewLocal(1)); err == nil {
 		t.Error("Create over an existing run accepted")
 	}
-	if _, err := s.WritePlots(); err != nil {
-		t.Error(err)
-	}
-	if p, err := s.WriteDesigns(got); err != nil {
-		t.Error(err)
-	} else if b, _ := os.ReadFile(p); !strings.Contains(string(b), "| coexplore | 1 |") {
-		t.Errorf("designs.md:\n%s", b)
-	}
 }
 
 func readLog(t *testing.T, dir string) []map[string]any {
@@ -347,10 +340,25 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-func TestPareto(t *testing.T) {
-	ps := []Point{{Accuracy: 0.9, Throughput: 10}, {Accuracy: 0.8, Throughput: 20}, {Accuracy: 0.85, Throughput: 5}, {Accuracy: 0.9, Throughput: 10}, {Accuracy: 0.7, Throughput: 30}}
-	f := Pareto(ps)
-	if len(f) != 3 || f[0].Throughput != 10 || f[2].Throughput != 30 {
-		t.Errorf("front %+v", f)
+// summary.json's designs (package run's schema) are the points as the
+// checkpoint holds them, field for field.
+func TestDesignJSON(t *testing.T) {
+	a := Arch{Layers: []ConvLayer{{5, 8, 2}, {3, 16, 1}}}
+	pool, err := fpga.ParsePool("zedboard,ultra96")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := fpga.Explore(a.FPGALayers([]int{1, 28, 28}), pool, 16)
+	if err != nil || len(d.Stages) == 0 {
+		t.Fatalf("explore: %v", err)
+	}
+	p := point(3, a, 0.91, d, 1000)
+	want, _ := json.Marshal(p)
+	got, _ := json.Marshal(p.Design())
+	if string(got) != string(want) {
+		t.Errorf("design JSON\n%s\nwant\n%s", got, want)
+	}
+	if p.Design().Arch.String() != a.String() {
+		t.Errorf("arch %s, want %s", p.Design().Arch, a)
 	}
 }

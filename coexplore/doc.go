@@ -20,8 +20,9 @@
 //
 // Children are trained through an Executor: a Trial is a self-describing,
 // serialisable job whose ID is a hash of its content, so identical
-// architectures are trained once (a per-search cache by ID) and a
-// distributed executor can replace the local worker pool.
+// architectures are trained once (a per-search cache by ID). Local trains
+// them on goroutines; package dist/coexec runs them on dist's executors
+// (NATS JetStream workers), which this package does not import.
 //
 // The same Search runs the baselines with the same episodes, seeds and
 // data: hardware-aware NAS on fixed accelerators designed for the space's
@@ -29,6 +30,8 @@
 // hardware afterwards. A search is a run directory — config.json,
 // log.jsonl with one event per child, ckpt/last.json (controller with its
 // optimiser state, cache, scored children and the baseline, written
-// atomically after every episode) and summary.json — and a killed search
-// continues from its last episode exactly as if it had not stopped.
+// atomically after every episode) and summary.json (package run's
+// CoexploreSummary) — and a killed search continues from its last episode
+// exactly as if it had not stopped. Its plots and table of best designs
+// are made by package report from the run directory alone.
 package coexplore

@@ -576,41 +576,29 @@ func (s *Search) save() error {
 	return run.WriteJSON(filepath.Join(s.Dir, "ckpt", "last.json"), s.ck)
 }
 
-// ModeSummary is one mode's result in summary.json.
-type ModeSummary struct {
-	ChildrenSampled int     `json:"children_sampled"`
-	ChildrenTrained int     `json:"children_trained"`
-	Rejected        int     `json:"rejected"`
-	CacheHits       int     `json:"cache_hits"`
-	BestAccuracy    float64 `json:"best_accuracy"`
-	BestThroughput  float64 `json:"best_throughput"`
-	BestEnergyEff   float64 `json:"best_energy_efficiency"`
-	BestLatencyMS   float64 `json:"best_latency_ms"`
-	BestPowerW      float64 `json:"best_power_w"`
-	SpecMet         bool    `json:"spec_met"`
-	Best            *Point  `json:"best,omitempty"`
-	Seconds         float64 `json:"seconds"`
-	FinalReward     float64 `json:"final_reward"` // mean reward of the last tenth of the episodes
-	// Matched is, when hardware-aware NAS ran too, this mode's fastest
-	// child that meets the specification within MatchTolerance of
-	// hardware-aware NAS's best accuracy (nil: none).
-	Matched *Point `json:"matched_to_hw_aware,omitempty"`
-}
+// ModeSummary is one mode's result in summary.json; package run owns the
+// format, so that reports read it without this package.
+type ModeSummary = run.CoexploreMode
 
 // MatchTolerance is the accuracy gap (0.5 points) within which a design
 // counts as matching hardware-aware NAS's best.
 const MatchTolerance = 0.005
 
 // Summary is summary.json.
-type Summary struct {
-	Command        string  `json:"command"`
-	SpecThroughput float64 `json:"spec_throughput"`
-	SpecFraction   float64 `json:"space_fraction_meeting_spec"`
-	// SpecFractionFixed is the share meeting it on the hardware-aware
-	// baseline's fixed accelerators.
-	SpecFractionFixed float64                `json:"space_fraction_meeting_spec_fixed_hw"`
-	Boards            []string               `json:"boards"`
-	Modes             map[string]ModeSummary `json:"modes"`
+type Summary = run.CoexploreSummary
+
+// Design is the point in summary.json's form.
+func (p Point) Design() *run.CoexploreDesign {
+	d := &run.CoexploreDesign{Episode: p.Episode, Accuracy: p.Accuracy, Throughput: p.Throughput, EnergyEff: p.EnergyEff,
+		LatencyMS: p.LatencyMS, PowerW: p.PowerW, SpecMet: p.SpecMet}
+	for _, l := range p.Arch.Layers {
+		d.Arch.Layers = append(d.Arch.Layers, run.ConvLayer(l))
+	}
+	for _, st := range p.Stages {
+		d.Stages = append(d.Stages, run.FPGAStage{Board: run.FPGABoard(st.Board), First: st.First, Last: st.Last,
+			Tiling: run.FPGATiling(st.Tiling), Usage: run.FPGAUsage(st.Usage), Cycles: st.Cycles, PowerW: st.PowerW})
+	}
+	return d
 }
 
 // Summary condenses the modes run so far: the best design of a mode is
@@ -638,7 +626,7 @@ func (s *Search) Summary() *Summary {
 			}
 		}
 		if best != nil {
-			ms.Best = best
+			ms.Best = best.Design()
 			ms.BestAccuracy, ms.BestThroughput, ms.BestEnergyEff = best.Accuracy, best.Throughput, best.EnergyEff
 			ms.BestLatencyMS, ms.BestPowerW, ms.SpecMet = best.LatencyMS, best.PowerW, best.SpecMet
 		}
@@ -650,10 +638,9 @@ func (s *Search) Summary() *Summary {
 				continue
 			}
 			ms := sum.Modes[st.Mode]
-			for i := range st.Points {
-				p := &st.Points[i]
+			for _, p := range st.Points {
 				if p.SpecMet && p.Accuracy >= hw.BestAccuracy-MatchTolerance && (ms.Matched == nil || p.Throughput > ms.Matched.Throughput) {
-					ms.Matched = p
+					ms.Matched = p.Design()
 				}
 			}
 			sum.Modes[st.Mode] = ms
@@ -680,27 +667,6 @@ func bestPoint(ps []Point, needSpec bool) *Point {
 		}
 	}
 	return best
-}
-
-// Pareto returns the points not dominated in (accuracy, throughput),
-// sorted by throughput.
-func Pareto(ps []Point) []Point {
-	var out []Point
-	for i, p := range ps {
-		dom := false
-		for j, q := range ps {
-			if i != j && q.Accuracy >= p.Accuracy && q.Throughput >= p.Throughput &&
-				(q.Accuracy > p.Accuracy || q.Throughput > p.Throughput || j < i) {
-				dom = true
-				break
-			}
-		}
-		if !dom {
-			out = append(out, p)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Throughput < out[j].Throughput })
-	return out
 }
 
 // Modes returns the state of every mode started so far.

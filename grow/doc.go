@@ -6,7 +6,7 @@
 // run as rounds of {train, propose candidates, score, select, apply}.
 //
 // A Method (S2D, fast energy-aware splitting and signed splitting live in
-// grow/split) proposes Candidates: function-preserving edits with a
+// grow/split, Firefly descent in grow/firefly) proposes Candidates: function-preserving edits with a
 // predicted loss change (ε²/2)·Score and the number of units they add. The
 // Engine owns everything else: the statistics batches of each round, the
 // selection under a budget — the S2D fraction rule (SelectRatio) or the LP

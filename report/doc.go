@@ -1,7 +1,8 @@
 // Package report turns run directories into figures, tables and a
 // self-contained HTML page.
 //
-// A run directory, made by `nadir train` or `nadir grow`, holds
+// A run directory, made by `nadir train` or `nadir grow` (or `nadir
+// coexplore`, below), holds
 // config.json (every flag, resolved), summary.json (final metrics and, for a
 // grow run, the table of rounds) and log.jsonl (one event per line: epoch
 // metrics, the eigenvalues of each candidate neuron's splitting matrix, each
@@ -24,7 +25,16 @@
 //     selection holds (for ReLU networks the prediction uses the second
 //     derivative of a softplus surrogate, so agreement is expected for
 //     smooth activations only);
-//   - TrainingCurves: loss and accuracy per epoch of a train run.
+//   - TrainingCurves: loss and accuracy per epoch of a train run;
+//   - Rewards and ParetoFronts, for a co-exploration run (nadir
+//     coexplore): the controller's mean reward per episode, a line per
+//     mode, and validation accuracy against throughput of every trained
+//     child with its mode's Pareto front and the throughput specification.
+//
+// A co-exploration run's summary.json and events are package run's
+// CoexploreSummary and Episode; Designs writes its table of best designs,
+// one row per mode and one per pipeline stage with board, layers and
+// tiling. Co-exploration runs are reported alone, not compared.
 //
 // Like gonum/plot's constructors, the figure constructors check their input
 // and return an error for nothing to plot (wrapping ErrNoData) or for a NaN
@@ -34,5 +44,5 @@
 // that the one file can be mailed or archived, and the PNGs next to it;
 // Markdown writes the table that compares runs in closing notes. The
 // package reads runs only, through package run (which owns the format):
-// it knows nothing of how they were grown.
+// it knows nothing of how they were grown or searched.
 package report

@@ -17,7 +17,9 @@ import (
 )
 
 // Figures are the figures of a report on runs[0], compared with the other
-// runs: accuracy against MACs (grow runs, or when there is something to
+// runs. For a co-exploration run (which is not compared): the reward per
+// episode and accuracy against throughput with the Pareto fronts. Otherwise:
+// accuracy against MACs (grow runs, or when there is something to
 // compare), layer widths (grow runs), the eigenvalue histogram (when the
 // log has eigen events), predicted against measured loss change (when a
 // split made a prediction) and the training curves (train runs). The file
@@ -26,7 +28,16 @@ func Figures(runs ...*Run) ([]*Figure, error) {
 	if len(runs) == 0 {
 		return nil, errors.New("report: no runs")
 	}
+	if err := notCoexplore(runs[1:]); err != nil {
+		return nil, err
+	}
 	r := runs[0]
+	if r.Coexplore != nil {
+		if len(runs) > 1 {
+			return nil, fmt.Errorf("report: %s is a co-exploration run, which is not compared with other runs", r.Dir)
+		}
+		return coexploreFigures(r)
+	}
 	grow := r.Summary.Command == "grow"
 	var figs []*Figure
 	add := func(f *Figure, err error) error {
@@ -68,8 +79,9 @@ func Figures(runs ...*Run) ([]*Figure, error) {
 
 // WriteHTML writes dir/report.html, a self-contained report on runs[0]
 // compared with the other runs (images embedded as data URIs, no external
-// assets), and each figure of Figures(runs...) as a PNG next to it. Every
-// file is written atomically.
+// assets), and each figure of Figures(runs...) as a PNG next to it; for a
+// co-exploration run also the Markdown table of Designs as designs.md.
+// Every file is written atomically.
 func WriteHTML(dir string, runs ...*Run) error {
 	figs, err := Figures(runs...)
 	if err != nil {
@@ -99,6 +111,16 @@ func WriteHTML(dir string, runs ...*Run) error {
 	if len(runs) > 1 {
 		page.Compare = rows(runs)
 	}
+	if r := runs[0]; r.Coexplore != nil {
+		page.Coexplore = coexploreView(r)
+		var md bytes.Buffer
+		if err := Designs(&md, r); err != nil {
+			return err
+		}
+		if err := run.WriteFile(filepath.Join(dir, DesignsFile), md.Bytes()); err != nil {
+			return err
+		}
+	}
 	page.Config, err = flatConfig(runs[0])
 	if err != nil {
 		return err
@@ -116,6 +138,27 @@ type htmlPage struct {
 	Figures      []htmlFigure
 	Compare      []row
 	Config       [][2]string
+	Coexplore    *coexplorePage
+}
+
+// coexplorePage is the part of the page of a co-exploration run.
+type coexplorePage struct {
+	Sum    *run.CoexploreSummary
+	Modes  []coexploreMode
+	Stages [][]string
+}
+
+type coexploreMode struct {
+	Name string
+	run.CoexploreMode
+}
+
+func coexploreView(r *Run) *coexplorePage {
+	v := &coexplorePage{Sum: r.Coexplore, Stages: stageRows(r)}
+	for _, m := range r.Modes {
+		v.Modes = append(v.Modes, coexploreMode{m, r.Coexplore.Modes[m]})
+	}
+	return v
 }
 
 type htmlFigure struct {
@@ -129,6 +172,9 @@ func flatConfig(r *Run) ([][2]string, error) {
 	b, err := json.Marshal(r.Config)
 	if err != nil {
 		return nil, err
+	}
+	if r.rawConfig != nil {
+		b = r.rawConfig
 	}
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -177,7 +223,20 @@ code { background: #f4f4f4; padding: 0 0.2em; }
 </head>
 <body>
 <h1>nadir report: {{.Name}}</h1>
-{{with .Run}}<p><code>{{.Summary.Command}}</code>{{if eq .Summary.Command "grow"}} by <b>{{$.Method}}</b>{{end}}
+{{with .Coexplore}}<p><code>coexplore</code>: specification at least <b>{{printf "%.0f" .Sum.SpecThroughput}} images/s</b> on
+{{range $i, $b := .Sum.Boards}}{{if $i}} + {{end}}<code>{{$b}}</code>{{end}}, met by {{pct .Sum.SpecFraction}} of random networks
+({{pct .Sum.SpecFractionFixed}} on the fixed accelerators of hw-aware).</p>
+<h2>Best designs</h2>
+<table>
+<tr><th>mode</th><th>network</th><th>val. acc</th><th>images/s</th><th>GOPS/W</th><th>latency ms</th><th>power W</th><th>spec met</th><th>trained</th><th>sampled</th><th>rejected</th><th>s</th></tr>
+{{range .Modes}}<tr><td>{{.Name}}</td>{{if .Best}}<td><code>{{.Best.Arch}}</code></td><td class="n">{{pct .BestAccuracy}}</td><td class="n">{{printf "%.0f" .BestThroughput}}</td><td class="n">{{f2 .BestEnergyEff}}</td><td class="n">{{f4 .BestLatencyMS}}</td><td class="n">{{f2 .BestPowerW}}</td><td>{{.SpecMet}}</td>{{else}}<td colspan="7">no child scored</td>{{end}}<td class="n">{{.ChildrenTrained}}</td><td class="n">{{.ChildrenSampled}}</td><td class="n">{{.Rejected}}</td><td class="n">{{f2 .Seconds}}</td></tr>
+{{end}}</table>
+<h2>Pipeline stages of the best designs</h2>
+<table>
+<tr><th>mode</th><th>stage</th><th>board (part)</th><th>layers</th><th>tiling ⟨Tm,Tn,Tr,Tc,Tk⟩</th><th>ports W/I/O (words)</th><th>DSP</th><th>BRAM18K</th><th>cycles</th></tr>
+{{range .Stages}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</table>
+{{else}}{{with .Run}}<p><code>{{.Summary.Command}}</code>{{if eq .Summary.Command "grow"}} by <b>{{$.Method}}</b>{{end}}
 on <code>{{.Config.Data}}</code>, model <code>{{.Config.Model}}</code> ({{.Config.Act}}):
 test accuracy <b>{{pct .Summary.TestAccuracy}}</b>, test loss {{f4 .Summary.TestLoss}},
 {{sepi .Summary.Params}} parameters, {{sep .Summary.MACs}} MACs per example{{if .Summary.Widths}}, final widths {{widths .Summary.Widths}}{{end}};
@@ -194,7 +253,7 @@ test accuracy <b>{{pct .Summary.TestAccuracy}}</b>, test loss {{f4 .Summary.Test
 <tr><th>epoch</th><th>train loss</th><th>train acc</th><th>test loss</th><th>test acc</th><th>lr</th><th>s</th></tr>
 {{range .Epochs}}<tr><td class="n">{{.Epoch}}</td><td class="n">{{f4 .TrainLoss}}</td><td class="n">{{pct .TrainAccuracy}}</td><td class="n">{{f4 .TestLoss}}</td><td class="n">{{pct .TestAccuracy}}</td><td class="n">{{printf "%.3g" .LR}}</td><td class="n">{{f2 .Seconds}}</td></tr>
 {{end}}</table>
-{{end}}{{end}}
+{{end}}{{end}}{{end}}
 {{if .Compare}}
 <h2>Comparison</h2>
 <table>

@@ -50,6 +50,9 @@ func Markdown(w io.Writer, runs ...*Run) error {
 	if len(runs) == 0 {
 		return errors.New("report: no runs")
 	}
+	if err := notCoexplore(runs); err != nil {
+		return err
+	}
 	var b strings.Builder
 	b.WriteString("| run | method | model | final widths | params | MACs | test accuracy |\n")
 	b.WriteString("|---|---|---|---|---:|---:|---:|\n")
@@ -63,3 +66,14 @@ func Markdown(w io.Writer, runs ...*Run) error {
 
 // mdEscape keeps a cell's text from ending the cell.
 func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// notCoexplore refuses co-exploration runs where runs are compared by
+// their final network.
+func notCoexplore(runs []*Run) error {
+	for _, r := range runs {
+		if r.Coexplore != nil {
+			return fmt.Errorf("report: %s is a co-exploration run; its table of best designs is Designs (nadir report %s writes %s)", r.Dir, r.Dir, DesignsFile)
+		}
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 
@@ -22,6 +23,18 @@ type Run struct {
 	Eigen  []Eigen
 	Splits []Split
 	Steps  []Step
+
+	// Coexplore is summary.json of a co-exploration run (nadir coexplore),
+	// whose Summary holds only the command; nil for other runs.
+	Coexplore *run.CoexploreSummary
+	// Episodes are a co-exploration run's "episode" events, one per child.
+	Episodes []run.Episode
+	// Modes are the modes of a co-exploration run's summary, in the order
+	// the run searched them.
+	Modes []string
+	// rawConfig is a co-exploration run's config.json, which has a schema
+	// of its own.
+	rawConfig json.RawMessage
 }
 
 // The report reads the schemas of package run, which owns the format.
@@ -50,18 +63,25 @@ func Load(dir string) (*Run, error) {
 	}
 	sumPath := filepath.Join(dir, run.SummaryFile)
 	if rr.Summary == nil {
-		return nil, fmt.Errorf("%s: missing; the run has not finished (`nadir resume %s` completes it)", sumPath, dir)
+		return nil, fmt.Errorf("%s: missing; the run has not finished (`nadir resume %s`, or `nadir coexplore --resume %s` for a co-exploration run, completes it)", sumPath, dir, dir)
 	}
-	if rr.Summary.Command != "train" && rr.Summary.Command != "grow" {
-		return nil, fmt.Errorf("%s: unknown command %q (want \"train\" or \"grow\")", sumPath, rr.Summary.Command)
+	r := &Run{Dir: dir, Config: rr.Config, Summary: *rr.Summary}
+	switch rr.Summary.Command {
+	case "train", "grow":
+		r.Epochs, r.Eigen = run.Events[Epoch](rr.Records), run.Events[Eigen](rr.Records)
+		r.Splits, r.Steps = run.Events[Split](rr.Records), run.Events[Step](rr.Records)
+	case "coexplore":
+		if err := loadCoexplore(r, rr); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("%s: unknown command %q (want \"train\", \"grow\" or \"coexplore\")", sumPath, rr.Summary.Command)
 	}
-	return &Run{Dir: dir, Config: rr.Config, Summary: *rr.Summary,
-		Epochs: run.Events[Epoch](rr.Records), Eigen: run.Events[Eigen](rr.Records),
-		Splits: run.Events[Split](rr.Records), Steps: run.Events[Step](rr.Records)}, nil
+	return r, nil
 }
 
 // Method names what made the run: the growth method of a grow run
-// ("fast", "s2d", "scratch", ...) or "train".
+// ("fast", "s2d", "scratch", ...), "train" or "coexplore".
 func (r *Run) Method() string {
 	if r.Summary.Command == "grow" && r.Summary.Method != "" {
 		return r.Summary.Method

@@ -1,6 +1,7 @@
 // Package run owns the run directory, the one format every nadir producer
-// writes (train, grow and its baselines) and every reader reads (resume,
-// report, eval):
+// writes (train, grow and its baselines; coexplore with a config and
+// checkpoint of its own, its events and summary.json typed here as Episode
+// and CoexploreSummary) and every reader reads (resume, report, eval):
 //
 //	config.json   Config: every flag, resolved; "format" is the layout version
 //	log.jsonl     one event per line, append-only

@@ -11,14 +11,21 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/nadir-ml/nadir/coexplore"
 	"github.com/nadir-ml/nadir/cost/fpga"
+	"github.com/nadir-ml/nadir/dist"
+	"github.com/nadir-ml/nadir/dist/coexec"
+	"github.com/nadir-ml/nadir/dist/jetstream"
+	"github.com/nadir-ml/nadir/report"
 	"github.com/nadir-ml/nadir/tensor"
 )
 
 func init() {
 	register("coexplore", "search a CNN and its multi-FPGA design together (and the NAS baselines)", cmdCoexplore)
+	// Workers (nadir worker, and the local ones of --nats) train children.
+	dist.Register(coexec.Command, coexec.Runner())
 }
 
 func cmdCoexplore(ctx context.Context, args []string) error {
@@ -43,7 +50,10 @@ func cmdCoexplore(ctx context.Context, args []string) error {
 	fs.Float64Var(&c.CtrlLR, "controller-lr", c.CtrlLR, "controller RMSprop learning rate (halved every --controller-decay updates)")
 	fs.IntVar(&c.Decay, "controller-decay", c.Decay, "updates between learning-rate halvings (0: none)")
 	fs.Float64Var(&c.EMA, "baseline-decay", c.EMA, "moving-average decay of the reward baseline")
-	fs.IntVar(&c.Workers, "workers", c.Workers, "children trained at once")
+	fs.IntVar(&c.Workers, "workers", c.Workers, "children trained at once (with --nats: local workers on the queue; 0 with a --nats URL: remote workers only)")
+	natsURL := fs.String("nats", "", "train children on NATS JetStream: URL of a server (workers join with nadir worker --nats URL) or embedded (in-process server + --workers local workers)")
+	ackWait := fs.Duration("ack-wait", 30*time.Second, "NATS: redelivery timeout of a child without heartbeat")
+	maxDeliver := fs.Int("max-deliver", 3, "NATS: deliveries before a failing child is dead-lettered")
 	threads := fs.Int("threads", 0, "kernel threads (0: all cores)")
 	fs.StringVar(&c.Data, "data", c.Data, "dataset: mnist | fashion-mnist | idx:DIR")
 	fs.IntVar(&c.MaxTrain, "max-train", c.MaxTrain, "training examples used (first N; 0: all)")
@@ -54,7 +64,7 @@ func cmdCoexplore(ctx context.Context, args []string) error {
 	fs.StringVar(&c.Train.Optimizer, "optimizer", c.Train.Optimizer, "children's optimizer: sgd | adam | rmsprop")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed: the same seed gives the same search")
 	out := fs.String("out", "", "run directory (default runs/coexplore-<seed>, or -2, -3, ... when taken)")
-	resume := fs.String("resume", "", "continue the interrupted search in this run directory (other flags are ignored)")
+	resume := fs.String("resume", "", "continue the interrupted search in this run directory (its config is kept: only --nats, --ack-wait, --max-deliver, --threads and output flags apply)")
 	asJSON := fs.Bool("json", false, "print summary.json as the last line of stdout")
 	quiet := fs.Bool("quiet", false, "no per-episode lines")
 	pos, err := parseFlags(fs, args)
@@ -66,6 +76,18 @@ func cmdCoexplore(ctx context.Context, args []string) error {
 	}
 	if *threads < 0 {
 		return fmt.Errorf("--threads %d: must be >= 0", *threads)
+	}
+	if *maxDeliver < 1 || *ackWait < time.Second {
+		return errors.New("--max-deliver must be >= 1 and --ack-wait >= 1s")
+	}
+	// Remote workers only: the config still needs one worker to validate;
+	// the executor gets none.
+	remoteOnly := *natsURL != "" && *natsURL != "embedded" && c.Workers == 0
+	if remoteOnly {
+		c.Workers = 1
+	}
+	if *natsURL == "embedded" && c.Workers < 1 {
+		return errors.New("--nats embedded needs --workers >= 1")
 	}
 	var s *coexplore.Search
 	if *resume != "" {
@@ -123,7 +145,23 @@ func cmdCoexplore(ctx context.Context, args []string) error {
 	if workers > 1 {
 		tensor.SetThreads(max(1, tensor.Threads()/workers))
 	}
-	s.Exec = coexplore.NewLocal(workers)
+	if *natsURL == "" {
+		s.Exec = coexplore.NewLocal(workers)
+	} else {
+		n := workers
+		if remoteOnly {
+			n = 0
+		}
+		ex, stop, err := sweepExecutor(ctx, *natsURL, n, s.Dir, jetstream.Options{AckWait: *ackWait, MaxDeliver: *maxDeliver})
+		if err != nil {
+			return err
+		}
+		defer stop()
+		s.Exec = &coexec.Executor{Exec: ex, Dir: filepath.Join(s.Dir, "trials")}
+		if !*quiet && *natsURL != "embedded" {
+			fmt.Fprintf(os.Stderr, "children go to %s; %d local workers (start more with `nadir worker --nats %s`)\n", *natsURL, n, *natsURL)
+		}
+	}
 	if !*quiet {
 		s.Progress = os.Stderr
 		fmt.Fprintf(os.Stderr, "run %s: space %s (%.0f networks), boards %s, spec %.0f img/s\n",
@@ -136,17 +174,17 @@ func cmdCoexplore(ctx context.Context, args []string) error {
 		}
 		return failed(err)
 	}
-	plots, err := s.WritePlots()
-	if err != nil {
-		return failed(err)
+	// The report (reward and Pareto plots, design table) is nadir report's.
+	rep, err := report.Load(s.Dir)
+	if err == nil {
+		err = report.WriteHTML(s.Dir, rep)
 	}
-	table, err := s.WriteDesigns(sum)
 	if err != nil {
-		return failed(err)
+		return failed(fmt.Errorf("report: %v", err))
 	}
-	plots = append(plots, table)
 	printCoexplore(sum, s.Cfg.Modes)
-	fmt.Printf("run directory: %s (plots and design table: %s)\n", s.Dir, strings.Join(plots, ", "))
+	fmt.Printf("run directory: %s (report: %s with reward.png, pareto.png and %s; nadir report %s remakes them)\n",
+		s.Dir, filepath.Join(s.Dir, "report.html"), report.DesignsFile, s.Dir)
 	if *asJSON {
 		b, err := json.Marshal(sum)
 		if err != nil {

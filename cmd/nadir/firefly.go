@@ -17,20 +17,26 @@ func registerFireflyFlags(fs *flag.FlagSet, g *grow.Config) {
 }
 
 // fireflyDefaults applies the method-dependent defaults and checks the
-// Firefly flags: ε = 1 (apply candidates as trained) unless set. In the
-// library a zero count means its default; given on the command line it is
-// refused, since no one asks for zero steps meaning twenty.
+// Firefly flags: ε = 1 (apply candidates as trained) unless set.
 func fireflyDefaults(fs *flag.FlagSet, g *grow.Config) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if (g.Method == "firefly" || g.Method == "firefly-split") && !set["eps"] {
+	isFF := g.Method == "firefly" || g.Method == "firefly-split"
+	if isFF && !set["eps"] {
 		g.Eps = 1
 	}
-	if set["candidate-steps"] && g.CandidateSteps <= 0 {
-		return fmt.Errorf("--candidate-steps %d: must be positive", g.CandidateSteps)
+	for _, name := range []string{"candidates", "candidate-steps", "deeper", "max-new-layers"} {
+		if set[name] && !isFF {
+			return fmt.Errorf("--%s needs --method firefly or firefly-split", name)
+		}
 	}
-	if set["max-new-layers"] && g.MaxNewLayers <= 0 {
-		return fmt.Errorf("--max-new-layers %d: must be positive", g.MaxNewLayers)
+	switch {
+	case g.Candidates < 0:
+		return fmt.Errorf("--candidates %d: must be >= 0", g.Candidates)
+	case g.CandidateSteps <= 0:
+		return fmt.Errorf("--candidate-steps %d: must be positive", g.CandidateSteps)
+	case g.MaxNewLayers < 1:
+		return fmt.Errorf("--max-new-layers %d: must be >= 1", g.MaxNewLayers)
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ func cmdReport(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	compare := fs.String("compare", "", "comma-separated run directories to compare with DIR (accuracy vs MACs, comparison table)")
 	table := fs.String("table", "", "comma-separated run directories: print a Markdown table comparing them and write nothing")
-	asJSON := fs.Bool("json", false, `print {"html": path, "plots": [...]} last`)
+	asJSON := fs.Bool("json", false, `print {"html": path, "plots": [...], "designs": path (co-exploration runs)} last`)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -52,13 +52,21 @@ func cmdReport(ctx context.Context, args []string) error {
 	out := struct {
 		HTML  string   `json:"html"`
 		Plots []string `json:"plots"`
+		// Designs is a co-exploration run's table of best designs.
+		Designs string `json:"designs,omitempty"`
 	}{HTML: filepath.Join(pos[0], "report.html"), Plots: []string{}}
 	for _, f := range figs {
 		out.Plots = append(out.Plots, filepath.Join(pos[0], f.Name))
 	}
+	if runs[0].Coexplore != nil {
+		out.Designs = filepath.Join(pos[0], report.DesignsFile)
+	}
 	fmt.Println(out.HTML)
 	for _, p := range out.Plots {
 		fmt.Println(p)
+	}
+	if out.Designs != "" {
+		fmt.Println(out.Designs)
 	}
 	if *asJSON {
 		return printJSON(out)
