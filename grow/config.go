@@ -180,6 +180,8 @@ func (c *Config) Validate() error {
 		return f("deeper", true, "needs method firefly (the only method that proposes new layers), not %s", c.Method)
 	case c.Method == MethodScratch && c.From == "", c.Method == MethodPrune && c.From == "" && !c.NetworkSlimming:
 		return f("from", nil, "method %s needs the grown run whose final architecture it matches", c.Method)
+	case c.Deeper && c.Method != "firefly" && c.Method != "firefly-split":
+		return f("deeper", true, "needs method firefly (the one that proposes layers)")
 	case c.NetworkSlimming && c.Method != MethodPrune:
 		return f("network_slimming", true, "is a kind of method prune, not of %s", c.Method)
 	case c.NetworkSlimming && c.From == "" && c.Budget == "":

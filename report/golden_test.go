@@ -16,6 +16,13 @@ func TestGoldenRuns(t *testing.T) {
 	}
 	for _, dir := range dirs {
 		r, err := Load(dir)
+		if filepath.Base(dir) == "npi" {
+			// An NPI training run: not the report's to plot, and it says so.
+			if err == nil || !strings.Contains(err.Error(), "npi") {
+				t.Errorf("%s: %v", dir, err)
+			}
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

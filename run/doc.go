@@ -26,11 +26,16 @@
 // *WriteError (a run-time failure, exit 1 in the CLI); InjectFault makes
 // them happen in tests.
 //
+// Producers whose config.json has a schema of their own (nadir npi train)
+// use CreateFor, ResumeFor and ReadConfigAs; Command tells readers which
+// producer made a directory.
+//
 // Versions: the golden run directories under testdata/runs (one train and
 // one grow run per format: train-v0 and grow-v0 were written before this
-// package, train and grow at Format 1) are read by the tests of this
-// package, of report and of cmd/nadir (eval, resume), so a change that
-// stops old runs from being read fails a test. To change the format: a kind
+// package, train and grow at Format 1; npi, an NPI training run) are read
+// by the tests of this package, of report and of cmd/nadir (eval, resume,
+// npi verify and eval), so a change that stops old runs from being read
+// fails a test. To change the format: a kind
 // whose fields change incompatibly gets a Version method returning the next
 // number and its decoder learns the older lines; a change to the layout
 // bumps Format; then add golden runs of the new format next to the old

@@ -11,7 +11,8 @@ import (
 
 // The golden run directories of ../testdata/runs were written by nadir at
 // each run-directory format (train-v0, grow-v0: before package run; train,
-// grow: format 1). A change to the format that stops old runs from being
+// grow: format 1; npi: an NPI training run, whose config and summary have
+// that producer's schema). A change to the format that stops old runs from being
 // read fails here, in report's tests and in cmd/nadir's (resume, eval).
 const goldenDir = "../testdata/runs"
 
@@ -20,6 +21,35 @@ var golden = map[string]map[string]int{ // kind → events
 	"train-v0": {"epoch": 2, "summary": 1},
 	"grow":     {"epoch": 2, "round": 2, "eigen": 4, "split": 1, "grow": 1},
 	"grow-v0":  {"epoch": 2, "round": 2, "eigen": 4, "split": 1, "grow": 1},
+}
+
+// The NPI golden run: its log and checkpoints are this package's; its
+// config is read by command, and Read names the producer instead of
+// misreading it.
+func TestGoldenNPIRun(t *testing.T) {
+	dir := filepath.Join(goldenDir, "npi")
+	if c, err := Command(dir); err != nil || c != "nadir npi train" {
+		t.Fatalf("command %q, %v", c, err)
+	}
+	if _, err := Read(dir); err == nil || !strings.Contains(err.Error(), "nadir npi train") {
+		t.Fatalf("Read: %v", err)
+	}
+	recs, err := ReadLog(filepath.Join(dir, LogFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := Events[NPIEpoch](recs)
+	if len(ep) != len(recs) || len(ep) != 2 || ep[1].Epoch != 2 {
+		t.Fatalf("events %+v", recs)
+	}
+	ck, err := ReadCheckpointOf(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(filepath.Join(dir, LogFile)); ck.LogSize != st.Size() {
+		t.Fatalf("checkpoint log size %d, log %d", ck.LogSize, st.Size())
+	}
+	checkFieldsKept(t, filepath.Join(dir, LogFile), recs)
 }
 
 func TestGoldenRuns(t *testing.T) {

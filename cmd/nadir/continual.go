@@ -138,12 +138,19 @@ func cmdContinual(ctx context.Context, args []string) error {
 	if err := continual.PlotParams(list, filepath.Join(dir, "params.png")); err != nil {
 		return failed(err)
 	}
-	sum := map[string]any{"command": "continual", "data": *dataSrc, "tasks": *tasks, "methods": res}
+	sum := struct {
+		Command string                       `json:"command"`
+		Data    string                       `json:"data"`
+		Tasks   string                       `json:"tasks"`
+		Methods map[string]*continual.Result `json:"methods"`
+	}{"continual", *dataSrc, *tasks, res}
 	if err := run.WriteJSON(filepath.Join(dir, "results.json"), sum); err != nil {
 		return failed(err)
 	}
 	if *asJSON {
-		return printJSON(map[string]any{"methods": res})
+		return printJSON(struct {
+			Methods map[string]*continual.Result `json:"methods"`
+		}{res})
 	}
 	fmt.Printf("\n%-11s %10s %10s %9s\n", "method", "avg acc", "forgetting", "params")
 	for _, m := range order {

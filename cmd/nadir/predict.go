@@ -69,7 +69,11 @@ func cmdPredict(ctx context.Context, args []string) error {
 		}
 	}
 	if *asJSON {
-		return printJSON(map[string]any{"model": pos[0], "input": *input, "predictions": preds})
+		return printJSON(struct {
+			Model       string       `json:"model"`
+			Input       string       `json:"input"`
+			Predictions []prediction `json:"predictions"`
+		}{pos[0], *input, preds})
 	}
 	for _, p := range preds {
 		ps := make([]string, len(p.Probs))

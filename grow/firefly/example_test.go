@@ -16,5 +16,5 @@ func ExampleNew() {
 	fmt.Println(err)
 	// Output:
 	// firefly ratio 4 2
-	// --candidates -1: must be >= 0
+	// candidates -1: must be >= 0
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/nadir-ml/nadir/data"
 	"github.com/nadir-ml/nadir/grow"
 	"github.com/nadir-ml/nadir/nn"
+	"github.com/nadir-ml/nadir/option"
 	"github.com/nadir-ml/nadir/tensor"
 )
 
@@ -57,16 +58,16 @@ func New(name string, o Options) (*Method, error) {
 	case "firefly-split":
 		o.SplitOnly = true
 	default:
-		return nil, fmt.Errorf("unknown method %q (want firefly or firefly-split)", name)
+		return nil, option.Errorf("method", name, "unknown (want firefly or firefly-split)")
 	}
 	if o.Candidates < 0 {
-		return nil, fmt.Errorf("--candidates %d: must be >= 0", o.Candidates)
+		return nil, option.Errorf("candidates", o.Candidates, "must be >= 0")
 	}
 	if o.Steps < 0 {
-		return nil, fmt.Errorf("--candidate-steps %d: must be >= 0", o.Steps)
+		return nil, option.Errorf("candidate_steps", o.Steps, "must be >= 0")
 	}
 	if o.MaxNewLayers < 0 {
-		return nil, fmt.Errorf("--max-new-layers %d: must be >= 0", o.MaxNewLayers)
+		return nil, option.Errorf("max_new_layers", o.MaxNewLayers, "must be >= 0")
 	}
 	if o.LR < 0 || math.IsNaN(o.LR) {
 		return nil, fmt.Errorf("candidate learning rate %v: must be >= 0", o.LR)
