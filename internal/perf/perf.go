@@ -219,9 +219,9 @@ type Options struct {
 	Steps int
 	// Seed seeds the inputs and initial weights.
 	Seed uint64
-	// Small shrinks every workload (GEMM 32 and 64, batches of 4, depthwise
-	// 2×8×8×8) under the same keys, to test the plumbing quickly. Its
-	// figures mean nothing.
+	// Small shrinks every workload (GEMM 32 and 64, batches of 4, VGG
+	// widths 4 and 8, depthwise 2×8×8×8) under the same keys, to test the
+	// plumbing quickly. Its figures mean nothing.
 	Small bool
 	// OnDone, when set, receives each figure as soon as it is measured.
 	OnDone func(Measurement)
@@ -231,12 +231,13 @@ type Options struct {
 type sizes struct {
 	gemm               [2]int
 	batch              int
+	vgg                [2]int // widths of the two VGG steps
 	dwBatch, dwC, dwHW int
 }
 
 var (
-	fullSizes  = sizes{gemm: [2]int{512, 1024}, batch: 128, dwBatch: 32, dwC: 64, dwHW: 16}
-	smallSizes = sizes{gemm: [2]int{32, 64}, batch: 4, dwBatch: 2, dwC: 8, dwHW: 8}
+	fullSizes  = sizes{gemm: [2]int{512, 1024}, batch: 128, vgg: [2]int{16, 48}, dwBatch: 32, dwC: 64, dwHW: 16}
+	smallSizes = sizes{gemm: [2]int{32, 64}, batch: 4, vgg: [2]int{4, 8}, dwBatch: 2, dwC: 8, dwHW: 8}
 )
 
 // Run measures the figures in the order of Keys. It stops between
@@ -283,8 +284,8 @@ func Run(ctx context.Context, o Options) ([]Measurement, error) {
 	}{
 		{KeyMLP, "MLP 784-256-256-10", NewMLP},
 		{KeyLeNet, "LeNet 32c5-p2-64c5-p2-128-10", NewLeNet},
-		{KeyVGG16, "VGG11-like width 16 (BN) " + VGGModel(16), NewVGG(16)},
-		{KeyVGG48, "VGG11-like width 48 (BN) " + VGGModel(48), NewVGG(48)},
+		{KeyVGG16, fmt.Sprintf("VGG11-like width %d (BN) %s", sz.vgg[0], VGGModel(sz.vgg[0])), NewVGG(sz.vgg[0])},
+		{KeyVGG48, fmt.Sprintf("VGG11-like width %d (BN) %s", sz.vgg[1], VGGModel(sz.vgg[1])), NewVGG(sz.vgg[1])},
 	}
 	for _, nt := range nets {
 		s, err := nt.build(sz.batch, r)
