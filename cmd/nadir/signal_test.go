@@ -194,3 +194,41 @@ func delete2(v any, key string) any {
 	}
 	return v
 }
+
+// SIGINT stops `nadir coexplore` after an episode's checkpoint (the
+// episode in flight is dropped), with exit 130 and the resume line;
+// `nadir resume` then finishes the search as a run that never stopped.
+func TestSignalCoexplore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the command")
+	}
+	bin := buildNadir(t)
+	tmp := t.TempDir()
+	args := func(out string) []string {
+		return []string{"coexplore", "--out", out, "--mode", "coexplore,hw-aware", "--episodes", "4", "--children", "2",
+			"--max-train", "300", "--depths", "1", "--filters", "2,4", "--quiet"}
+	}
+	ref, dir := filepath.Join(tmp, "ref"), filepath.Join(tmp, "run")
+	if out, err := exec.Command(bin, args(ref)...).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	code, stderr := signalWhen(t, bin, args(dir), func() bool {
+		var ck struct {
+			Modes []struct{ Episode int }
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "ckpt", "last.json"))
+		return err == nil && json.Unmarshal(b, &ck) == nil && len(ck.Modes) > 0 && ck.Modes[0].Episode >= 1
+	}, syscall.SIGINT)
+	if want := "interrupted; resume with: nadir resume " + dir; code != 130 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, want) {
+		t.Fatalf("exit %d, stderr %q; want 130 and one line with %q", code, stderr, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "summary.json")); err == nil {
+		t.Fatal("an interrupted search wrote its summary")
+	}
+	if out, err := exec.Command(bin, "resume", "--quiet", dir).CombinedOutput(); err != nil {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	if a, b := readSummary(t, ref), readSummary(t, dir); !reflect.DeepEqual(a, b) {
+		t.Fatalf("resumed summary differs:\n%v\n%v", a, b)
+	}
+}
