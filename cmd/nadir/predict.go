@@ -69,7 +69,11 @@ func cmdPredict(ctx context.Context, args []string) error {
 		}
 	}
 	if *asJSON {
-		return printJSON(map[string]any{"model": pos[0], "input": *input, "predictions": preds})
+		return printJSON(struct {
+			Input       string       `json:"input"`
+			Model       string       `json:"model"`
+			Predictions []prediction `json:"predictions"`
+		}{*input, pos[0], preds})
 	}
 	for _, p := range preds {
 		ps := make([]string, len(p.Probs))
