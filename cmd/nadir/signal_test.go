@@ -75,12 +75,14 @@ func TestSignals(t *testing.T) {
 	}
 	bin := buildNadir(t)
 	tmp := t.TempDir()
+	// Epochs (15 ms) and rounds (35 ms) are short next to loading the
+	// data: many of them keep the run going well past the signal.
 	trainArgs := func(out string) []string {
-		return []string{"train", "--model", "mlp:32", "--max-train", "6000", "--epochs", "3", "--batch", "32",
+		return []string{"train", "--model", "mlp:32", "--max-train", "6000", "--epochs", "20", "--batch", "32",
 			"--ckpt-steps", "0", "--quiet", "--out", out}
 	}
 	growArgs := func(out string) []string {
-		return []string{"grow", "--method", "fast", "--model", "mlp:8", "--max-train", "6000", "--rounds", "2",
+		return []string{"grow", "--method", "fast", "--model", "mlp:8", "--max-train", "6000", "--rounds", "8",
 			"--batch", "32", "--ckpt-steps", "0", "--quiet", "--out", out}
 	}
 	run := func(args []string) {
