@@ -21,8 +21,14 @@ const (
 // AllModes is the order "all" runs them in.
 var AllModes = []string{ModeCoexplore, ModeHWAware, ModeAccuracyOnly}
 
+// Command is config.json's "command" of a search, by which nadir resume
+// recognises it.
+const Command = "coexplore"
+
 // Config is a search's config.json: every setting, resolved.
 type Config struct {
+	// Command is set by Create (older runs lack it).
+	Command   string   `json:"command,omitempty"`
 	Modes     []string `json:"modes"`
 	SpaceName string   `json:"space_name"`
 	Space     Space    `json:"space"`

@@ -96,6 +96,7 @@ func Create(dir string, cfg Config, ex Executor) (*Search, error) {
 		return nil, fmt.Errorf("--data %s: co-exploration searches CNNs and needs images, data has shape %v", cfg.Data, ds.Train.Shape)
 	}
 	cfg.InShape, cfg.Classes = ds.Train.Shape, ds.Train.Classes
+	cfg.Command = Command
 	s := &Search{Cfg: cfg, Dir: dir, Exec: ex}
 	if err := s.setup(); err != nil {
 		return nil, err

@@ -140,35 +140,67 @@ func cmdCoexplore(ctx context.Context, args []string) error {
 		}
 	}
 	defer s.Close()
+	return runCoexplore(ctx, s, coexploreOpts{nats: *natsURL, remoteOnly: remoteOnly, threads: *threads,
+		jet: jetstream.Options{AckWait: *ackWait, MaxDeliver: *maxDeliver}, quiet: *quiet, asJSON: *asJSON})
+}
+
+// coexploreOpts are the flags that apply to a new and a resumed search.
+type coexploreOpts struct {
+	nats          string
+	remoteOnly    bool
+	threads       int
+	jet           jetstream.Options
+	quiet, asJSON bool
+}
+
+// coexploreResume continues the search in dir with local workers (nadir
+// resume DIR); --resume DIR keeps the other executor flags.
+func coexploreResume(ctx context.Context, dir string, quiet, asJSON bool) error {
+	s, err := coexplore.Open(dir, nil)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return runCoexplore(ctx, s, coexploreOpts{quiet: quiet, asJSON: asJSON})
+}
+
+// runCoexplore runs (or continues) an open search and prints its results.
+// A signal stops it before the next episode (or drops the episode in
+// flight), so the last checkpoint is consistent and resuming equals an
+// uninterrupted run.
+func runCoexplore(ctx context.Context, s *coexplore.Search, o coexploreOpts) error {
 	workers := s.Cfg.Workers
-	tensor.SetThreads(*threads)
+	tensor.SetThreads(o.threads)
 	if workers > 1 {
 		tensor.SetThreads(max(1, tensor.Threads()/workers))
 	}
-	if *natsURL == "" {
+	if o.nats == "" {
 		s.Exec = coexplore.NewLocal(workers)
 	} else {
 		n := workers
-		if remoteOnly {
+		if o.remoteOnly {
 			n = 0
 		}
-		ex, stop, err := sweepExecutor(ctx, *natsURL, n, s.Dir, jetstream.Options{AckWait: *ackWait, MaxDeliver: *maxDeliver})
+		ex, stop, err := sweepExecutor(ctx, o.nats, n, s.Dir, o.jet)
 		if err != nil {
 			return err
 		}
 		defer stop()
 		s.Exec = &coexec.Executor{Exec: ex, Dir: filepath.Join(s.Dir, "trials")}
-		if !*quiet && *natsURL != "embedded" {
-			fmt.Fprintf(os.Stderr, "children go to %s; %d local workers (start more with `nadir worker --nats %s`)\n", *natsURL, n, *natsURL)
+		if !o.quiet && o.nats != "embedded" {
+			fmt.Fprintf(os.Stderr, "children go to %s; %d local workers (start more with `nadir worker --nats %s`)\n", o.nats, n, o.nats)
 		}
 	}
-	if !*quiet {
+	if !o.quiet {
 		s.Progress = os.Stderr
 		fmt.Fprintf(os.Stderr, "run %s: space %s (%.0f networks), boards %s, spec %.0f img/s\n",
 			s.Dir, s.Cfg.SpaceName, s.Cfg.Space.Size(), strings.Join(s.Cfg.Boards, "+"), s.Cfg.SpecThroughput)
 	}
 	sum, err := s.Run(ctx)
 	if err != nil {
+		if ie := interrupted(ctx, err, s.Dir); ie != nil {
+			return ie
+		}
 		if errors.Is(err, context.Canceled) {
 			return failed(fmt.Errorf("interrupted; continue with --resume %s", s.Dir))
 		}
@@ -185,7 +217,7 @@ func cmdCoexplore(ctx context.Context, args []string) error {
 	printCoexplore(sum, s.Cfg.Modes)
 	fmt.Printf("run directory: %s (report: %s with reward.png, pareto.png and %s; nadir report %s remakes them)\n",
 		s.Dir, filepath.Join(s.Dir, "report.html"), report.DesignsFile, s.Dir)
-	if *asJSON {
+	if o.asJSON {
 		b, err := json.Marshal(sum)
 		if err != nil {
 			return failed(err)

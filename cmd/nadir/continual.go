@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -104,12 +105,9 @@ func cmdContinual(ctx context.Context, args []string) error {
 	// state.json holds the methods finished so far: rerunning the same
 	// command with the same --out continues an interrupted comparison.
 	statePath := filepath.Join(dir, "state.json")
-	key := map[string]any{"data": *dataSrc, "tasks": *tasks, "max_train": *maxTrain, "config": c}
+	key := continualKey{Data: *dataSrc, Tasks: *tasks, MaxTrain: *maxTrain, Config: c}
 	keyJSON, _ := json.Marshal(key)
-	var state struct {
-		Key     json.RawMessage              `json:"key"`
-		Methods map[string]*continual.Result `json:"methods"`
-	}
+	var state run.ContinualState
 	if b, err := os.ReadFile(statePath); err == nil {
 		var a, k any
 		json.Unmarshal(keyJSON, &k)
@@ -121,10 +119,16 @@ func cmdContinual(ctx context.Context, args []string) error {
 		}
 	}
 	save := func(m map[string]*continual.Result) error {
-		return run.WriteJSON(statePath, map[string]any{"key": json.RawMessage(keyJSON), "methods": m})
+		return run.WriteJSON(statePath, run.ContinualState{Key: keyJSON, Methods: m})
 	}
 	res, err := continual.Run(ctx, c, ts, hooks, prog, state.Methods, save)
 	if err != nil {
+		if ie := interrupted(ctx, err, dir); ie != nil {
+			// Finished methods are in state.json; the same command
+			// continues with the next.
+			ie.(*exitError).err = fmt.Errorf("interrupted; continue with: nadir continual %s", continueArgs(args, *out, dir))
+			return ie
+		}
 		return failed(err)
 	}
 	order := continual.Methods
@@ -138,18 +142,13 @@ func cmdContinual(ctx context.Context, args []string) error {
 	if err := continual.PlotParams(list, filepath.Join(dir, "params.png")); err != nil {
 		return failed(err)
 	}
-	sum := struct {
-		Command string                       `json:"command"`
-		Data    string                       `json:"data"`
-		Tasks   string                       `json:"tasks"`
-		Methods map[string]*continual.Result `json:"methods"`
-	}{"continual", *dataSrc, *tasks, res}
+	sum := run.ContinualSummary{Command: "continual", Data: *dataSrc, Tasks: *tasks, Methods: res}
 	if err := run.WriteJSON(filepath.Join(dir, "results.json"), sum); err != nil {
 		return failed(err)
 	}
 	if *asJSON {
 		return printJSON(struct {
-			Methods map[string]*continual.Result `json:"methods"`
+			Methods map[string]*run.ContinualResult `json:"methods"`
 		}{res})
 	}
 	fmt.Printf("\n%-11s %10s %10s %9s\n", "method", "avg acc", "forgetting", "params")
@@ -159,4 +158,32 @@ func cmdContinual(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("plots and results.json: %s\n", dir)
 	return nil
+}
+
+// continualKey is state.json's key: the settings a continued comparison
+// must share with the interrupted one.
+type continualKey struct {
+	Data     string           `json:"data"`
+	Tasks    string           `json:"tasks"`
+	MaxTrain int              `json:"max_train"`
+	Config   continual.Config `json:"config"`
+}
+
+// continueArgs is the command line that continues an interrupted
+// comparison: the same arguments, with --out DIR when it was defaulted,
+// quoted for a POSIX shell where needed.
+func continueArgs(args []string, out, dir string) string {
+	if out == "" {
+		args = append(slices.Clone(args), "--out", dir)
+	}
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = a
+		if a == "" || strings.ContainsFunc(a, func(r rune) bool {
+			return !(r == '-' || r == '_' || r == '.' || r == '/' || r == ':' || r == ',' || r == '=' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+		}) {
+			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
 }

@@ -70,10 +70,10 @@ func cmdPredict(ctx context.Context, args []string) error {
 	}
 	if *asJSON {
 		return printJSON(struct {
-			Model       string       `json:"model"`
 			Input       string       `json:"input"`
+			Model       string       `json:"model"`
 			Predictions []prediction `json:"predictions"`
-		}{pos[0], *input, preds})
+		}{*input, pos[0], preds})
 	}
 	for _, p := range preds {
 		ps := make([]string, len(p.Probs))

@@ -75,12 +75,14 @@ func TestSignals(t *testing.T) {
 	}
 	bin := buildNadir(t)
 	tmp := t.TempDir()
+	// Epochs (15 ms) and rounds (35 ms) are short next to loading the
+	// data: many of them keep the run going well past the signal.
 	trainArgs := func(out string) []string {
-		return []string{"train", "--model", "mlp:32", "--max-train", "6000", "--epochs", "3", "--batch", "32",
+		return []string{"train", "--model", "mlp:32", "--max-train", "6000", "--epochs", "20", "--batch", "32",
 			"--ckpt-steps", "0", "--quiet", "--out", out}
 	}
 	growArgs := func(out string) []string {
-		return []string{"grow", "--method", "fast", "--model", "mlp:8", "--max-train", "6000", "--rounds", "2",
+		return []string{"grow", "--method", "fast", "--model", "mlp:8", "--max-train", "6000", "--rounds", "8",
 			"--batch", "32", "--ckpt-steps", "0", "--quiet", "--out", out}
 	}
 	run := func(args []string) {
@@ -193,4 +195,96 @@ func delete2(v any, key string) any {
 		delete(m, key)
 	}
 	return v
+}
+
+// SIGINT stops `nadir coexplore` after an episode's checkpoint (the
+// episode in flight is dropped), with exit 130 and the resume line;
+// `nadir resume` then finishes the search as a run that never stopped.
+func TestSignalCoexplore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the command")
+	}
+	bin := buildNadir(t)
+	tmp := t.TempDir()
+	args := func(out string) []string {
+		return []string{"coexplore", "--out", out, "--mode", "coexplore,hw-aware", "--episodes", "4", "--children", "2",
+			"--max-train", "300", "--depths", "1", "--filters", "2,4", "--quiet"}
+	}
+	ref, dir := filepath.Join(tmp, "ref"), filepath.Join(tmp, "run")
+	if out, err := exec.Command(bin, args(ref)...).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	code, stderr := signalWhen(t, bin, args(dir), func() bool {
+		var ck struct {
+			Modes []struct{ Episode int }
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "ckpt", "last.json"))
+		return err == nil && json.Unmarshal(b, &ck) == nil && len(ck.Modes) > 0 && ck.Modes[0].Episode >= 1
+	}, syscall.SIGINT)
+	if want := "interrupted; resume with: nadir resume " + dir; code != 130 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, want) {
+		t.Fatalf("exit %d, stderr %q; want 130 and one line with %q", code, stderr, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "summary.json")); err == nil {
+		t.Fatal("an interrupted search wrote its summary")
+	}
+	if out, err := exec.Command(bin, "resume", "--quiet", dir).CombinedOutput(); err != nil {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	if a, b := readSummary(t, ref), readSummary(t, dir); !reflect.DeepEqual(a, b) {
+		t.Fatalf("resumed summary differs:\n%v\n%v", a, b)
+	}
+}
+
+// SIGTERM stops `nadir continual` inside a method after the first one
+// finished, with exit 143 and one line giving the command that continues
+// it; that command then gives the results of a comparison that never
+// stopped.
+func TestSignalContinual(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the command")
+	}
+	bin := buildNadir(t)
+	tmp := t.TempDir()
+	args := func(out string) []string {
+		return []string{"continual", "--tasks", "split:2", "--max-train", "8000", "--hidden", "64", "--seed-width", "4",
+			"--epochs", "3", "--rounds", "1", "--candidate-steps", "5", "--quiet", "--out", out}
+	}
+	ref, dir := filepath.Join(tmp, "ref"), filepath.Join(tmp, "run")
+	if out, err := exec.Command(bin, args(ref)...).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	code, stderr := signalWhen(t, bin, args(dir), func() bool {
+		var st run.ContinualState
+		b, err := os.ReadFile(filepath.Join(dir, "state.json"))
+		return err == nil && json.Unmarshal(b, &st) == nil && len(st.Methods) >= 1
+	}, syscall.SIGTERM)
+	want := "interrupted; continue with: nadir " + strings.Join(args(dir), " ")
+	if code != 143 || strings.Count(stderr, "\n") != 1 || !strings.HasSuffix(strings.TrimSpace(stderr), want) {
+		t.Fatalf("exit %d, stderr %q; want 143 and one line ending %q", code, stderr, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "results.json")); err == nil {
+		t.Fatal("an interrupted comparison wrote its results")
+	}
+	if out, err := exec.Command(bin, args(dir)...).CombinedOutput(); err != nil || !strings.Contains(string(out), "continuing "+dir) {
+		t.Fatalf("continue: %v\n%s", err, out)
+	}
+	a, _ := os.ReadFile(filepath.Join(ref, "results.json"))
+	b, _ := os.ReadFile(filepath.Join(dir, "results.json"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Fatalf("continued results differ:\n%s\n%s", a, b)
+	}
+}
+
+func TestContinueArgs(t *testing.T) {
+	for _, c := range []struct {
+		args      []string
+		out, want string
+	}{
+		{[]string{"--tasks", "split:2"}, "", "--tasks split:2 --out runs/continual-1"},
+		{[]string{"--out", "my runs/x", "--data", "idx:it's"}, "my runs/x", `--out 'my runs/x' --data 'idx:it'\''s'`},
+	} {
+		if got := continueArgs(c.args, c.out, "runs/continual-1"); got != c.want {
+			t.Errorf("continueArgs(%q) = %s, want %s", c.args, got, c.want)
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/nadir-ml/nadir/coexplore"
 	"github.com/nadir-ml/nadir/nn"
 	"github.com/nadir-ml/nadir/optim"
 	"github.com/nadir-ml/nadir/run"
@@ -187,8 +188,11 @@ func cmdResume(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return errors.New("usage: nadir resume DIR")
 	}
-	if c, err := run.Command(pos[0]); err == nil && c == npiTrainCommand {
+	switch c, _ := run.Command(pos[0]); c {
+	case npiTrainCommand:
 		return npiResume(ctx, pos[0], *quiet, *asJSON, os.Stdout, os.Stderr)
+	case coexplore.Command:
+		return coexploreResume(ctx, pos[0], *quiet, *asJSON)
 	}
 	s, ck, err := train.OpenSession(pos[0])
 	if err != nil {

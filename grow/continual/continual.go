@@ -14,6 +14,7 @@ import (
 	"github.com/nadir-ml/nadir/grow/firefly"
 	"github.com/nadir-ml/nadir/nn"
 	"github.com/nadir-ml/nadir/optim"
+	"github.com/nadir-ml/nadir/run"
 	"github.com/nadir-ml/nadir/tensor"
 	"github.com/nadir-ml/nadir/train"
 )
@@ -152,20 +153,12 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// Result is one method's outcome.
-type Result struct {
-	Method string `json:"method"`
-	// Acc[t][j] is the test accuracy on task j after learning task t
-	// (j ≤ t; NaN-free: later tasks are left out of each row).
-	Acc             [][]float64 `json:"acc"`
-	AverageAccuracy float64     `json:"average_accuracy"`
-	Forgetting      float64     `json:"forgetting"`
-	Params          int         `json:"params"`
-	ParamsPerTask   []int       `json:"params_per_task"`
-	Widths          [][]int     `json:"widths,omitempty"` // firefly: trunk widths after each task
-}
+// Result is one method's outcome: results.json's schema, owned by package
+// run.
+type Result = run.ContinualResult
 
-func (r *Result) finish() {
+// finish computes r's average accuracy and forgetting from its accuracies.
+func finish(r *Result) {
 	T := len(r.Acc)
 	last := r.Acc[T-1]
 	for _, a := range last {
@@ -216,7 +209,7 @@ func Run(ctx context.Context, cfg Config, tasks []Task, hooks []train.Hook, prog
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m, err)
 		}
-		r.finish()
+		finish(r)
 		out[m] = r
 		if saved != nil {
 			if err := saved(out); err != nil {
