@@ -37,8 +37,8 @@ func cmdGrow(ctx context.Context, args []string) error {
 	fs.IntVar(&g.SeedEpochs, "seed-epochs", 0, "epochs to train the seed network (0: --epochs)")
 	fs.IntVar(&g.FinalEpochs, "final-epochs", 0, "extra fine-tuning epochs after the last growth step")
 	fs.Float64Var(&g.GrowRatio, "grow-ratio", 0.3, "units added per round as a fraction of current units (budget scale for knapsack)")
-	fs.Float64Var(&g.Eps, "eps", 0.01, "split step ε (absolute; directions are unit vectors)")
-	fs.Float64Var(&g.EpsRel, "eps-rel", 0, "split step as a fraction of the neuron's incoming weight norm (replaces --eps when > 0)")
+	fs.Float64Var(&g.Eps, "eps", 0.01, "absolute split step ε (directions are unit vectors); used when --eps-rel is 0 or only --eps is given")
+	fs.Float64Var(&g.EpsRel, "eps-rel", 0.1, "split step as a fraction of the split neuron's incoming weight norm (0: use --eps)")
 	fs.Float64Var(&g.OutJitter, "out-jitter", 0, "share a split neuron's outgoing weights unevenly, ±this fraction per weight (breaks the copies' symmetry; 0: evenly)")
 	fs.StringVar(&g.LRSpan, "lr-span", "round", "what the lr schedule spans: round (restarts after each growth step) | run (one schedule over all epochs)")
 	fs.IntVar(&g.LineageCap, "lineage-cap", 0, "at most N splits per lineage (units descended from one seed unit) per round (0: no cap)")
@@ -62,6 +62,7 @@ func cmdGrow(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return fmt.Errorf("unexpected argument %q", pos[0])
 	}
+	epsChoice(fs, &g)
 	if err := f.resolve("grow"); err != nil {
 		return err
 	}
@@ -132,6 +133,16 @@ func cmdGrow(ctx context.Context, args []string) error {
 		return err
 	}
 	return runEngine(ctx, e, f.json)
+}
+
+// epsChoice makes an explicit --eps mean an absolute step: the relative
+// default applies only when --eps is not given or --eps-rel is.
+func epsChoice(fs *flag.FlagSet, g *grow.Config) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["eps"] && !set["eps-rel"] {
+		g.EpsRel = 0
+	}
 }
 
 func checkGrowConfig(g *grow.Config) error {
