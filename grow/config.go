@@ -108,7 +108,7 @@ func NewMethod(c Config) (Method, error) {
 
 // DefaultConfig is the configuration the CLI starts from.
 func DefaultConfig() Config {
-	return Config{Method: "fast", Rounds: 4, EpochsPerRound: 1, GrowRatio: 0.3, Eps: 0.01, LRSpan: "round",
+	return Config{Method: "fast", Rounds: 4, EpochsPerRound: 1, GrowRatio: 0.3, Eps: 0.01, EpsRel: 0.1, LRSpan: "round",
 		Cost: "energy", SplitBatches: 10, Solver: "lanczos", RayleighEpochs: 10, SignedC: 3, SlimLambda: 1e-4}
 }
 

@@ -263,7 +263,7 @@ func plots(rows []Row, prefix string) error {
 		p := plot.New()
 		p.X.Label.Text = "MACs per example"
 		p.Y.Label.Text = "test accuracy (mean ± sd over seeds)"
-		p.Legend.Top = true
+		p.Legend.Top = false
 		p.Legend.Left = true
 		var methods []string
 		by := map[string][]Row{}

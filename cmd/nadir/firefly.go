@@ -25,6 +25,9 @@ func fireflyDefaults(fs *flag.FlagSet, g *grow.Config) error {
 	if isFF && !set["eps"] {
 		g.Eps = 1
 	}
+	if isFF && !set["eps-rel"] {
+		g.EpsRel = 0 // a candidate is applied at its trained size, not relative to the neuron
+	}
 	for _, name := range []string{"candidates", "candidate-steps", "deeper", "max-new-layers"} {
 		if set[name] && !isFF {
 			return fmt.Errorf("--%s needs --method firefly or firefly-split", name)

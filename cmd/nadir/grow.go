@@ -38,6 +38,7 @@ func cmdGrow(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return fmt.Errorf("unexpected argument %q", pos[0])
 	}
+	epsChoice(fs, &g)
 	if err := fireflyDefaults(fs, &g); err != nil {
 		return err
 	}
@@ -110,8 +111,8 @@ func growFlags(fs *flag.FlagSet, f *runFlags, g *grow.Config) {
 	fs.IntVar(&g.SeedEpochs, "seed-epochs", 0, "epochs to train the seed network (0: --epochs)")
 	fs.IntVar(&g.FinalEpochs, "final-epochs", 0, "extra fine-tuning epochs after the last growth step")
 	fs.Float64Var(&g.GrowRatio, "grow-ratio", g.GrowRatio, "units added per round as a fraction of current units (budget scale for knapsack)")
-	fs.Float64Var(&g.Eps, "eps", g.Eps, "step ε of each applied edit: it scales the edit's perturbation — a unit eigen-direction for s2d/fast/signed, the trained candidate for firefly (default 1 there: as trained)")
-	fs.Float64Var(&g.EpsRel, "eps-rel", 0, "split step as a fraction of the neuron's incoming weight norm (replaces --eps when > 0)")
+	fs.Float64Var(&g.Eps, "eps", g.Eps, "absolute step ε of each applied edit, used when --eps-rel is 0 or only --eps is given: it scales a unit eigen-direction for s2d/fast/signed, the trained candidate for firefly (default 1 there: as trained)")
+	fs.Float64Var(&g.EpsRel, "eps-rel", g.EpsRel, "split step as a fraction of the split neuron's incoming weight norm (0: use --eps; firefly ignores it unless given)")
 	fs.Float64Var(&g.OutJitter, "out-jitter", 0, "share a split neuron's outgoing weights unevenly, ±this fraction per weight (breaks the copies' symmetry; 0: evenly)")
 	fs.StringVar(&g.LRSpan, "lr-span", g.LRSpan, "what the lr schedule spans: "+grow.LRSpans.Help()+" (round: restarts after each growth step; run: one schedule over all epochs)")
 	fs.IntVar(&g.LineageCap, "lineage-cap", 0, "at most N splits per lineage (units descended from one seed unit) per round (0: no cap)")
@@ -129,6 +130,16 @@ func growFlags(fs *flag.FlagSet, f *runFlags, g *grow.Config) {
 	fs.Float64Var(&g.SlimLambda, "slim-lambda", g.SlimLambda, "network slimming: L1 penalty weight on the BatchNorm scales")
 	fs.StringVar(&g.From, "from", "", "scratch / prune: the grown run directory whose final architecture and epochs to match")
 	registerFireflyFlags(fs, g)
+}
+
+// epsChoice makes an explicit --eps mean an absolute step: the relative
+// default applies only when --eps is not given or --eps-rel is.
+func epsChoice(fs *flag.FlagSet, g *grow.Config) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["eps"] && !set["eps-rel"] {
+		g.EpsRel = 0
+	}
 }
 
 // checkGrowConfig validates g (filling its defaults) and its method's
