@@ -33,6 +33,12 @@ if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
 	[ "$(id -u)" -eq 0 ] || sudo=sudo
 	$sudo apt-get install -y python3-torch >&2
 fi
+# Debian's torch multiplies matrices through the libblas alternative; the
+# reference BLAS it may point to is ~30x slower than OpenBLAS.
+if ! [ -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 ] && command -v apt-get >/dev/null; then
+	echo "compare.sh: installing libopenblas0-pthread (torch's BLAS)" >&2
+	${sudo:-$([ "$(id -u)" -eq 0 ] || echo sudo)} apt-get install -y --no-install-recommends libopenblas0-pthread >&2 || true
+fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -40,7 +46,9 @@ trap 'rm -rf "$tmp"' EXIT
 # Other work on the machine skews both sides; the load shows how much.
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 (cd "$root" && go run ./cmd/nadir bench --json --reps "$reps") | tee "$tmp/nadir"
-OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 "$ref" "$reps" --json | tee "$tmp/torch"
+# OPENBLAS_CORETYPE/L2_SIZE, where a machine sets them for old OpenBLAS
+# builds, slow a current one: unset for this process alone.
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 "$ref" "$reps" --json | tee "$tmp/torch"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 
