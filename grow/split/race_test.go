@@ -2,7 +2,6 @@ package split
 
 import (
 	"context"
-	"math"
 	"testing"
 
 	"github.com/nadir-ml/nadir/tensor"
@@ -14,32 +13,7 @@ import (
 func TestBatchedLanczosSmall(t *testing.T) {
 	defer tensor.SetThreads(tensor.Threads())
 	tensor.SetThreads(4)
-	f := newFixture(t, "mlp:6", "softplus", []int{100}, 17)
-	stats, _, err := Collect(context.Background(), f.net, f.b, f.steps, f.net.Growable())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := stats[0]
-	if st.FormCheaper() {
-		t.Fatal("fixture should take the matrix-free path")
-	}
-	dense, err := Solve(context.Background(), st, SolverOptions{Solver: "dense"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := Solve(context.Background(), st, SolverOptions{Solver: "lanczos", Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var scale float64
-	for _, e := range dense {
-		scale = math.Max(scale, math.Max(math.Abs(e.LambdaMin), math.Abs(e.LambdaMax)))
-	}
-	for i, e := range dense {
-		if math.Abs(a[i].LambdaMin-e.LambdaMin) > 1e-6*scale || math.Abs(a[i].LambdaMax-e.LambdaMax) > 1e-6*scale {
-			t.Errorf("neuron %d: batched (%g, %g) vs dense (%g, %g)", i, a[i].LambdaMin, a[i].LambdaMax, e.LambdaMin, e.LambdaMax)
-		}
-	}
+	st, _ := batchedAgainstDense(t, "mlp:6", 100, 17)
 	// A cancelled solve stops with the context's error.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
