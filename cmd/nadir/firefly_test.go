@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"testing"
 
 	"github.com/nadir-ml/nadir/train"
@@ -37,12 +36,7 @@ func TestFireflyResumeAfterSIGKILLInCandidates(t *testing.T) {
 		json.Unmarshal(c.Extra, &st)
 		return st.Round >= 1 && st.Phase == "grow"
 	})
-	if out, err := exec.Command(bin, "resume", "--quiet", run).CombinedOutput(); err != nil {
-		t.Fatalf("resume: %v\n%s", err, out)
-	}
-	if a, b := readSummary(t, ref), readSummary(t, run); !reflect.DeepEqual(a, b) {
-		t.Fatalf("resumed summary differs:\n%v\n%v", a, b)
-	}
+	resumeEquals(t, bin, run, ref)
 }
 
 // TestFireflyBadFlags: bad Firefly and continual flags exit 2 with one

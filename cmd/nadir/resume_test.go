@@ -133,12 +133,7 @@ func TestResumeAfterSIGKILLTrain(t *testing.T) {
 	}
 	killed := filepath.Join(tmp, "killed")
 	killMidway(t, bin, args(killed), killed, func(c *train.Checkpoint) bool { return c.Pos.Epoch >= 1 && c.Pos.Step > 0 })
-	if out, err := exec.Command(bin, "resume", "--quiet", killed).CombinedOutput(); err != nil {
-		t.Fatalf("resume: %v\n%s", err, out)
-	}
-	if a, b := readSummary(t, ref), readSummary(t, killed); !reflect.DeepEqual(a, b) {
-		t.Fatalf("resumed summary differs:\n%v\n%v", a, b)
-	}
+	resumeEquals(t, bin, killed, ref)
 }
 
 func TestResumeAfterSIGKILLGrow(t *testing.T) {
@@ -189,15 +184,22 @@ func resumeMatches(t *testing.T, bin string, args func(string) []string, ready f
 	}
 	killed := filepath.Join(tmp, "killed")
 	killMidway(t, bin, args(killed), killed, ready)
-	if out, err := exec.Command(bin, "resume", "--quiet", killed).CombinedOutput(); err != nil {
-		t.Fatalf("resume: %v\n%s", err, out)
-	}
-	if a, b := readSummary(t, ref), readSummary(t, killed); !reflect.DeepEqual(a, b) {
-		t.Fatalf("resumed summary differs:\n%v\n%v", a, b)
-	}
+	resumeEquals(t, bin, killed, ref)
 	evA, _ := run.ReadLog(filepath.Join(ref, "log.jsonl"))
 	evB, _ := run.ReadLog(filepath.Join(killed, "log.jsonl"))
 	if len(evA) != len(evB) {
 		t.Fatalf("event logs differ in length: %d vs %d", len(evA), len(evB))
+	}
+}
+
+// resumeEquals runs `nadir resume` on the interrupted run dir and requires
+// its summary to equal the uninterrupted run ref's (wall-clock fields aside).
+func resumeEquals(t *testing.T, bin, dir, ref string) {
+	t.Helper()
+	if out, err := exec.Command(bin, "resume", "--quiet", dir).CombinedOutput(); err != nil {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	if a, b := readSummary(t, ref), readSummary(t, dir); !reflect.DeepEqual(a, b) {
+		t.Fatalf("resumed summary differs:\n%v\n%v", a, b)
 	}
 }

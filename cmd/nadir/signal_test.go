@@ -227,12 +227,7 @@ func TestSignalCoexplore(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "summary.json")); err == nil {
 		t.Fatal("an interrupted search wrote its summary")
 	}
-	if out, err := exec.Command(bin, "resume", "--quiet", dir).CombinedOutput(); err != nil {
-		t.Fatalf("resume: %v\n%s", err, out)
-	}
-	if a, b := readSummary(t, ref), readSummary(t, dir); !reflect.DeepEqual(a, b) {
-		t.Fatalf("resumed summary differs:\n%v\n%v", a, b)
-	}
+	resumeEquals(t, bin, dir, ref)
 }
 
 // SIGTERM stops `nadir continual` inside a method after the first one
