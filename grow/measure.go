@@ -16,7 +16,19 @@ import (
 // computed once (when a loss at L is first asked for) and kept, and each
 // measurement runs layers L onwards. The engine applies edits from the
 // last layer backwards, so each layer's prefix is computed once per step.
-// Results equal MeanLoss's bitwise (nn.Net.InferRange).
+//
+// When L starts a block that Infer fuses (convolution, BatchNorm, ReLU,
+// optional 2×2 max pool) and the next block is another such block, a
+// split of a unit of L changes only that unit's output channel, adds the
+// copies' channels, and changes the consumer's weights on those channels.
+// The consumer's convolution output (before its BatchNorm) is then kept
+// too, and a measurement convolves only the changed channels: their old
+// values (from the kept parameters) are subtracted and their new ones
+// added, about 1/C of the two layers' work, and only the layers after the
+// consumer run in full. The result equals MeanLoss's up to float32
+// rounding (the consumer's sum is accumulated in a different order); edits
+// that touch more than half of L's units, or anything else in the two
+// layers, are measured the plain way.
 type SplitLosses struct {
 	net   *nn.Net
 	b     *data.Batcher
@@ -27,6 +39,10 @@ type SplitLosses struct {
 	xs     []*tensor.Tensor
 	ys     [][]int
 	x      *tensor.Tensor
+
+	pair  *pairCache // incremental state for layer at; nil: run layers at onwards
+	plain bool       // never use the incremental path (tests, benchmarks)
+	delta bool       // the last Loss went through pair.update
 }
 
 // NewSplitLosses measures net on the given batches of b.
@@ -39,8 +55,25 @@ func NewSplitLosses(net *nn.Net, b *data.Batcher, steps []int) *SplitLosses {
 func (s *SplitLosses) Loss(layer int) float64 {
 	net := s.net
 	layer = min(max(layer, 0), len(net.Layers))
+	s.delta = false
 	if layer != s.at || !slices.Equal(s.layers, net.Layers[:layer]) {
 		s.fill(layer)
+		s.pair = nil
+		if !s.plain {
+			s.pair = newPairCache(net, layer)
+		}
+		if s.pair != nil {
+			return s.pair.init(net, s.xs, s.ys)
+		}
+	} else if s.pair != nil {
+		if l, ok := s.pair.update(net, s.xs, s.ys); ok {
+			s.delta = true
+			return l
+		}
+		// Something the delta cannot express changed: start over.
+		if s.pair = newPairCache(net, layer); s.pair != nil {
+			return s.pair.init(net, s.xs, s.ys)
+		}
 	}
 	var ce nn.SoftmaxCE
 	var sum float64
@@ -70,4 +103,351 @@ func (s *SplitLosses) fill(at int) {
 		s.xs[k] = tensor.Reshape(s.xs[k], out.Shape...)
 		copy(s.xs[k].Data, out.Data[:out.Len()])
 	}
+}
+
+// convGeom is the part of a convolution's shape the delta path uses.
+type convGeom struct {
+	cin, h, w, k, stride, pad, oh, ow int
+	pool                              bool // followed by a 2×2 max pool
+}
+
+// outHW is the block's output map size (after the pool).
+func (g convGeom) outHW() (int, int) {
+	if g.pool {
+		return g.oh / 2, g.ow / 2
+	}
+	return g.oh, g.ow
+}
+
+func geomOf(c *nn.Conv2D, layers int) convGeom {
+	sp := c.Spec()
+	oh, ow := c.OutHW()
+	return convGeom{cin: sp.In[0], h: sp.In[1], w: sp.In[2], k: sp.Kernel, stride: sp.Stride, pad: sp.Pad,
+		oh: oh, ow: ow, pool: layers == 4}
+}
+
+// unitParams are the parameters of a fused block's units that its output
+// depends on: weight rows, conv bias, BatchNorm.
+type unitParams struct {
+	w, bias               []float32 // bias nil without a conv bias
+	gamma, beta, mean, vr []float32
+	eps                   float64
+	fan                   int
+}
+
+func paramsOf(c *nn.Conv2D, bn *nn.BatchNorm) unitParams {
+	p := unitParams{w: c.W.Data, gamma: bn.Gamma.Data, beta: bn.Beta.Data, mean: bn.RunMean, vr: bn.RunVar,
+		eps: bn.Eps, fan: c.W.Cols}
+	if c.B != nil {
+		p.bias = c.B.Data
+	}
+	return p
+}
+
+func (p unitParams) clone() unitParams {
+	q := p
+	q.w = slices.Clone(p.w)
+	q.bias = slices.Clone(p.bias)
+	q.gamma, q.beta = slices.Clone(p.gamma), slices.Clone(p.beta)
+	q.mean, q.vr = slices.Clone(p.mean), slices.Clone(p.vr)
+	return q
+}
+
+// fold writes unit u's weights and bias with the BatchNorm folded in, as
+// Net.Infer folds them: y = a·(w·x + bias − mean) + β, a = γ/√(var+eps).
+func (p unitParams) fold(dst []float32, u int) float32 {
+	a := float32(float64(p.gamma[u]) / math.Sqrt(float64(p.vr[u])+p.eps))
+	for k, v := range p.w[u*p.fan : (u+1)*p.fan] {
+		dst[k] = a * v
+	}
+	shift := -p.mean[u]
+	if p.bias != nil {
+		shift += p.bias[u]
+	}
+	return a*shift + p.beta[u]
+}
+
+// same reports whether unit u has the same parameters in p and q.
+func (p unitParams) same(q unitParams, u int) bool {
+	if p.gamma[u] != q.gamma[u] || p.beta[u] != q.beta[u] || p.mean[u] != q.mean[u] || p.vr[u] != q.vr[u] {
+		return false
+	}
+	if (p.bias == nil) != (q.bias == nil) || p.bias != nil && p.bias[u] != q.bias[u] {
+		return false
+	}
+	return slices.Equal(p.w[u*p.fan:(u+1)*p.fan], q.w[u*q.fan:(u+1)*q.fan])
+}
+
+// pairCache is SplitLosses' incremental state for a fused block at l
+// whose output feeds the fused block at j: the consumer's convolution
+// output z (before bias and BatchNorm) per batch, and the parameters of
+// both convolutions it was computed with.
+type pairCache struct {
+	l, j, end int
+	gl, gj    convGeom
+	units     int        // units of l in the snapshot
+	outJ      int        // consumer filters
+	pl        unitParams // snapshot of l
+	wj        []float32  // snapshot of the consumer's weights (outJ × units·k²)
+	zs        [][]float32
+	in        *tensor.Tensor // suffix input
+	scratch   [8]pairScratch
+
+	// The current pass.
+	wf, bf  []float32 // folded rows of the changed channels (old, then new)
+	wd      []float32 // consumer weights on those channels (old negated)
+	aj, bj  []float32 // consumer's folded scale and bias
+	rows, k int
+}
+
+type pairScratch struct{ cols, maps, conv, colsJ, zt []float32 }
+
+// newPairCache returns the incremental state for layer l, or nil when l
+// and the layers after it do not form two consecutive fused blocks.
+func newPairCache(net *nn.Net, l int) *pairCache {
+	nl, ok := net.FusedBlock(l)
+	if !ok {
+		return nil
+	}
+	j := l + nl
+	nj, ok := net.FusedBlock(j)
+	if !ok {
+		return nil
+	}
+	cl, cj := net.Layers[l].(*nn.Conv2D), net.Layers[j].(*nn.Conv2D)
+	if cj.Spec().In[0] != cl.Units() {
+		return nil
+	}
+	return &pairCache{l: l, j: j, end: j + nj, gl: geomOf(cl, nl), gj: geomOf(cj, nj)}
+}
+
+// matches reports whether the net still has the two blocks the cache was
+// built for, with the same geometry, and the consumer reads all of l.
+func (c *pairCache) matches(net *nn.Net) bool {
+	nl, ok1 := net.FusedBlock(c.l)
+	nj, ok2 := net.FusedBlock(c.j)
+	if !ok1 || !ok2 || c.l+nl != c.j || c.j+nj != c.end {
+		return false
+	}
+	cl, cj := net.Layers[c.l].(*nn.Conv2D), net.Layers[c.j].(*nn.Conv2D)
+	gj := geomOf(cj, nj)
+	gj.cin = c.gj.cin // the consumer's inputs are l's units
+	return geomOf(cl, nl) == c.gl && gj == c.gj && cj.Spec().In[0] == cl.Units() &&
+		cl.Units() >= c.units && cj.Units() == c.outJ
+}
+
+// snapshot records the current parameters of both convolutions.
+func (c *pairCache) snapshot(net *nn.Net) {
+	cl, cj := net.Layers[c.l].(*nn.Conv2D), net.Layers[c.j].(*nn.Conv2D)
+	c.units, c.outJ = cl.Units(), cj.Units()
+	c.gj.cin = c.units
+	c.pl = paramsOf(cl, net.Layers[c.l+1].(*nn.BatchNorm)).clone()
+	c.wj = append(c.wj[:0], cj.W.Data...)
+}
+
+// init computes every batch's consumer output from scratch and returns
+// the loss.
+func (c *pairCache) init(net *nn.Net, xs []*tensor.Tensor, ys [][]int) float64 {
+	c.snapshot(net)
+	cj := net.Layers[c.j].(*nn.Conv2D)
+	kk := c.gj.k * c.gj.k
+	pj := c.gj.oh * c.gj.ow
+	c.zs = slices.Grow(c.zs[:0], len(xs))[:len(xs)]
+	for b, x := range xs {
+		a := net.InferRange(x, c.l, c.j)
+		n := a.Shape[0]
+		c.zs[b] = grow32(c.zs[b], n*c.outJ*pj)
+		z := c.zs[b]
+		hl, wl := c.gl.outHW()
+		img := c.units * hl * wl
+		c.parallel(n, func(sc *pairScratch, e int) {
+			cols := a.Data[e*img : (e+1)*img]
+			if !(c.gj.k == 1 && c.gj.stride == 1 && c.gj.pad == 0) {
+				sc.colsJ = grow32(sc.colsJ, c.units*kk*pj)
+				tensor.Im2Col(sc.colsJ, cols, c.units, hl, wl, c.gj.k, c.gj.k, c.gj.stride, c.gj.pad)
+				cols = sc.colsJ
+			}
+			tensor.Gemm(false, false, c.outJ, pj, c.units*kk, 1, cj.W.Data, c.units*kk, cols, pj, 0,
+				z[e*c.outJ*pj:(e+1)*c.outJ*pj], pj)
+		})
+	}
+	return c.loss(net, ys)
+}
+
+// update brings every batch's consumer output up to the net's current
+// parameters by convolving only the changed channels, and returns the
+// loss; false when the change is not a few channels of l.
+func (c *pairCache) update(net *nn.Net, xs []*tensor.Tensor, ys [][]int) (float64, bool) {
+	if !c.matches(net) {
+		return 0, false
+	}
+	cl, cj := net.Layers[c.l].(*nn.Conv2D), net.Layers[c.j].(*nn.Conv2D)
+	cur := paramsOf(cl, net.Layers[c.l+1].(*nn.BatchNorm))
+	if cur.fan != c.pl.fan || (cur.bias == nil) != (c.pl.bias == nil) || cur.eps != c.pl.eps {
+		return 0, false
+	}
+	kk := c.gj.k * c.gj.k
+	unitsNow := cl.Units()
+	var old []int
+	for u := 0; u < c.units; u++ {
+		changed := !c.pl.same(cur, u)
+		for o := 0; o < c.outJ && !changed; o++ {
+			changed = !slices.Equal(c.wj[(o*c.units+u)*kk:(o*c.units+u+1)*kk],
+				cj.W.Data[(o*unitsNow+u)*kk:(o*unitsNow+u+1)*kk])
+		}
+		if changed {
+			old = append(old, u)
+		}
+	}
+	nw := append(slices.Clone(old), make([]int, 0, unitsNow-c.units)...)
+	for u := c.units; u < unitsNow; u++ {
+		nw = append(nw, u)
+	}
+	rows := len(old) + len(nw)
+	if rows > c.units {
+		return 0, false // as much work as the plain path
+	}
+	// Rows of the changed channels: old parameters (subtracted), then the
+	// current ones (added).
+	fan := cur.fan
+	c.rows, c.k = rows, fan
+	c.wf = grow32(c.wf, rows*fan)
+	c.bf = grow32(c.bf, rows)
+	c.wd = grow32(c.wd, c.outJ*rows*kk)
+	for r := 0; r < rows; r++ {
+		p, u, sign := c.pl, 0, float32(-1)
+		wsrc, stride := c.wj, c.units
+		if r < len(old) {
+			u = old[r]
+		} else {
+			p, u, sign = cur, nw[r-len(old)], 1
+			wsrc, stride = cj.W.Data, unitsNow
+		}
+		c.bf[r] = p.fold(c.wf[r*fan:(r+1)*fan], u)
+		for o := 0; o < c.outJ; o++ {
+			dst := c.wd[(o*rows+r)*kk : (o*rows+r+1)*kk]
+			for t, v := range wsrc[(o*stride+u)*kk : (o*stride+u+1)*kk] {
+				dst[t] = sign * v
+			}
+		}
+	}
+	if rows > 0 {
+		for b, x := range xs {
+			c.delta(x, c.zs[b])
+		}
+	}
+	c.snapshot(net)
+	return c.loss(net, ys), true
+}
+
+// delta adds the changed channels' contribution to one batch's consumer
+// output z.
+func (c *pairCache) delta(x *tensor.Tensor, z []float32) {
+	n := x.Shape[0]
+	g, gj := c.gl, c.gj
+	kk := gj.k * gj.k
+	p, pj := g.oh*g.ow, gj.oh*gj.ow
+	hl, wl := g.outHW()
+	img := g.cin * g.h * g.w
+	rows := c.rows
+	c.parallel(n, func(sc *pairScratch, e int) {
+		cols := x.Data[e*img : (e+1)*img]
+		if !(g.k == 1 && g.stride == 1 && g.pad == 0) {
+			sc.cols = grow32(sc.cols, c.k*p)
+			tensor.Im2Col(sc.cols, cols, g.cin, g.h, g.w, g.k, g.k, g.stride, g.pad)
+			cols = sc.cols
+		}
+		sc.maps = grow32(sc.maps, rows*hl*wl)
+		if g.pool {
+			sc.conv = grow32(sc.conv, rows*p)
+			tensor.Gemm(false, false, rows, p, c.k, 1, c.wf, c.k, cols, p, 0, sc.conv, p)
+			tensor.BiasReLUMaxPool2(sc.maps, sc.conv, c.bf, g.oh, g.ow)
+		} else {
+			tensor.Gemm(false, false, rows, p, c.k, 1, c.wf, c.k, cols, p, 0, sc.maps, p)
+			tensor.BiasReLU(sc.maps, c.bf, p)
+		}
+		colsJ := sc.maps
+		if !(gj.k == 1 && gj.stride == 1 && gj.pad == 0) {
+			sc.colsJ = grow32(sc.colsJ, rows*kk*pj)
+			tensor.Im2Col(sc.colsJ, sc.maps, rows, hl, wl, gj.k, gj.k, gj.stride, gj.pad)
+			colsJ = sc.colsJ
+		}
+		tensor.Gemm(false, false, c.outJ, pj, rows*kk, 1, c.wd, rows*kk, colsJ, pj, 1,
+			z[e*c.outJ*pj:(e+1)*c.outJ*pj], pj)
+	})
+}
+
+// loss runs the consumer's epilogue (bias, BatchNorm, ReLU, pool) on each
+// batch's kept output, then the layers after it, and averages the loss.
+func (c *pairCache) loss(net *nn.Net, ys [][]int) float64 {
+	cj := net.Layers[c.j].(*nn.Conv2D)
+	pj := unitParams{w: make([]float32, c.outJ), fan: 1}
+	bn := net.Layers[c.j+1].(*nn.BatchNorm)
+	pj.gamma, pj.beta, pj.mean, pj.vr, pj.eps = bn.Gamma.Data, bn.Beta.Data, bn.RunMean, bn.RunVar, bn.Eps
+	if cj.B != nil {
+		pj.bias = cj.B.Data
+	}
+	for o := range pj.w {
+		pj.w[o] = 1
+	}
+	c.aj, c.bj = grow32(c.aj, c.outJ), grow32(c.bj, c.outJ)
+	for o := 0; o < c.outJ; o++ {
+		c.bj[o] = pj.fold(c.aj[o:o+1], o)
+	}
+	g := c.gj
+	p := g.oh * g.ow
+	ho, wo := g.outHW()
+	var ce nn.SoftmaxCE
+	var sum float64
+	var count int
+	for b, y := range ys {
+		n := len(y)
+		z := c.zs[b]
+		c.in = tensor.Reshape(c.in, n, c.outJ, ho, wo)
+		osz := c.outJ * ho * wo
+		c.parallel(n, func(sc *pairScratch, e int) {
+			sc.zt = grow32(sc.zt, c.outJ*p)
+			ze := z[e*c.outJ*p : (e+1)*c.outJ*p]
+			for o := 0; o < c.outJ; o++ {
+				a := c.aj[o]
+				for q, v := range ze[o*p : (o+1)*p] {
+					sc.zt[o*p+q] = a * v
+				}
+			}
+			dst := c.in.Data[e*osz : (e+1)*osz]
+			if g.pool {
+				tensor.BiasReLUMaxPool2(dst, sc.zt, c.bj, g.oh, g.ow)
+			} else {
+				copy(dst, sc.zt)
+				tensor.BiasReLU(dst, c.bj, p)
+			}
+		})
+		sum += ce.Forward(net.InferRange(c.in, c.end, len(net.Layers)), y) * float64(n)
+		count += n
+	}
+	if count == 0 {
+		return math.NaN()
+	}
+	return sum / float64(count)
+}
+
+// parallel runs body on every image of a batch of n, in a fixed number of
+// slices with their own scratch; each image's result depends on its data
+// only, so results do not depend on the thread count.
+func (c *pairCache) parallel(n int, body func(sc *pairScratch, e int)) {
+	nc := min(n, len(c.scratch))
+	tensor.ParallelFor(nc, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			for e := ch * n / nc; e < (ch+1)*n/nc; e++ {
+				body(&c.scratch[ch], e)
+			}
+		}
+	})
+}
+
+func grow32(s []float32, n int) []float32 {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]float32, n)
 }

@@ -1,6 +1,7 @@
 package grow_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -9,9 +10,16 @@ import (
 	"github.com/nadir-ml/nadir/nn"
 )
 
-// SplitLosses equals MeanLoss bitwise through a growth step's sequence of
-// edits, last layer first, and notices edits before its cached layer.
+// SplitLosses equals MeanLoss through a growth step's sequence of edits,
+// last layer first, and notices edits before its cached layer: bitwise on
+// the plain path, to float32 rounding on the delta path.
 func TestSplitLossesMatchesMeanLoss(t *testing.T) {
+	for _, plain := range []bool{false, true} {
+		t.Run(map[bool]string{false: "delta", true: "plain"}[plain], func(t *testing.T) { testSplitLosses(t, plain) })
+	}
+}
+
+func testSplitLosses(t *testing.T, plain bool) {
 	r := rand.New(rand.NewPCG(1, 2))
 	d := &data.Dataset{Name: "img", Shape: []int{1, 8, 8}, Classes: 3}
 	for i := 0; i < 20; i++ {
@@ -28,12 +36,15 @@ func TestSplitLossesMatchesMeanLoss(t *testing.T) {
 	b.Epoch(nil)
 	steps := []int{0, 1, 3}
 	ls := grow.NewSplitLosses(net, b, steps)
+	if plain {
+		ls = grow.PlainSplitLosses(ls)
+	}
 	layers := net.Growable()
 	last := 0.0
 	check := func(at int, what string) {
 		t.Helper()
 		got, want := ls.Loss(at), grow.MeanLoss(net, b, steps)
-		if got != want {
+		if plain && got != want || math.Abs(got-want) > 1e-6*math.Abs(want) {
 			t.Errorf("%s: SplitLosses %v, MeanLoss %v", what, got, want)
 		}
 		if got == last {
@@ -65,4 +76,107 @@ func TestSplitLossesMatchesMeanLoss(t *testing.T) {
 	// Asked at a later layer after an earlier one changed, it recomputes.
 	edit(layers[0])
 	check(layers[1], "later layer after an edit of the first")
+}
+
+// A growth step's splits (one unit's weights displaced, a copy added, the
+// outgoing weights shared) measured on the delta path agree with full
+// forward passes to float32 rounding, with and without a pool between the
+// blocks, with a conv bias, and through edits the delta cannot express
+// (another unit changed too) that fall back to the plain path.
+func TestSplitLossesDelta(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	d := &data.Dataset{Name: "img", Shape: []int{2, 12, 12}, Classes: 4}
+	for i := 0; i < 40; i++ {
+		for j := 0; j < 2*144; j++ {
+			d.X = append(d.X, float32(r.NormFloat64()))
+		}
+		d.Y = append(d.Y, i%4)
+	}
+	net, err := nn.ParseModel("cnn:c6,p,c5,c7,p,c4,c3,g", d.Shape, 4, nn.Activation{Kind: nn.ReLU}, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Give the BatchNorms non-trivial statistics so that folding matters.
+	for _, l := range net.Layers {
+		if bn, ok := l.(*nn.BatchNorm); ok {
+			for c := range bn.RunMean {
+				bn.RunMean[c] = float32(0.1 * r.NormFloat64())
+				bn.RunVar[c] = float32(0.5 + r.Float64())
+				bn.Gamma.Data[c] = float32(0.5 + r.Float64())
+				bn.Beta.Data[c] = float32(0.1 * r.NormFloat64())
+			}
+		}
+	}
+	// A sharp head, so that every layer's output moves the loss.
+	for _, p := range net.Layers[len(net.Layers)-1].Params() {
+		for j := range p.Data {
+			p.Data[j] *= 20
+		}
+	}
+	b := data.NewBatcher(d, 16)
+	b.Epoch(nil)
+	steps := []int{0, 1}
+	ls := grow.NewSplitLosses(net, b, steps)
+	split := func(li, u int) {
+		p := net.Layers[li].(nn.Producer)
+		fan := p.FanIn()
+		w := p.Weight().Data
+		in := append([]float32(nil), w[u*fan:(u+1)*fan]...)
+		for j := range in {
+			dlt := float32(0.2 * r.NormFloat64())
+			in[j] += dlt
+			w[u*fan+j] -= dlt
+		}
+		out, err := net.OutgoingColumn(li, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range out {
+			out[j] *= 0.4
+		}
+		if err := net.AddUnits(li, []nn.NewUnit{{In: in, Like: u, Out: out}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := net.ScaleOutgoing(li, u, 0.6); err != nil {
+			t.Fatal(err)
+		}
+	}
+	layers := net.Growable()
+	var deltas int
+	for k := len(layers) - 1; k >= 0; k-- {
+		li := layers[k]
+		for _, u := range []int{0, 2, 3} {
+			var many bool
+			switch {
+			case u == 3 && k == 1:
+				// Two units changed by one edit: still a delta.
+				w := net.Layers[li].(nn.Producer).Weight()
+				w.Data[w.Cols] += 0.3
+			case u == 3 && k == 2:
+				// Every unit changed: measured the plain way.
+				w := net.Layers[li].(nn.Producer).Weight()
+				for j := range w.Data {
+					w.Data[j] *= 1.01
+				}
+				many = true
+			}
+			split(li, u)
+			got, want := ls.Loss(li), grow.MeanLoss(net, b, steps)
+			if math.Abs(got-want) > 1e-6*math.Abs(want) {
+				t.Errorf("layer %d unit %d: SplitLosses %v, MeanLoss %v", li, u, got, want)
+			}
+			if ls.Incremental() {
+				deltas++
+			}
+			if many && ls.Incremental() {
+				t.Errorf("layer %d: every unit changed, yet measured by a delta", li)
+			}
+		}
+	}
+	// c6→c5 (pooled), c5→c7, c7→c4 (pooled), c4→c3 measure by deltas
+	// after their first split, but for the edit of every unit; c3 feeds
+	// the head.
+	if deltas != 7 {
+		t.Errorf("%d measurements on the delta path, want 7", deltas)
+	}
 }

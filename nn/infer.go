@@ -58,6 +58,20 @@ func (n *Net) fusedAt(i, hi int) (fusedBlock, bool) {
 	return b, true
 }
 
+// FusedBlock reports whether Infer runs the layers from i on as one fused
+// block (an ungrouped convolution, its BatchNorm, a ReLU and optionally a
+// 2×2, stride-2 max pool) and how many layers the block spans (3, or 4
+// with the pool). Callers that evaluate parts of a block themselves (a
+// few of its units, or its output from a cached pre-activation) use it to
+// reproduce Infer's structure.
+func (n *Net) FusedBlock(i int) (layers int, ok bool) {
+	if i < 0 || i >= len(n.Layers) {
+		return 0, false
+	}
+	b, ok := n.fusedAt(i, len(n.Layers))
+	return b.n, ok
+}
+
 // Infer runs the network on a batch for prediction only: evaluation-mode
 // BatchNorm, nothing kept for a backward pass. A 3×3 (or any ungrouped)
 // convolution followed by BatchNorm and ReLU, and a 2×2 max pool after
