@@ -288,8 +288,16 @@ func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, lay
 					}
 					base := (e*units + i) * pos
 					for q := 0; q < pos; q++ {
+						gv := g.Data[base+q]
+						if gv == 0 {
+							// Rows a max pool did not pick have no gradient:
+							// skip σ″ (an exponential). gv·0 keeps the sign
+							// of the zero the product would have had.
+							dstC[(e*pos+q)*units+i] = gv * 0
+							continue
+						}
 						zv := float64(z.Data[base+q])
-						dstC[(e*pos+q)*units+i] = float32(float64(g.Data[base+q]) * pl.d2(zv) * bb)
+						dstC[(e*pos+q)*units+i] = float32(float64(gv) * pl.d2(zv) * bb)
 					}
 				}
 			}
