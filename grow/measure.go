@@ -15,7 +15,10 @@ import (
 // and later layers only, so the output of layers [0, L) on each batch is
 // computed once (when a loss at L is first asked for) and kept, and each
 // measurement runs layers L onwards. The engine applies edits from the
-// last layer backwards, so each layer's prefix is computed once per step.
+// last layer backwards, so the first fill runs the prefix once and keeps
+// the input of every producer below L as well: a later fill at an earlier
+// layer reuses it when the layers before that one are unchanged (same
+// layers, same parameters and BatchNorm statistics).
 //
 // When L starts a block that Infer fuses (convolution, BatchNorm, ReLU,
 // optional 2×2 max pool) and the next block is another such block, a
@@ -34,12 +37,12 @@ type SplitLosses struct {
 	b     *data.Batcher
 	steps []int
 
-	at     int        // layer whose input is cached; -1: none
-	layers []nn.Layer // the layers [0, at) the cache was computed with
-	xs     []*tensor.Tensor
+	at     int              // layer whose input is cached; -1: none
+	layers []nn.Layer       // the layers [0, at) the cache was computed with
+	xs     []*tensor.Tensor // input of layer at, per batch (kept by pre)
 	ys     [][]int
-	x      *tensor.Tensor
 
+	pre   prefixCache
 	pair  *pairCache // incremental state for layer at; nil: run layers at onwards
 	plain bool       // never use the incremental path (tests, benchmarks)
 	delta bool       // the last Loss went through pair.update
@@ -93,15 +96,95 @@ func (s *SplitLosses) Loss(layer int) float64 {
 func (s *SplitLosses) fill(at int) {
 	s.at = at
 	s.layers = append(s.layers[:0], s.net.Layers[:at]...)
-	s.xs = slices.Grow(s.xs[:0], len(s.steps))[:len(s.steps)]
-	s.ys = slices.Grow(s.ys[:0], len(s.steps))[:len(s.steps)]
-	for k, st := range s.steps {
-		var y []int
-		s.x, y = s.b.Batch(st, s.x, nil)
-		s.ys[k] = y
-		out := s.net.InferRange(s.x, 0, at)
-		s.xs[k] = tensor.Reshape(s.xs[k], out.Shape...)
-		copy(s.xs[k].Data, out.Data[:out.Len()])
+	if !s.pre.valid(s.net, at) {
+		s.pre.compute(s.net, s.b, s.steps, at)
+	}
+	s.xs, s.ys = s.pre.xs[at], s.pre.ys
+	// Inputs of later layers are not asked for again in a growth step.
+	for l := range s.pre.xs {
+		if l > at {
+			delete(s.pre.xs, l)
+		}
+	}
+}
+
+// prefixCache keeps the input of several layers for every batch, computed
+// in one pass, with the state of the layers before them.
+type prefixCache struct {
+	layers []nn.Layer  // layers [0, hi) the pass ran
+	state  [][]float32 // their parameters and BatchNorm statistics, in order
+	ends   []int       // len(layers)+1 offsets of each layer's state
+	xs     map[int][]*tensor.Tensor
+	ys     [][]int
+}
+
+// layerState lists the arrays a layer's evaluation-mode output depends on.
+func layerState(l nn.Layer, dst [][]float32) [][]float32 {
+	for _, p := range l.Params() {
+		dst = append(dst, p.Data)
+	}
+	if bn, ok := l.(*nn.BatchNorm); ok {
+		dst = append(dst, bn.RunMean, bn.RunVar)
+	}
+	return dst
+}
+
+// valid reports whether the input of layer at is kept and layers [0, at)
+// are what they were when it was computed.
+func (c *prefixCache) valid(net *nn.Net, at int) bool {
+	if _, ok := c.xs[at]; !ok || at > len(c.layers) || !slices.Equal(c.layers[:at], net.Layers[:at]) {
+		return false
+	}
+	var cur [][]float32
+	for i, l := range net.Layers[:at] {
+		cur = layerState(l, cur[:0])
+		kept := c.state[c.ends[i]:c.ends[i+1]]
+		if len(cur) != len(kept) {
+			return false
+		}
+		for k := range cur {
+			if !slices.Equal(cur[k], kept[k]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// compute runs the prefix [0, at) once on every batch, keeping the input
+// of at and of each producer before it. Splitting the pass at producers
+// gives Infer's results bitwise (nn.Net.InferRange).
+func (c *prefixCache) compute(net *nn.Net, b *data.Batcher, steps []int, at int) {
+	var cuts []int
+	for i := 0; i < at; i++ {
+		if _, ok := net.Layers[i].(nn.Producer); ok {
+			cuts = append(cuts, i)
+		}
+	}
+	cuts = append(cuts, at)
+	c.layers = append(c.layers[:0], net.Layers[:at]...)
+	c.state, c.ends = c.state[:0], append(c.ends[:0], 0)
+	for _, l := range c.layers {
+		var st [][]float32
+		for _, a := range layerState(l, nil) {
+			st = append(st, slices.Clone(a))
+		}
+		c.state = append(c.state, st...)
+		c.ends = append(c.ends, len(c.state))
+	}
+	c.xs = map[int][]*tensor.Tensor{}
+	c.ys = make([][]int, len(steps))
+	var x *tensor.Tensor
+	for k, st := range steps {
+		x, c.ys[k] = b.Batch(st, x, nil)
+		in, lo := x, 0
+		for _, cut := range cuts {
+			out := net.InferRange(in, lo, cut)
+			kept := tensor.Reshape(nil, out.Shape...)
+			copy(kept.Data, out.Data[:out.Len()])
+			c.xs[cut] = append(c.xs[cut], kept)
+			in, lo = kept, cut
+		}
 	}
 }
 

@@ -180,3 +180,40 @@ func TestSplitLossesDelta(t *testing.T) {
 		t.Errorf("%d measurements on the delta path, want 7", deltas)
 	}
 }
+
+// The inputs kept from the first pass serve an earlier layer only while
+// the layers before it are unchanged: an edit in place (same layer, new
+// weights or BatchNorm statistics) below the asked layer is noticed.
+func TestSplitLossesPrefixReuse(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	d := &data.Dataset{Name: "img", Shape: []int{1, 8, 8}, Classes: 3}
+	for i := 0; i < 12; i++ {
+		for j := 0; j < 64; j++ {
+			d.X = append(d.X, float32(r.NormFloat64()))
+		}
+		d.Y = append(d.Y, i%3)
+	}
+	net, err := nn.ParseModel("cnn:c4,p,c5,c3,g", d.Shape, 3, nn.Activation{Kind: nn.ReLU}, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := data.NewBatcher(d, 4)
+	b.Epoch(nil)
+	steps := []int{0, 2}
+	ls := grow.PlainSplitLosses(grow.NewSplitLosses(net, b, steps))
+	layers := net.Growable()
+	check := func(at int, what string) {
+		t.Helper()
+		if got, want := ls.Loss(at), grow.MeanLoss(net, b, steps); got != want {
+			t.Errorf("%s: SplitLosses %v, MeanLoss %v", what, got, want)
+		}
+	}
+	check(layers[2], "first pass")
+	check(layers[1], "kept input")
+	check(layers[2], "later layer again")
+	net.Layers[layers[0]].(nn.Producer).Weight().Data[0] += 0.5
+	check(layers[1], "weights of an earlier layer edited in place")
+	check(layers[2], "later layer again")
+	net.Layers[layers[0]+1].(*nn.BatchNorm).RunMean[0] += 0.5
+	check(layers[1], "BatchNorm statistics edited in place")
+}
