@@ -488,7 +488,7 @@ func (st *LayerStats) formSums(units []int) []float64 {
 	KU := K * U
 	rows := max(64, min(2048, (1<<21)/KU))
 	nb := st.blocks(0, st.M, rows)
-	var w, buf []float32
+	var w, buf, pt []float32
 	part := make([]float32, K*KU)
 	acc := make([]float64, K*KU)
 	for j := 0; j < nb; j++ {
@@ -496,21 +496,34 @@ func (st *LayerStats) formSums(units []int) []float64 {
 		blk, buf = st.block(0, st.M, rows, j, buf)
 		n := blk.n
 		w = grow32(w, n*KU)
+		rowsA := blk.a // the block's rows, n×K row-major
+		if blk.colMajor {
+			// Transpose an example's patches once (reading each patch row
+			// contiguously) instead of gathering a strided column per unit.
+			pt = grow32(pt, n*K)
+			for a := 0; a < K; a++ {
+				for r, v := range blk.a[a*n : (a+1)*n] {
+					pt[r*K+a] = v
+				}
+			}
+			rowsA = pt
+		}
 		tensor.ParallelFor(n, func(r0, r1 int) {
 			for r := r0; r < r1; r++ {
 				c := st.C[(blk.lo+r)*st.Units : (blk.lo+r+1)*st.Units]
 				row := w[r*KU : (r+1)*KU]
+				src := rowsA[r*K : (r+1)*K]
 				for ii, i := range units {
 					ci := c[i]
 					dst := row[ii*K : (ii+1)*K]
-					if !blk.colMajor {
-						for a, pa := range blk.a[r*K : (r+1)*K] {
-							dst[a] = ci * pa
-						}
+					if ci == 0 {
+						// Rows a max pool did not pick (most rows of a
+						// pooled layer) add nothing.
+						clear(dst)
 						continue
 					}
-					for a := range dst {
-						dst[a] = ci * blk.a[a*n+r]
+					for a, pa := range src {
+						dst[a] = ci * pa
 					}
 				}
 			}

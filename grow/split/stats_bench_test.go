@@ -1,6 +1,7 @@
 package split
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 )
@@ -46,5 +47,51 @@ func BenchmarkFormAllAtOnce(b *testing.B) {
 	st := synthStats(60000, 72, 16)
 	for i := 0; i < b.N; i++ {
 		st.DenseMatrices()
+	}
+}
+
+// synthConv is a convolution's statistics kept as its input images (rows
+// rebuilt per example): n examples of c×h×w, 3×3 "same" windows, and the
+// coefficients of a layer followed by a 2×2 max pool (one row in four of
+// each window nonzero per unit, as the pool's gradient leaves them).
+func synthConv(n, c, h, w, units int) *LayerStats {
+	r := rand.New(rand.NewPCG(3, 4))
+	pos := h * w
+	st := &LayerStats{Units: units, K: c * 9, M: n * pos, Pos: pos, Batches: 1,
+		Geom: ConvGeom{C: c, H: h, W: w, Kernel: 3, Stride: 1, Pad: 1},
+		X:    make([]float32, n*c*h*w), C: make([]float32, n*pos*units), BatchRows: []int{0, n * pos}}
+	for i := range st.X {
+		st.X[i] = float32(r.NormFloat64())
+	}
+	for e := 0; e < n; e++ {
+		for y := 0; y < h; y += 2 {
+			for x := 0; x < w; x += 2 {
+				for u := 0; u < units; u++ {
+					q := (y+r.IntN(2))*w + x + r.IntN(2)
+					st.C[(e*pos+q)*units+u] = float32(r.NormFloat64())
+				}
+			}
+		}
+	}
+	return st
+}
+
+// Forming a small convolution's matrices from rows rebuilt per example
+// (Collect's per-batch forming of the first layer: 28×28, K = 9).
+func BenchmarkFormConvPooled(b *testing.B) {
+	st := synthConv(128, 1, 28, 28, 16)
+	for b.Loop() {
+		st.DenseMatrices()
+	}
+}
+
+// The batched matrix-free Lanczos on the growth benchmark's 14×14 layer
+// (K = 144, 16 neurons, 128 examples): sweeps of two GEMMs per example.
+func BenchmarkSolveBatchedConv(b *testing.B) {
+	st := synthConv(128, 16, 14, 14, 16)
+	for b.Loop() {
+		if _, err := Solve(context.Background(), st, SolverOptions{Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
