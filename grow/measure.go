@@ -24,14 +24,15 @@ import (
 // optional 2×2 max pool) and the next block is another such block, a
 // split of a unit of L changes only that unit's output channel, adds the
 // copies' channels, and changes the consumer's weights on those channels.
-// The consumer's convolution output (before its BatchNorm) is then kept
-// too, and a measurement convolves only the changed channels: their old
-// values (from the kept parameters) are subtracted and their new ones
-// added, about 1/C of the two layers' work, and only the layers after the
-// consumer run in full. The result equals MeanLoss's up to float32
-// rounding (the consumer's sum is accumulated in a different order); edits
-// that touch more than half of L's units, or anything else in the two
-// layers, are measured the plain way.
+// The consumer's convolution output (with its BatchNorm scale folded in,
+// before bias and ReLU) is then kept too, and a measurement convolves only
+// the changed channels: their old values (from the kept parameters) are
+// subtracted and their new ones added, about 1/C of the two layers' work,
+// and only the layers after the consumer run in full. The result equals
+// MeanLoss's up to float32 rounding (the consumer's sum is accumulated in
+// a different order); edits that touch more than half of L's units, the
+// consumer's BatchNorm scale, or anything else in the two layers, are
+// measured the plain way.
 type SplitLosses struct {
 	net   *nn.Net
 	b     *data.Batcher
@@ -272,18 +273,23 @@ type pairCache struct {
 	outJ      int        // consumer filters
 	pl        unitParams // snapshot of l
 	wj        []float32  // snapshot of the consumer's weights (outJ × units·k²)
-	zs        [][]float32
-	in        *tensor.Tensor // suffix input
-	scratch   [8]pairScratch
+	aj        []float32  // the consumer's BatchNorm scale the outputs carry
+	// zs are the consumer's convolution outputs per batch with its
+	// BatchNorm scale folded in, as Infer computes them: a·(W·x).
+	zs      [][]float32
+	in      *tensor.Tensor // suffix input
+	scratch [8]pairScratch
 
 	// The current pass.
 	wf, bf  []float32 // folded rows of the changed channels (old, then new)
-	wd      []float32 // consumer weights on those channels (old negated)
-	aj, bj  []float32 // consumer's folded scale and bias
+	wd      []float32 // consumer weights on those channels (old negated), scaled by aj
+	wjf     []float32 // the consumer's folded weights (init)
+	ajNow   []float32
+	bj      []float32 // consumer's folded bias
 	rows, k int
 }
 
-type pairScratch struct{ cols, maps, conv, colsJ, zt []float32 }
+type pairScratch struct{ cols, maps, conv, colsJ []float32 }
 
 // newPairCache returns the incremental state for layer l, or nil when l
 // and the layers after it do not form two consecutive fused blocks.
@@ -326,6 +332,18 @@ func (c *pairCache) snapshot(net *nn.Net) {
 	c.gj.cin = c.units
 	c.pl = paramsOf(cl, net.Layers[c.l+1].(*nn.BatchNorm)).clone()
 	c.wj = append(c.wj[:0], cj.W.Data...)
+	c.aj = c.scaleJ(net, c.aj)
+}
+
+// scaleJ is the consumer's BatchNorm scale a = γ/√(var+eps) per filter,
+// rounded as Net.Infer rounds it.
+func (c *pairCache) scaleJ(net *nn.Net, dst []float32) []float32 {
+	bn := net.Layers[c.j+1].(*nn.BatchNorm)
+	dst = grow32(dst, c.outJ)
+	for o := range dst {
+		dst[o] = float32(float64(bn.Gamma.Data[o]) / math.Sqrt(float64(bn.RunVar[o])+bn.Eps))
+	}
+	return dst
 }
 
 // init computes every batch's consumer output from scratch and returns
@@ -335,6 +353,13 @@ func (c *pairCache) init(net *nn.Net, xs []*tensor.Tensor, ys [][]int) float64 {
 	cj := net.Layers[c.j].(*nn.Conv2D)
 	kk := c.gj.k * c.gj.k
 	pj := c.gj.oh * c.gj.ow
+	ckk := c.units * kk
+	c.wjf = grow32(c.wjf, c.outJ*ckk)
+	for o := 0; o < c.outJ; o++ {
+		for t, v := range cj.W.Data[o*ckk : (o+1)*ckk] {
+			c.wjf[o*ckk+t] = c.aj[o] * v
+		}
+	}
 	c.zs = slices.Grow(c.zs[:0], len(xs))[:len(xs)]
 	for b, x := range xs {
 		a := net.InferRange(x, c.l, c.j)
@@ -350,7 +375,7 @@ func (c *pairCache) init(net *nn.Net, xs []*tensor.Tensor, ys [][]int) float64 {
 				tensor.Im2Col(sc.colsJ, cols, c.units, hl, wl, c.gj.k, c.gj.k, c.gj.stride, c.gj.pad)
 				cols = sc.colsJ
 			}
-			tensor.Gemm(false, false, c.outJ, pj, c.units*kk, 1, cj.W.Data, c.units*kk, cols, pj, 0,
+			tensor.Gemm(false, false, c.outJ, pj, ckk, 1, c.wjf, ckk, cols, pj, 0,
 				z[e*c.outJ*pj:(e+1)*c.outJ*pj], pj)
 		})
 	}
@@ -368,6 +393,9 @@ func (c *pairCache) update(net *nn.Net, xs []*tensor.Tensor, ys [][]int) (float6
 	cur := paramsOf(cl, net.Layers[c.l+1].(*nn.BatchNorm))
 	if cur.fan != c.pl.fan || (cur.bias == nil) != (c.pl.bias == nil) || cur.eps != c.pl.eps {
 		return 0, false
+	}
+	if c.ajNow = c.scaleJ(net, c.ajNow); !slices.Equal(c.ajNow, c.aj) {
+		return 0, false // the kept outputs carry the old scale
 	}
 	kk := c.gj.k * c.gj.k
 	unitsNow := cl.Units()
@@ -409,8 +437,9 @@ func (c *pairCache) update(net *nn.Net, xs []*tensor.Tensor, ys [][]int) (float6
 		c.bf[r] = p.fold(c.wf[r*fan:(r+1)*fan], u)
 		for o := 0; o < c.outJ; o++ {
 			dst := c.wd[(o*rows+r)*kk : (o*rows+r+1)*kk]
+			a := sign * c.aj[o]
 			for t, v := range wsrc[(o*stride+u)*kk : (o*stride+u+1)*kk] {
-				dst[t] = sign * v
+				dst[t] = a * v
 			}
 		}
 	}
@@ -460,22 +489,18 @@ func (c *pairCache) delta(x *tensor.Tensor, z []float32) {
 	})
 }
 
-// loss runs the consumer's epilogue (bias, BatchNorm, ReLU, pool) on each
-// batch's kept output, then the layers after it, and averages the loss.
+// loss runs the consumer's epilogue (bias, ReLU, pool) on each batch's
+// kept output, then the layers after it, and averages the loss.
 func (c *pairCache) loss(net *nn.Net, ys [][]int) float64 {
 	cj := net.Layers[c.j].(*nn.Conv2D)
-	pj := unitParams{w: make([]float32, c.outJ), fan: 1}
 	bn := net.Layers[c.j+1].(*nn.BatchNorm)
-	pj.gamma, pj.beta, pj.mean, pj.vr, pj.eps = bn.Gamma.Data, bn.Beta.Data, bn.RunMean, bn.RunVar, bn.Eps
-	if cj.B != nil {
-		pj.bias = cj.B.Data
-	}
-	for o := range pj.w {
-		pj.w[o] = 1
-	}
-	c.aj, c.bj = grow32(c.aj, c.outJ), grow32(c.bj, c.outJ)
-	for o := 0; o < c.outJ; o++ {
-		c.bj[o] = pj.fold(c.aj[o:o+1], o)
+	c.bj = grow32(c.bj, c.outJ)
+	for o := range c.bj {
+		shift := -bn.RunMean[o]
+		if cj.B != nil {
+			shift += cj.B.Data[o]
+		}
+		c.bj[o] = c.aj[o]*shift + bn.Beta.Data[o]
 	}
 	g := c.gj
 	p := g.oh * g.ow
@@ -489,19 +514,12 @@ func (c *pairCache) loss(net *nn.Net, ys [][]int) float64 {
 		c.in = tensor.Reshape(c.in, n, c.outJ, ho, wo)
 		osz := c.outJ * ho * wo
 		c.parallel(n, func(sc *pairScratch, e int) {
-			sc.zt = grow32(sc.zt, c.outJ*p)
 			ze := z[e*c.outJ*p : (e+1)*c.outJ*p]
-			for o := 0; o < c.outJ; o++ {
-				a := c.aj[o]
-				for q, v := range ze[o*p : (o+1)*p] {
-					sc.zt[o*p+q] = a * v
-				}
-			}
 			dst := c.in.Data[e*osz : (e+1)*osz]
 			if g.pool {
-				tensor.BiasReLUMaxPool2(dst, sc.zt, c.bj, g.oh, g.ow)
+				tensor.BiasReLUMaxPool2(dst, ze, c.bj, g.oh, g.ow)
 			} else {
-				copy(dst, sc.zt)
+				copy(dst, ze)
 				tensor.BiasReLU(dst, c.bj, p)
 			}
 		})

@@ -1,0 +1,48 @@
+package grow_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/nadir-ml/nadir/data"
+	"github.com/nadir-ml/nadir/grow"
+	"github.com/nadir-ml/nadir/nn"
+)
+
+// benchSplitLosses measures four edited units per growable layer, last
+// layer first, on the growth benchmark's network (28×28 inputs, width 16)
+// over two batches of 128, as a growth step's measuring loop does.
+func benchSplitLosses(b *testing.B, plain bool) {
+	r := rand.New(rand.NewPCG(1, 2))
+	d := &data.Dataset{Name: "img", Shape: []int{1, 28, 28}, Classes: 10}
+	for i := 0; i < 256; i++ {
+		for j := 0; j < 784; j++ {
+			d.X = append(d.X, float32(r.Float64()))
+		}
+		d.Y = append(d.Y, i%10)
+	}
+	net, err := nn.ParseModel("cnn:c16,p,c16,p,c16,c16,p,c16,c16,p,c16,c16,g", d.Shape, 10, nn.Activation{Kind: nn.ReLU}, r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bt := data.NewBatcher(d, 128)
+	bt.Epoch(nil)
+	layers := net.Growable()
+	for b.Loop() {
+		ls := grow.NewSplitLosses(net, bt, []int{0, 1})
+		if plain {
+			ls = grow.PlainSplitLosses(ls)
+		}
+		for k := len(layers) - 1; k >= 0; k-- {
+			li := layers[k]
+			w := net.Layers[li].(nn.Producer).Weight()
+			for u := 0; u < 4; u++ {
+				w.Data[u*w.Cols] += 0.01
+				ls.Loss(li)
+			}
+		}
+	}
+}
+
+func BenchmarkSplitLossesDelta(b *testing.B) { benchSplitLosses(b, false) }
+func BenchmarkSplitLossesPlain(b *testing.B) { benchSplitLosses(b, true) }
