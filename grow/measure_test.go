@@ -8,6 +8,7 @@ import (
 	"github.com/nadir-ml/nadir/data"
 	"github.com/nadir-ml/nadir/grow"
 	"github.com/nadir-ml/nadir/nn"
+	"github.com/nadir-ml/nadir/tensor"
 )
 
 // SplitLosses equals MeanLoss through a growth step's sequence of edits,
@@ -81,9 +82,30 @@ func testSplitLosses(t *testing.T, plain bool) {
 // A growth step's splits (one unit's weights displaced, a copy added, the
 // outgoing weights shared) measured on the delta path agree with full
 // forward passes to float32 rounding, with and without a pool between the
-// blocks, with a conv bias, and through edits the delta cannot express
-// (another unit changed too) that fall back to the plain path.
+// blocks, and through edits the delta cannot express that fall back to
+// the plain path; the same measurements for any thread count.
 func TestSplitLossesDelta(t *testing.T) {
+	defer tensor.SetThreads(tensor.Threads())
+	var first []float64
+	for _, th := range []int{1, 2, 3} {
+		tensor.SetThreads(th)
+		got := splitLossesDelta(t)
+		if first == nil {
+			first = got
+			continue
+		}
+		for k := range got {
+			if got[k] != first[k] {
+				t.Errorf("%d threads: measurement %d is %v, with one thread %v", th, k, got[k], first[k])
+			}
+		}
+	}
+}
+
+// splitLossesDelta runs the delta test's growth step and returns its
+// measurements, which must not depend on the thread count.
+func splitLossesDelta(t *testing.T) []float64 {
+	var losses []float64
 	r := rand.New(rand.NewPCG(3, 4))
 	d := &data.Dataset{Name: "img", Shape: []int{2, 12, 12}, Classes: 4}
 	for i := 0; i < 40; i++ {
@@ -169,6 +191,7 @@ func TestSplitLossesDelta(t *testing.T) {
 			}
 			split(li, u)
 			got, want := ls.Loss(li), grow.MeanLoss(net, b, steps)
+			losses = append(losses, got)
 			if math.Abs(got-want) > 1e-6*math.Abs(want) {
 				t.Errorf("layer %d unit %d: SplitLosses %v, MeanLoss %v", li, u, got, want)
 			}
@@ -186,6 +209,7 @@ func TestSplitLossesDelta(t *testing.T) {
 	if deltas != 6 {
 		t.Errorf("%d measurements on the delta path, want 6", deltas)
 	}
+	return losses
 }
 
 // The inputs kept from the first pass serve an earlier layer only while
