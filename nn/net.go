@@ -82,17 +82,48 @@ func (n *Net) SetRand(r *rand.Rand) {
 	}
 }
 
-// Forward runs the network on a batch.
+// Forward runs the network on a batch. A per-channel BatchNorm followed by
+// a ReLU runs as one pass that writes both layers' outputs (the same
+// values, buffers and layer state as the two Forwards one after the other).
 func (n *Net) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	if len(n.outs) != len(n.Layers) {
 		n.outs = make([]*tensor.Tensor, len(n.Layers))
 		n.grads = make([]*tensor.Tensor, len(n.Layers))
 	}
-	for i, l := range n.Layers {
-		x = l.Forward(x, train)
+	for i := 0; i < len(n.Layers); i++ {
+		if z, y, ok := n.forwardBNReLU(i, x, train); ok {
+			n.outs[i], n.outs[i+1] = z, y
+			x = y
+			i++
+			continue
+		}
+		x = n.Layers[i].Forward(x, train)
 		n.outs[i] = x
 	}
 	return x
+}
+
+// fuseBNReLU enables Forward's BatchNorm+ReLU pass; tests turn it off to
+// compare with the layers run one by one.
+var fuseBNReLU = true
+
+// forwardBNReLU runs layers i and i+1 in one pass when they are a
+// per-channel BatchNorm and a ReLU, returning both outputs.
+func (n *Net) forwardBNReLU(i int, x *tensor.Tensor, train bool) (z, y *tensor.Tensor, ok bool) {
+	if !fuseBNReLU || i+1 >= len(n.Layers) {
+		return nil, nil, false
+	}
+	bn, ok := n.Layers[i].(*BatchNorm)
+	if !ok || !bn.channelwise() {
+		return nil, nil, false
+	}
+	a, ok := n.Layers[i+1].(*Act)
+	if !ok || a.A.Kind != ReLU {
+		return nil, nil, false
+	}
+	z = bn.forwardReLU(x, train, a.reluOutput(x.Shape))
+	a.z = z
+	return z, a.y, true
 }
 
 // Backward propagates dL/d(output) and accumulates parameter gradients.

@@ -1,0 +1,136 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/nadir-ml/nadir/tensor"
+)
+
+// trainStepResult runs one Forward/Backward of net on x with softmax
+// cross-entropy and returns every layer's output and output gradient,
+// every parameter gradient and the BatchNorm running statistics, in order.
+func trainStepResult(net *Net, x *tensor.Tensor, labels []int) [][]float32 {
+	net.ZeroGrad()
+	var loss SoftmaxCE
+	out := net.Forward(x, true)
+	loss.Forward(out, labels)
+	net.Backward(loss.Backward())
+	var res [][]float32
+	for i := range net.Layers {
+		res = append(res, slices.Clone(net.Output(i).Data))
+		if g := net.Grad(i); g != nil { // nil before the first layer with parameters
+			res = append(res, slices.Clone(g.Data))
+		}
+	}
+	for _, p := range net.Params() {
+		res = append(res, slices.Clone(p.Grad))
+	}
+	for _, l := range net.Layers {
+		if bn, ok := l.(*BatchNorm); ok {
+			res = append(res, slices.Clone(bn.RunMean), slices.Clone(bn.RunVar))
+		}
+	}
+	return res
+}
+
+// Net's fused BatchNorm+ReLU forward equals the two layers run one by one
+// bitwise (outputs, gradients, running statistics), and a training step is
+// bitwise the same for any thread count.
+func TestFusedBNReLUMatchesLayers(t *testing.T) {
+	defer tensor.SetThreads(tensor.Threads())
+	defer func() { fuseBNReLU = true }()
+	for _, spec := range []string{"cnn:c8,p,c6,c6,p,c5,g", "cnn:c4k5,c7s2,p,f12", "mlp:9"} {
+		var ref [][]float32
+		for _, tc := range []struct {
+			fuse    bool
+			threads int
+		}{{false, 1}, {true, 1}, {true, 2}, {true, 3}, {false, 3}} {
+			fuseBNReLU = tc.fuse
+			tensor.SetThreads(tc.threads)
+			r := rand.New(rand.NewPCG(5, 6))
+			net, err := ParseModel(spec, []int{2, 15, 13}, 5, Activation{Kind: ReLU}, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			randomiseNetBN(net, r)
+			x := uniformTensor(r, 12, 2, 15, 13)
+			labels := make([]int, 12)
+			for i := range labels {
+				labels[i] = i % 5
+			}
+			got := trainStepResult(net, x, labels)
+			if ref == nil {
+				ref = got
+				continue
+			}
+			for i := range got {
+				if !slices.Equal(got[i], ref[i]) {
+					t.Fatalf("%s, fused %v, %d threads: result %d differs from the unfused one-thread step", spec, tc.fuse, tc.threads, i)
+				}
+			}
+		}
+	}
+}
+
+// netLayer presents a Net as one Layer for checkGrad, with the input
+// gradient on.
+type netLayer struct{ *Net }
+
+func (l netLayer) Spec() LayerSpec { return LayerSpec{Kind: "net"} }
+func (l netLayer) SetIn([]int)     {}
+func (l netLayer) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
+	return l.Net.Forward(x, train)
+}
+func (l netLayer) Backward(dy *tensor.Tensor) *tensor.Tensor {
+	l.Net.InputGrad = true
+	return l.Net.Backward(dy)
+}
+
+// The fused BatchNorm+ReLU pair's gradients match finite differences, in
+// training and evaluation mode. β puts every channel's zero midway between
+// two adjacent outputs, so that no perturbation of checkGrad crosses the
+// ReLU's kink (its inputs are at least 4h apart; γ = 2 widens that).
+func TestFusedBNReLUGradients(t *testing.T) {
+	in, batch := []int{3, 4, 5}, 3
+	for _, train := range []bool{true, false} {
+		pcg := rand.NewPCG(7, 8)
+		bn := mustBN(t, in)
+		randomiseBN(bn, rand.New(rand.NewPCG(9, 10)))
+		for c := range bn.Gamma.Data {
+			bn.Gamma.Data[c], bn.Beta.Data[c] = 2, 0
+		}
+		// checkGrad's input, drawn from a copy of its generator.
+		twin := *pcg
+		shape := append([]int{batch}, in...)
+		n := tensor.Numel(shape)
+		x := tensor.New(shape...)
+		gap := 4 * gradStep
+		for float64(n)*gap < 2 {
+			gap *= 2
+		}
+		for i, p := range rand.New(&twin).Perm(n) {
+			x.Data[i] = float32((float64(p-n/2) + 0.5) * gap)
+		}
+		y := bn.Forward(x, train)
+		hw := tensor.Numel(in[1:])
+		for c := range in[0] {
+			var v []float64
+			for i := range batch {
+				for _, e := range y.Data[(i*in[0]+c)*hw : (i*in[0]+c+1)*hw] {
+					v = append(v, float64(e))
+				}
+			}
+			slices.Sort(v)
+			mid := len(v) / 2
+			bn.Beta.Data[c] = float32(-(v[mid-1] + v[mid]) / 2)
+		}
+		net, err := NewNet(in, bn, NewAct(Activation{Kind: ReLU}, in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGrad(t, fmt.Sprintf("fused bn→relu train=%v", train), netLayer{net}, shape, train, rand.New(pcg))
+	}
+}
