@@ -134,3 +134,60 @@ func TestFusedBNReLUGradients(t *testing.T) {
 		checkGrad(t, fmt.Sprintf("fused bn→relu train=%v", train), netLayer{net}, shape, train, rand.New(pcg))
 	}
 }
+
+// Convolutions on small maps multiply several images' patches per GEMM.
+// That path must agree with per-image GEMMs to rounding, be bitwise the
+// same for any thread count, accumulate into Param.Grad, and match finite
+// differences (batches above gradChunks, so that slices hold several
+// images).
+func TestConv2DImageGroups(t *testing.T) {
+	defer tensor.SetThreads(tensor.Threads())
+	defer func(v int) { convGroupMaxCols = v }(convGroupMaxCols)
+	for _, sz := range [][2]int{{1, 1}, {3, 3}, {4, 3}, {2, 5}} {
+		run := func(groupCols, threads int) [][]float32 {
+			convGroupMaxCols = groupCols
+			tensor.SetThreads(threads)
+			r := rand.New(rand.NewPCG(11, 12))
+			c := mustConv(t, []int{3, sz[0], sz[1]}, 5, 3, 1, 1, 1, true, r)
+			if groupCols > 0 {
+				c.n = 37
+				if c.groupImages() < 2 {
+					t.Fatalf("%v: no image groups", sz)
+				}
+			}
+			x := uniformTensor(r, 37, 3, sz[0], sz[1])
+			dy := uniformTensor(r, 37, 5, sz[0], sz[1])
+			y := slices.Clone(c.Forward(x, true).Data)
+			dx := slices.Clone(c.Backward(dy).Data)
+			once := slices.Clone(c.W.Grad)
+			c.Forward(x, true)
+			c.Backward(dy)
+			for i, v := range c.W.Grad {
+				if d := v - 2*once[i]; d > 1e-5 || d < -1e-5 {
+					t.Fatalf("%v: second Backward gave W.Grad[%d] = %v, want 2×%v", sz, i, v, once[i])
+				}
+			}
+			return [][]float32{y, dx, once, slices.Clone(c.B.Grad)}
+		}
+		ref := run(0, 1)
+		grouped := run(16, 1)
+		for k := range ref {
+			if d := maxAbsDiff(grouped[k], ref[k]); d > 1e-5 {
+				t.Errorf("%v: result %d of image groups differs from per-image GEMMs by %g", sz, k, d)
+			}
+		}
+		for _, th := range []int{2, 3, 8} {
+			got := run(16, th)
+			for k := range got {
+				if !slices.Equal(got[k], grouped[k]) {
+					t.Fatalf("%v, %d threads: result %d differs from one thread", sz, th, k)
+				}
+			}
+		}
+	}
+	convGroupMaxCols = 16
+	tensor.SetThreads(2)
+	r := rand.New(rand.NewPCG(13, 14))
+	c := mustConv(t, []int{2, 3, 3}, 3, 3, 1, 1, 1, true, r)
+	checkGrad(t, "conv2d image groups", c, []int{20, 2, 3, 3}, true, r)
+}
