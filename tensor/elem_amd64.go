@@ -40,3 +40,12 @@ func reluAVX512(y, x *float32, n int)
 //
 //go:noescape
 func reluGradAVX512(dx, dy, z *float32, n int)
+
+// maxPool2AVX512 is MaxPool2DForward with 2×2 windows at stride 2 over
+// rows output rows of one plane: output row i, ow values, pools input rows
+// 2i and 2i+1 (w floats apart, starting at x + 2i·w); positions in arg
+// are offset by base. A NaN in a window gives NaN (with the position
+// unspecified); otherwise values and positions equal the portable code's.
+//
+//go:noescape
+func maxPool2AVX512(dst *float32, arg *int32, x *float32, ow, w, rows, base int)

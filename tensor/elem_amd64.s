@@ -306,3 +306,149 @@ rg_tail:
 rg_done:
 	VZEROUPPER
 	RET
+
+// Lane permutations for 2×2 pooling: the even and the odd elements of a
+// pair of vectors (lanes 0-15 of the first, 16-31 of the second); the even
+// one, as int32, is also 2·lane.
+DATA pool2even<>+0(SB)/4, $0
+DATA pool2even<>+4(SB)/4, $2
+DATA pool2even<>+8(SB)/4, $4
+DATA pool2even<>+12(SB)/4, $6
+DATA pool2even<>+16(SB)/4, $8
+DATA pool2even<>+20(SB)/4, $10
+DATA pool2even<>+24(SB)/4, $12
+DATA pool2even<>+28(SB)/4, $14
+DATA pool2even<>+32(SB)/4, $16
+DATA pool2even<>+36(SB)/4, $18
+DATA pool2even<>+40(SB)/4, $20
+DATA pool2even<>+44(SB)/4, $22
+DATA pool2even<>+48(SB)/4, $24
+DATA pool2even<>+52(SB)/4, $26
+DATA pool2even<>+56(SB)/4, $28
+DATA pool2even<>+60(SB)/4, $30
+GLOBL pool2even<>(SB), RODATA|NOPTR, $64
+
+DATA pool2odd<>+0(SB)/4, $1
+DATA pool2odd<>+4(SB)/4, $3
+DATA pool2odd<>+8(SB)/4, $5
+DATA pool2odd<>+12(SB)/4, $7
+DATA pool2odd<>+16(SB)/4, $9
+DATA pool2odd<>+20(SB)/4, $11
+DATA pool2odd<>+24(SB)/4, $13
+DATA pool2odd<>+28(SB)/4, $15
+DATA pool2odd<>+32(SB)/4, $17
+DATA pool2odd<>+36(SB)/4, $19
+DATA pool2odd<>+40(SB)/4, $21
+DATA pool2odd<>+44(SB)/4, $23
+DATA pool2odd<>+48(SB)/4, $25
+DATA pool2odd<>+52(SB)/4, $27
+DATA pool2odd<>+56(SB)/4, $29
+DATA pool2odd<>+60(SB)/4, $31
+GLOBL pool2odd<>(SB), RODATA|NOPTR, $64
+
+// func maxPool2AVX512(dst *float32, arg *int32, x *float32, ow, w, rows, base int)
+//
+// Registers: SI the current pair of input rows (second row w floats on),
+// DI and R8 the outputs, R9 w, R10 the plane position of the row pair,
+// R11 outputs left in the row, R12 rows left, R13 ow, BX the bytes from
+// the end of a row pair's used columns to the next pair, DX the block's
+// output count. Z24 holds the plane positions of the block's windows.
+TEXT ·maxPool2AVX512(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), DI
+	MOVQ         arg+8(FP), R8
+	MOVQ         x+16(FP), SI
+	MOVQ         ow+24(FP), R13
+	MOVQ         w+32(FP), R9
+	MOVQ         rows+40(FP), R12
+	MOVQ         base+48(FP), R10
+	MOVQ         R9, BX
+	SUBQ         R13, BX
+	SHLQ         $3, BX
+	VMOVDQU32    pool2even<>(SB), Z31
+	VMOVDQU32    pool2odd<>(SB), Z30
+	MOVL         $1, AX
+	VPBROADCASTD AX, Z29
+	VPBROADCASTD R9, Z28
+	VPADDD       Z29, Z28, Z27
+	MOVL         $0x7fc00000, AX
+	VPBROADCASTD AX, Z26
+	MOVL         $32, AX
+	VPBROADCASTD AX, Z25
+
+mp_row:
+	MOVQ         R13, R11
+	VPBROADCASTD R10, Z24
+	VPADDD       Z31, Z24, Z24
+
+mp_block:
+	MOVQ R11, DX
+	CMPQ DX, $16
+	JLE  mp_count
+	MOVQ $16, DX
+
+mp_count:
+	// K4: the block's outputs; K5, K6: its 2·DX inputs per row.
+	MOVQ  DX, CX
+	MOVQ  $1, AX
+	SHLQ  CX, AX
+	DECQ  AX
+	KMOVW AX, K4
+	LEAQ  (DX)(DX*1), CX
+	MOVQ  $1, AX
+	SHLQ  CX, AX
+	DECQ  AX
+	KMOVW AX, K5
+	SHRQ  $16, AX
+	KMOVW AX, K6
+
+	VMOVUPS.Z (SI), K5, Z0
+	VMOVUPS.Z 64(SI), K6, Z1
+	VMOVUPS.Z (SI)(R9*4), K5, Z2
+	VMOVUPS.Z 64(SI)(R9*4), K6, Z3
+	VMOVDQA32 Z31, Z4
+	VPERMI2PS Z1, Z0, Z4
+	VMOVDQA32 Z30, Z5
+	VPERMI2PS Z1, Z0, Z5
+	VMOVDQA32 Z31, Z6
+	VPERMI2PS Z3, Z2, Z6
+	VMOVDQA32 Z30, Z7
+	VPERMI2PS Z3, Z2, Z7
+
+	// K2: windows holding a NaN.
+	VCMPPS $3, Z4, Z4, K2
+	VCMPPS $3, Z5, Z5, K3
+	KORW   K2, K3, K2
+	VCMPPS $3, Z6, Z6, K3
+	KORW   K2, K3, K2
+	VCMPPS $3, Z7, Z7, K3
+	KORW   K2, K3, K2
+
+	// The first strict maximum in row-major order, and its position.
+	VMOVDQA32 Z24, Z8
+	VCMPPS    $0x1e, Z4, Z5, K1
+	VPADDD    Z29, Z24, K1, Z8
+	VMOVAPS   Z5, K1, Z4
+	VCMPPS    $0x1e, Z4, Z6, K1
+	VPADDD    Z28, Z24, K1, Z8
+	VMOVAPS   Z6, K1, Z4
+	VCMPPS    $0x1e, Z4, Z7, K1
+	VPADDD    Z27, Z24, K1, Z8
+	VMOVAPS   Z7, K1, Z4
+	VMOVAPS   Z26, K2, Z4
+
+	VMOVUPS   Z4, K4, (DI)
+	VMOVDQU32 Z8, K4, (R8)
+	LEAQ      (DI)(DX*4), DI
+	LEAQ      (R8)(DX*4), R8
+	LEAQ      (SI)(DX*8), SI
+	VPADDD    Z25, Z24, Z24
+	SUBQ      DX, R11
+	JNZ       mp_block
+
+	ADDQ BX, SI
+	LEAQ (R10)(R9*2), R10
+	DECQ R12
+	JNZ  mp_row
+
+	VZEROUPPER
+	RET

@@ -15,3 +15,7 @@ func affineAVX512(y, r, x *float32, n int, a, b float32)       { panic(noElemAsm
 func linCombAVX512(dst, u, v *float32, n int, a, b, c float32) { panic(noElemAsm) }
 func reluAVX512(y, x *float32, n int)                          { panic(noElemAsm) }
 func reluGradAVX512(dx, dy, z *float32, n int)                 { panic(noElemAsm) }
+
+func maxPool2AVX512(dst *float32, arg *int32, x *float32, ow, w, rows, base int) {
+	panic(noElemAsm)
+}
