@@ -33,10 +33,11 @@ type BatchNorm struct {
 	x, dy        []float32
 	xhat         *tensor.Tensor // x̂ of (N,C) batches
 	y, dx        *tensor.Tensor
-	relu         []float32 // ReLU of y, written with it (see forwardReLU)
-	mean, invStd []float32 // per channel, as the last Forward normalised
-	acc          []float64 // per-channel sums of (N,C) batches
-	coef         []float32 // per-channel backward coefficients of (N,C) batches
+	relu         []float32  // ReLU of y, written with it (see forwardReLU)
+	pool         *MaxPool2D // pools relu plane by plane, or nil
+	mean, invStd []float32  // per channel, as the last Forward normalised
+	acc          []float64  // per-channel sums of (N,C) batches
+	coef         []float32  // per-channel backward coefficients of (N,C) batches
 	fwd, bwd     func(lo, hi int)
 }
 
@@ -127,6 +128,15 @@ func (b *BatchNorm) forwardReLU(x *tensor.Tensor, train bool, relu []float32) *t
 	return b.forward(x, train, relu)
 }
 
+// forwardReLUPool is forwardReLU that also runs the max pool p (prepared
+// by beginFused) on each plane of relu right after writing it, while the
+// plane is in cache, instead of in a pass of its own.
+func (b *BatchNorm) forwardReLUPool(x *tensor.Tensor, train bool, relu []float32, p *MaxPool2D) *tensor.Tensor {
+	b.pool = p
+	defer func() { b.pool = nil }()
+	return b.forward(x, train, relu)
+}
+
 // channelwise reports whether batches of this layer are (N,C,H,W) with
 // planes larger than one value, the path that normalises plane by plane.
 func (b *BatchNorm) channelwise() bool { return tensor.Numel(b.in[1:]) > 1 }
@@ -149,6 +159,9 @@ func (b *BatchNorm) forward(x *tensor.Tensor, train bool, relu []float32) *tenso
 		b.forwardRows()
 		if relu != nil {
 			tensor.ReLU(relu, b.y.Data)
+		}
+		if b.pool != nil {
+			panic("nn: batchnorm: pooling fused into an (N,C) batch")
 		}
 		return b.y
 	}
@@ -206,6 +219,9 @@ func (b *BatchNorm) forwardChannels(lo, hi int) {
 				r = b.relu[off : off+hw]
 			}
 			tensor.AffineReLU(b.y.Data[off:off+hw], r, b.x[off:off+hw], float32(a), float32(sh))
+			if b.pool != nil {
+				b.pool.poolPlane(i*c+ch, r)
+			}
 		}
 	}
 }

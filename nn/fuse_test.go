@@ -89,11 +89,13 @@ func (l netLayer) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	return l.Net.Backward(dy)
 }
 
-// The fused BatchNorm+ReLU pair's gradients match finite differences, in
-// training and evaluation mode. β puts every channel's zero midway between
+// The fused BatchNorm+ReLU(+max pool) gradients match finite differences,
+// in training and evaluation mode. β puts every channel's zero midway between
 // two adjacent outputs, so that no perturbation of checkGrad crosses the
 // ReLU's kink (its inputs are at least 4h apart; γ = 2 widens that).
 func TestFusedBNReLUGradients(t *testing.T) {
+	defer func(v int) { fusePoolPlane = v }(fusePoolPlane)
+	fusePoolPlane = 1
 	in, batch := []int{3, 4, 5}, 3
 	for _, train := range []bool{true, false} {
 		pcg := rand.NewPCG(7, 8)
@@ -127,11 +129,15 @@ func TestFusedBNReLUGradients(t *testing.T) {
 			mid := len(v) / 2
 			bn.Beta.Data[c] = float32(-(v[mid-1] + v[mid]) / 2)
 		}
-		net, err := NewNet(in, bn, NewAct(Activation{Kind: ReLU}, in))
+		pool, err := NewMaxPool2D(in, 2, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkGrad(t, fmt.Sprintf("fused bn→relu train=%v", train), netLayer{net}, shape, train, rand.New(pcg))
+		net, err := NewNet(in, bn, NewAct(Activation{Kind: ReLU}, in), pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGrad(t, fmt.Sprintf("fused bn→relu→pool train=%v", train), netLayer{net}, shape, train, rand.New(pcg))
 	}
 }
 
