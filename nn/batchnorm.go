@@ -38,7 +38,10 @@ type BatchNorm struct {
 	mean, invStd []float32  // per channel, as the last Forward normalised
 	acc          []float64  // per-channel sums of (N,C) batches
 	coef         []float32  // per-channel backward coefficients of (N,C) batches
-	fwd, bwd     func(lo, hi int)
+	part         []float64  // per-plane sums of (N,C,H,W) batches, image by image
+	// Method values bound once, so that ParallelFor gets no new closure
+	// per call.
+	stats, norm, dsums, dnorm func(lo, hi int)
 }
 
 // NewBatchNorm normalises inputs of per-example shape in = (C) or (C, H, W),
@@ -60,7 +63,7 @@ func NewBatchNorm(in []int) (*BatchNorm, error) {
 		b.Gamma.Data[i] = 1
 		b.RunVar[i] = 1
 	}
-	b.fwd, b.bwd = b.forwardChannels, b.backwardChannels
+	b.stats, b.norm, b.dsums, b.dnorm = b.statsImages, b.normImages, b.gradSumsImages, b.gradImages
 	return b, nil
 }
 
@@ -112,11 +115,12 @@ func (b *BatchNorm) Scale() []float32 {
 // (updating the running statistics) and with the running statistics
 // otherwise.
 //
-// Per-channel (N,C,H,W) batches are split over goroutines by channel, each
-// channel reduced by one goroutine in a fixed order: one pass for Σx and
-// Σx² (float64), one vectorised pass y = a·x + b with a = γ·invstd and b =
-// β − a·mean. (N,C) batches run row by row on one goroutine, which reads
-// memory in order.
+// (N,C,H,W) batches take two passes split over goroutines by image, each
+// reading memory in order: Σx and Σx² (float64) per plane, added per
+// channel in image order (fixed by the batch alone), then the vectorised
+// y = a·x + b with a = γ·invstd and b = β − a·mean (see forwardPlanes).
+// (N,C) batches run row by row on one goroutine, which reads memory in
+// order.
 func (b *BatchNorm) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	return b.forward(x, train, nil)
 }
@@ -166,7 +170,7 @@ func (b *BatchNorm) forward(x *tensor.Tensor, train bool, relu []float32) *tenso
 		return b.y
 	}
 	b.relu = relu
-	tensor.ParallelFor(c, b.fwd)
+	b.forwardPlanes()
 	b.relu = nil
 	return b.y
 }
@@ -192,17 +196,26 @@ func (b *BatchNorm) setStats(ch int, s, ss, m float64) {
 	b.invStd[ch] = float32(1 / math.Sqrt(variance+b.Eps))
 }
 
-// forwardChannels handles channels [lo, hi) of an (N,C,H,W) batch.
-func (b *BatchNorm) forwardChannels(lo, hi int) {
-	c, hw := b.in[0], b.hw
-	m := float64(b.n * hw)
-	for ch := lo; ch < hi; ch++ {
+// forwardPlanes normalises an (N,C,H,W) batch in two passes over it, each
+// split over goroutines by image and reading memory in order: Σx and Σx²
+// (float64) of every plane, then y = a·x + b per plane with a = γ·invstd
+// and b = β − a·mean (and the ReLU and pool when fused). Between them each
+// channel's plane sums are added in image order, an order fixed by the
+// batch alone.
+func (b *BatchNorm) forwardPlanes() {
+	c := b.in[0]
+	m := float64(b.n * b.hw)
+	if b.train {
+		b.part = resize64(b.part, 2*b.n*c)
+		tensor.ParallelFor(b.n, b.stats)
+	}
+	b.coef = resize(b.coef, 2*c)
+	for ch := range c {
 		var s, ss float64
 		if b.train {
 			for i := 0; i < b.n; i++ {
-				u, v := tensor.Moments64(b.x[(i*c+ch)*hw : (i*c+ch+1)*hw])
-				s += u
-				ss += v
+				s += b.part[2*(i*c+ch)]
+				ss += b.part[2*(i*c+ch)+1]
 			}
 			// Σ(x−mean)² = Σx² − (Σx)²/m: exact enough in float64 for
 			// float32 data unless |mean| exceeds the spread by ~10⁶.
@@ -211,17 +224,31 @@ func (b *BatchNorm) forwardChannels(lo, hi int) {
 		b.setStats(ch, s, ss, m)
 		inv := float64(b.invStd[ch])
 		a := float64(b.Gamma.Data[ch]) * inv
-		sh := float64(b.Beta.Data[ch]) - a*float64(b.mean[ch])
-		for i := 0; i < b.n; i++ {
-			off := (i*c + ch) * hw
-			var r []float32
-			if b.relu != nil {
-				r = b.relu[off : off+hw]
-			}
-			tensor.AffineReLU(b.y.Data[off:off+hw], r, b.x[off:off+hw], float32(a), float32(sh))
-			if b.pool != nil {
-				b.pool.poolPlane(i*c+ch, r)
-			}
+		b.coef[ch], b.coef[c+ch] = float32(a), float32(float64(b.Beta.Data[ch])-a*float64(b.mean[ch]))
+	}
+	tensor.ParallelFor(b.n, b.norm)
+}
+
+// statsImages sums the planes of images [lo, hi).
+func (b *BatchNorm) statsImages(lo, hi int) {
+	hw := b.hw
+	for q := lo * b.in[0]; q < hi*b.in[0]; q++ {
+		b.part[2*q], b.part[2*q+1] = tensor.Moments64(b.x[q*hw : (q+1)*hw])
+	}
+}
+
+// normImages normalises the planes of images [lo, hi).
+func (b *BatchNorm) normImages(lo, hi int) {
+	c, hw := b.in[0], b.hw
+	for q := lo * c; q < hi*c; q++ {
+		ch := q % c
+		var r []float32
+		if b.relu != nil {
+			r = b.relu[q*hw : (q+1)*hw]
+		}
+		tensor.AffineReLU(b.y.Data[q*hw:(q+1)*hw], r, b.x[q*hw:(q+1)*hw], b.coef[ch], b.coef[c+ch])
+		if b.pool != nil {
+			b.pool.poolPlane(q, r)
 		}
 	}
 }
@@ -279,7 +306,7 @@ func (b *BatchNorm) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	if b.hw == 1 {
 		b.backwardRows()
 	} else {
-		tensor.ParallelFor(b.in[0], b.bwd)
+		b.backwardPlanes()
 	}
 	b.dy = nil
 	return b.dx
@@ -304,29 +331,45 @@ func (b *BatchNorm) gradCoeffs64(ch int, sdy, sdyx float64) (k, a, s float64) {
 	return k, sdy / m, sdyx / m
 }
 
-// backwardChannels handles channels [lo, hi) of an (N,C,H,W) batch from
-// x rather than a stored x̂: with Σdy and Σdy·x (float64),
+// backwardPlanes handles an (N,C,H,W) batch from x rather than a stored
+// x̂, in two passes split by image like forwardPlanes: with Σdy and Σdy·x
+// (float64) per plane, added per channel in image order,
 // Σdy·x̂ = invstd·(Σdy·x − mean·Σdy), and dx = k·(dy − a − x̂·s) is the
 // single vectorised pass dx = k·dy + (B·x + C) with B = −k·invstd·s and
 // C = −k·a − B·mean.
-func (b *BatchNorm) backwardChannels(lo, hi int) {
-	c, hw := b.in[0], b.hw
-	for ch := lo; ch < hi; ch++ {
+func (b *BatchNorm) backwardPlanes() {
+	c := b.in[0]
+	b.part = resize64(b.part, 2*b.n*c)
+	tensor.ParallelFor(b.n, b.dsums)
+	b.coef = resize(b.coef, 3*c)
+	for ch := range c {
 		var sdy, sdyx float64
 		for i := 0; i < b.n; i++ {
-			off := (i*c + ch) * hw
-			u, v := tensor.SumDot64(b.dy[off:off+hw], b.x[off:off+hw])
-			sdy += u
-			sdyx += v
+			sdy += b.part[2*(i*c+ch)]
+			sdyx += b.part[2*(i*c+ch)+1]
 		}
 		mean, inv := float64(b.mean[ch]), float64(b.invStd[ch])
 		k, a, s := b.gradCoeffs64(ch, sdy, inv*(sdyx-mean*sdy))
 		bx := -k * inv * s
-		c0 := -k*a - bx*mean
-		for i := 0; i < b.n; i++ {
-			off := (i*c + ch) * hw
-			tensor.LinComb(b.dx.Data[off:off+hw], b.dy[off:off+hw], b.x[off:off+hw], float32(k), float32(bx), float32(c0))
-		}
+		b.coef[ch], b.coef[c+ch], b.coef[2*c+ch] = float32(k), float32(bx), float32(-k*a-bx*mean)
+	}
+	tensor.ParallelFor(b.n, b.dnorm)
+}
+
+// gradSumsImages forms Σdy and Σdy·x of the planes of images [lo, hi).
+func (b *BatchNorm) gradSumsImages(lo, hi int) {
+	hw := b.hw
+	for q := lo * b.in[0]; q < hi*b.in[0]; q++ {
+		b.part[2*q], b.part[2*q+1] = tensor.SumDot64(b.dy[q*hw:(q+1)*hw], b.x[q*hw:(q+1)*hw])
+	}
+}
+
+// gradImages forms dx of the planes of images [lo, hi).
+func (b *BatchNorm) gradImages(lo, hi int) {
+	c, hw := b.in[0], b.hw
+	for q := lo * c; q < hi*c; q++ {
+		ch := q % c
+		tensor.LinComb(b.dx.Data[q*hw:(q+1)*hw], b.dy[q*hw:(q+1)*hw], b.x[q*hw:(q+1)*hw], b.coef[ch], b.coef[c+ch], b.coef[2*c+ch])
 	}
 }
 
