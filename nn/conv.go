@@ -64,6 +64,8 @@ type Conv2D struct {
 	cols      []float32
 	colLen    int
 	colsValid bool
+	// wc holds the centre taps of W (out × C) for centreOnly layers.
+	wc []float32
 	// Method values bound once, so that ParallelFor gets no new closure
 	// per call.
 	fwd, bwd, sum func(lo, hi int)
@@ -90,11 +92,73 @@ var convGroupMaxCols = 16
 
 const convGroupCols = 256
 
+// centreTaps enables the pointwise path of centreOnly layers; tests turn
+// it off to compare with the general one.
+var centreTaps = true
+
+// centreOnly reports whether only the centre tap of each filter sees the
+// image: a 1×1 map, stride 1 and "same" padding of an odd kernel (the last
+// layers of a VGG-style network after four pools). The convolution is then
+// a pointwise one with the centre taps as weights, which Forward and
+// Backward run as one GEMM per batch slice over C inputs instead of k²·C
+// mostly-zero patch rows per image.
+func (c *Conv2D) centreOnly() bool {
+	return centreTaps && c.grp == 1 && c.in[1] == 1 && c.in[2] == 1 && c.stride == 1 && c.k > 1 && c.k%2 == 1 && c.pad == c.k/2
+}
+
+// gatherCentre copies the centre taps of W into c.wc.
+func (c *Conv2D) gatherCentre() {
+	kk, cin := c.k*c.k, c.in[0]
+	c.wc = resize(c.wc, c.out*cin)
+	for o := 0; o < c.out; o++ {
+		for j := 0; j < cin; j++ {
+			c.wc[o*cin+j] = c.W.Data[o*c.W.Cols+j*kk+kk/2]
+		}
+	}
+}
+
+// forwardCentre is forwardChunks for images [n0, n1) of a centreOnly
+// layer: Y (images × out) = X (images × C) · Wcᵀ.
+func (c *Conv2D) forwardCentre(n0, n1 int) {
+	cin, out := c.in[0], c.out
+	copy(c.x.Data[n0*cin:n1*cin], c.src[n0*cin:n1*cin])
+	y := c.y.Data[n0*out : n1*out]
+	tensor.Gemm(false, true, n1-n0, out, cin, 1, c.x.Data[n0*cin:], cin, c.wc, cin, 0, y, out)
+	if c.B != nil {
+		for i := n0; i < n1; i++ {
+			tensor.AddPlaneBias(c.y.Data[i*out:(i+1)*out], c.B.Data, 1)
+		}
+	}
+}
+
+// backwardCentre is backwardChunks for images [n0, n1) of a centreOnly
+// layer: dWc = dYᵀ·X into the centre taps of the slice's dW, dX = dY·Wc.
+func (c *Conv2D) backwardCentre(s *convScratch, n0, n1 int) {
+	cin, out, kk := c.in[0], c.out, c.k*c.k
+	g := n1 - n0
+	x, dy := c.x.Data[n0*cin:n1*cin], c.dy[n0*out:n1*out]
+	s.dcols = resize(s.dcols, out*cin)
+	tensor.Gemm(true, false, out, cin, g, 1, dy, out, x, cin, 0, s.dcols, cin)
+	for o := 0; o < out; o++ {
+		for j := 0; j < cin; j++ {
+			s.dW[o*c.W.Cols+j*kk+kk/2] += s.dcols[o*cin+j]
+		}
+	}
+	if s.db != nil {
+		for i := 0; i < g; i++ {
+			tensor.AddPlaneSums(s.db, dy[i*out:(i+1)*out], 1)
+		}
+	}
+	if !c.skipDx {
+		tensor.Gemm(false, false, g, cin, out, 1, dy, out, c.wc, cin, 0, c.dx.Data[n0*cin:n1*cin], cin)
+	}
+}
+
 // groupImages is the number of images one GEMM covers: 1 for per-image
 // GEMMs (large maps, cached patches, grouped and depthwise convolutions).
 func (c *Conv2D) groupImages() int {
 	p := c.oh * c.ow
-	if c.grp != 1 || c.pointwise() || c.colsValid || p > convGroupMaxCols {
+	if c.grp != 1 || c.pointwise() || c.colsValid || p > convGroupMaxCols || c.centreOnly() {
 		return 1
 	}
 	return min(convGroupCols/p, (c.n+gradChunks-1)/gradChunks)
@@ -281,6 +345,9 @@ func (c *Conv2D) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 			c.colsValid = true
 		}
 	}
+	if c.centreOnly() {
+		c.gatherCentre()
+	}
 	tensor.ParallelFor(c.prepare(n), c.fwd)
 	c.src = nil
 	return c.y
@@ -295,6 +362,10 @@ func (c *Conv2D) forwardChunks(lo, hi int) {
 	for ch := lo; ch < hi; ch++ {
 		s := &c.chunks[ch]
 		n0, n1 := c.chunkRange(ch, nc)
+		if c.centreOnly() {
+			c.forwardCentre(n0, n1)
+			continue
+		}
 		for i := n0; i < n1; i++ {
 			if group > 1 {
 				g := min(group, n1-i)
@@ -426,6 +497,9 @@ func (c *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	}
 	c.dy = dy.Data[:dy.Len()]
 	c.dx = tensor.Reshape(c.dx, c.x.Shape...)
+	if c.centreOnly() {
+		c.gatherCentre()
+	}
 	tensor.ParallelFor(c.prepare(c.x.Shape[0]), c.bwd)
 	if c.W.Len() < 1<<14 {
 		c.sum(0, c.W.Len())
@@ -464,6 +538,10 @@ func (c *Conv2D) backwardChunks(lo, hi int) {
 		clear(s.dW)
 		clear(s.db)
 		n0, n1 := c.chunkRange(ch, nc)
+		if c.centreOnly() {
+			c.backwardCentre(s, n0, n1)
+			continue
+		}
 		for i := n0; i < n1; i++ {
 			if group > 1 {
 				g := min(group, n1-i)

@@ -141,24 +141,27 @@ func TestFusedBNReLUGradients(t *testing.T) {
 	}
 }
 
-// Convolutions on small maps multiply several images' patches per GEMM.
-// That path must agree with per-image GEMMs to rounding, be bitwise the
+// Convolutions on small maps multiply several images' patches per GEMM, or
+// on a 1×1 map only the centre taps. Those paths must agree with per-image
+// GEMMs over all taps to rounding, be bitwise the
 // same for any thread count, accumulate into Param.Grad, and match finite
 // differences (batches above gradChunks, so that slices hold several
 // images).
 func TestConv2DImageGroups(t *testing.T) {
 	defer tensor.SetThreads(tensor.Threads())
 	defer func(v int) { convGroupMaxCols = v }(convGroupMaxCols)
+	defer func() { centreTaps = true }()
 	for _, sz := range [][2]int{{1, 1}, {3, 3}, {4, 3}, {2, 5}} {
 		run := func(groupCols, threads int) [][]float32 {
 			convGroupMaxCols = groupCols
+			centreTaps = groupCols > 0
 			tensor.SetThreads(threads)
 			r := rand.New(rand.NewPCG(11, 12))
 			c := mustConv(t, []int{3, sz[0], sz[1]}, 5, 3, 1, 1, 1, true, r)
 			if groupCols > 0 {
 				c.n = 37
-				if c.groupImages() < 2 {
-					t.Fatalf("%v: no image groups", sz)
+				if c.groupImages() < 2 && !c.centreOnly() {
+					t.Fatalf("%v: neither image groups nor centre taps", sz)
 				}
 			}
 			x := uniformTensor(r, 37, 3, sz[0], sz[1])
@@ -196,4 +199,12 @@ func TestConv2DImageGroups(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	c := mustConv(t, []int{2, 3, 3}, 3, 3, 1, 1, 1, true, r)
 	checkGrad(t, "conv2d image groups", c, []int{20, 2, 3, 3}, true, r)
+	centreTaps = true
+	c = mustConv(t, []int{4, 1, 1}, 3, 3, 1, 1, 1, true, r)
+	checkGrad(t, "conv2d centre taps", c, []int{20, 4, 1, 1}, true, r)
+	for i, v := range c.W.Grad {
+		if i%9 != 4 && v != 0 {
+			t.Fatalf("centre taps: off-centre weight %d has gradient %v", i, v)
+		}
+	}
 }
