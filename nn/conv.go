@@ -78,6 +78,20 @@ type convScratch struct {
 	// Several images' patches side by side (kg × g·p), their gradient,
 	// and their outputs or output gradients (out × g·p); see groupImages.
 	wide, dwide, ywide []float32
+	dWt                []float32 // dWᵀ (kg × out) when narrowFilters
+}
+
+// narrowDW enables the transposed weight gradient of narrowFilters; tests
+// turn it off to compare.
+var narrowDW = true
+
+// narrowFilters reports whether a filter has fewer than 16 weights (a
+// 3×3 convolution of a one-channel image): dW = dY·colsᵀ would then be a
+// GEMM only kg columns wide, which the vector kernels fill badly, so
+// Backward forms dWᵀ = cols·dYᵀ instead (out columns) and transposes it
+// once per batch slice.
+func (c *Conv2D) narrowFilters() bool {
+	return narrowDW && c.grp == 1 && !c.depthwise && c.W.Cols < 16 && c.out >= 16
 }
 
 // Convolutions whose maps have at most convGroupMaxCols output positions
@@ -537,6 +551,11 @@ func (c *Conv2D) backwardChunks(lo, hi int) {
 		s := &c.chunks[ch]
 		clear(s.dW)
 		clear(s.db)
+		narrow := c.narrowFilters() && group == 1
+		if narrow {
+			s.dWt = resize(s.dWt, c.W.Len())
+			clear(s.dWt)
+		}
 		n0, n1 := c.chunkRange(ch, nc)
 		if c.centreOnly() {
 			c.backwardCentre(s, n0, n1)
@@ -564,7 +583,11 @@ func (c *Conv2D) backwardChunks(lo, hi int) {
 					wg := c.W.Data[g*og*kg : (g+1)*og*kg]
 					cols := c.patches(s.cols, xi, i, g)
 					// dW_g += dY_g · colsᵀ; dcols = W_gᵀ · dY_g.
-					tensor.Gemm(false, true, og, kg, p, 1, dyg, p, cols, p, 1, s.dW[g*og*kg:], kg)
+					if narrow {
+						tensor.Gemm(false, true, kg, og, p, 1, cols, p, dyg, p, 1, s.dWt, og)
+					} else {
+						tensor.Gemm(false, true, og, kg, p, 1, dyg, p, cols, p, 1, s.dW[g*og*kg:], kg)
+					}
 					if c.skipDx {
 						continue
 					}
@@ -580,6 +603,13 @@ func (c *Conv2D) backwardChunks(lo, hi int) {
 			}
 			if s.db != nil {
 				tensor.AddPlaneSums(s.db, dyi, p)
+			}
+		}
+		if narrow {
+			for o := 0; o < og; o++ {
+				for t := 0; t < kg; t++ {
+					s.dW[o*kg+t] = s.dWt[t*og+o]
+				}
 			}
 		}
 	}

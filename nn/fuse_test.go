@@ -208,3 +208,46 @@ func TestConv2DImageGroups(t *testing.T) {
 		}
 	}
 }
+
+// A one-channel 3×3 convolution forms its weight gradient transposed
+// (narrowFilters): the same as the direct product to rounding, bitwise the
+// same for any thread count, and matching finite differences.
+func TestConv2DNarrowFilters(t *testing.T) {
+	defer tensor.SetThreads(tensor.Threads())
+	defer func() { narrowDW = true }()
+	run := func(narrow bool, threads int) [][]float32 {
+		narrowDW = narrow
+		tensor.SetThreads(threads)
+		r := rand.New(rand.NewPCG(15, 16))
+		c := mustConv(t, []int{1, 9, 11}, 16, 3, 1, 1, 1, true, r)
+		if c.narrowFilters() != narrow {
+			t.Fatal("narrowFilters does not follow narrowDW")
+		}
+		x := uniformTensor(r, 19, 1, 9, 11)
+		dy := uniformTensor(r, 19, 16, 9, 11)
+		c.Forward(x, true)
+		dx := slices.Clone(c.Backward(dy).Data)
+		return [][]float32{dx, slices.Clone(c.W.Grad), slices.Clone(c.B.Grad)}
+	}
+	ref := run(false, 1)
+	got := run(true, 1)
+	for k := range ref {
+		if d := maxAbsDiff(got[k], ref[k]); d > 1e-4 {
+			t.Errorf("result %d: transposed weight gradient differs by %g", k, d)
+		}
+	}
+	for _, th := range []int{2, 3} {
+		for k, v := range run(true, th) {
+			if !slices.Equal(v, got[k]) {
+				t.Fatalf("%d threads: result %d differs from one thread", th, k)
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(17, 18))
+	c := mustConv(t, []int{1, 5, 5}, 16, 3, 1, 1, 1, true, r)
+	c.n = 10
+	if c.groupImages() != 1 {
+		t.Fatal("the finite-difference case groups images; it must take the narrow path")
+	}
+	checkGrad(t, "conv2d narrow filters", c, []int{10, 1, 5, 5}, true, r)
+}
