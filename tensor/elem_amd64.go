@@ -49,3 +49,9 @@ func reluGradAVX512(dx, dy, z *float32, n int)
 //
 //go:noescape
 func maxPool2AVX512(dst *float32, arg *int32, x *float32, ow, w, rows, base int)
+
+// maxPool2BiasReLUAVX512 is BiasReLUMaxPool2 for one plane with bias b:
+// rows output rows of ow values from the h×w plane x (w floats a row).
+//
+//go:noescape
+func maxPool2BiasReLUAVX512(dst, x *float32, ow, w, rows int, b float32)

@@ -452,3 +452,87 @@ mp_count:
 
 	VZEROUPPER
 	RET
+
+// func maxPool2BiasReLUAVX512(dst, x *float32, ow, w, rows int, b float32)
+//
+// Registers as in maxPool2AVX512; Z23 holds b, Z15 zero.
+TEXT ·maxPool2BiasReLUAVX512(SB), NOSPLIT, $0-44
+	MOVQ         dst+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         ow+16(FP), R13
+	MOVQ         w+24(FP), R9
+	MOVQ         rows+32(FP), R12
+	VBROADCASTSS b+40(FP), Z23
+	VPXORD       Z15, Z15, Z15
+	MOVQ         R9, BX
+	SUBQ         R13, BX
+	SHLQ         $3, BX
+	VMOVDQU32    pool2even<>(SB), Z31
+	VMOVDQU32    pool2odd<>(SB), Z30
+	MOVL         $0x7fc00000, AX
+	VPBROADCASTD AX, Z26
+
+mb_row:
+	MOVQ R13, R11
+
+mb_block:
+	MOVQ R11, DX
+	CMPQ DX, $16
+	JLE  mb_count
+	MOVQ $16, DX
+
+mb_count:
+	MOVQ  DX, CX
+	MOVQ  $1, AX
+	SHLQ  CX, AX
+	DECQ  AX
+	KMOVW AX, K4
+	LEAQ  (DX)(DX*1), CX
+	MOVQ  $1, AX
+	SHLQ  CX, AX
+	DECQ  AX
+	KMOVW AX, K5
+	SHRQ  $16, AX
+	KMOVW AX, K6
+
+	VMOVUPS.Z (SI), K5, Z0
+	VMOVUPS.Z 64(SI), K6, Z1
+	VMOVUPS.Z (SI)(R9*4), K5, Z2
+	VMOVUPS.Z 64(SI)(R9*4), K6, Z3
+	VMOVDQA32 Z31, Z4
+	VPERMI2PS Z1, Z0, Z4
+	VMOVDQA32 Z30, Z5
+	VPERMI2PS Z1, Z0, Z5
+	VMOVDQA32 Z31, Z6
+	VPERMI2PS Z3, Z2, Z6
+	VMOVDQA32 Z30, Z7
+	VPERMI2PS Z3, Z2, Z7
+
+	// K2: windows holding a NaN, which give NaN as the portable max does.
+	VCMPPS $3, Z4, Z4, K2
+	VCMPPS $3, Z5, Z5, K3
+	KORW   K2, K3, K2
+	VCMPPS $3, Z6, Z6, K3
+	KORW   K2, K3, K2
+	VCMPPS $3, Z7, Z7, K3
+	KORW   K2, K3, K2
+
+	VMAXPS  Z5, Z4, Z4
+	VMAXPS  Z7, Z6, Z6
+	VMAXPS  Z6, Z4, Z4
+	VADDPS  Z23, Z4, Z4
+	VMAXPS  Z15, Z4, Z4
+	VMOVAPS Z26, K2, Z4
+
+	VMOVUPS Z4, K4, (DI)
+	LEAQ    (DI)(DX*4), DI
+	LEAQ    (SI)(DX*8), SI
+	SUBQ    DX, R11
+	JNZ     mb_block
+
+	ADDQ BX, SI
+	DECQ R12
+	JNZ  mb_row
+
+	VZEROUPPER
+	RET

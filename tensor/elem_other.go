@@ -19,3 +19,5 @@ func reluGradAVX512(dx, dy, z *float32, n int)                 { panic(noElemAsm
 func maxPool2AVX512(dst *float32, arg *int32, x *float32, ow, w, rows, base int) {
 	panic(noElemAsm)
 }
+
+func maxPool2BiasReLUAVX512(dst, x *float32, ow, w, rows int, b float32) { panic(noElemAsm) }
