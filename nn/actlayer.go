@@ -8,17 +8,53 @@ import (
 )
 
 // Act applies an activation elementwise. It caches its input z (the
-// pre-activation the splitting statistics need) and its output.
+// pre-activation the splitting statistics need) and its output. ReLU runs
+// the vectorised tensor kernels, split over threads in blocks of reluBlock
+// values (an elementwise map: the split cannot change a result).
 type Act struct {
 	A     Activation
 	in    []int
 	z     *tensor.Tensor
 	y, dx *tensor.Tensor
+	dy    []float32 // the gradient being back-propagated
+
+	reluFwd, reluBwd func(lo, hi int)
 }
+
+// reluBlock is the number of values one ReLU task covers: large enough
+// that a task's cost dwarfs handing it to a thread.
+const reluBlock = 1 << 15
 
 // NewAct makes an activation layer for per-example shape in.
 func NewAct(a Activation, in []int) *Act {
-	return &Act{A: a.withDefaults(), in: append([]int(nil), in...)}
+	l := &Act{A: a.withDefaults(), in: append([]int(nil), in...)}
+	l.reluFwd, l.reluBwd = l.reluForwardBlocks, l.reluBackwardBlocks
+	return l
+}
+
+// blocks is the number of reluBlock-sized tasks over n values.
+func blocks(n int) int { return (n + reluBlock - 1) / reluBlock }
+
+// blockRange is the values of tasks [lo, hi) over n values.
+func blockRange(lo, hi, n int) (int, int) { return lo * reluBlock, min(hi*reluBlock, n) }
+
+func (l *Act) reluForwardBlocks(lo, hi int) {
+	i, j := blockRange(lo, hi, l.y.Len())
+	tensor.ReLU(l.y.Data[i:j], l.z.Data[i:j])
+}
+
+func (l *Act) reluBackwardBlocks(lo, hi int) {
+	i, j := blockRange(lo, hi, l.dx.Len())
+	tensor.ReLUGrad(l.dx.Data[i:j], l.dy[i:j], l.z.Data[i:j])
+}
+
+// reluOutput sizes the output buffer for an input of the given shape and
+// returns it, for a producer that writes the ReLU of its output in the
+// same pass (BatchNorm.forwardReLU). Setting z to the producer's output
+// then leaves the layer in the state Forward(z) would.
+func (l *Act) reluOutput(shape []int) []float32 {
+	l.y = tensor.Reshape(l.y, shape...)
+	return l.y.Data
 }
 
 func (l *Act) Spec() LayerSpec {
@@ -37,9 +73,10 @@ func (l *Act) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	xs, ys := x.Data[:x.Len()], l.y.Data
 	switch l.A.Kind {
 	case ReLU:
-		for i, v := range xs {
-			ys[i] = max(v, 0)
+		if l.reluFwd == nil { // an Act built as a struct literal
+			l.reluFwd, l.reluBwd = l.reluForwardBlocks, l.reluBackwardBlocks
 		}
+		tensor.ParallelFor(blocks(len(xs)), l.reluFwd)
 	case Identity:
 		copy(ys, xs)
 	case LeakyReLU:
@@ -63,16 +100,12 @@ func (l *Act) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	zs, ds, dx := l.z.Data[:l.z.Len()], dy.Data, l.dx.Data
 	switch l.A.Kind {
 	case ReLU:
-		ds = ds[:len(zs)]
-		dx = dx[:len(zs)]
-		for i, z := range zs {
-			// Branch-free mask: keep the gradient where z > 0 (sign bit
-			// clear and not ±0). The signs of z are random, so a branch
-			// would mispredict half the time.
-			b := math.Float32bits(z)
-			keep := ((b | -b) >> 31) &^ (b >> 31)
-			dx[i] = math.Float32frombits(math.Float32bits(ds[i]) & -keep)
+		if l.reluBwd == nil {
+			l.reluFwd, l.reluBwd = l.reluForwardBlocks, l.reluBackwardBlocks
 		}
+		l.dy = ds[:len(zs)]
+		tensor.ParallelFor(blocks(len(zs)), l.reluBwd)
+		l.dy = nil
 	case Identity:
 		copy(dx, ds[:len(zs)])
 	case Tanh:

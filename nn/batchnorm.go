@@ -24,15 +24,24 @@ type BatchNorm struct {
 	RunMean, RunVar []float32
 	Eps, Momentum   float64
 
-	in           []int // (C) or (C, H, W)
-	train        bool  // mode of the last Forward
-	n, hw        int   // batch and plane size of the last Forward
+	in    []int // (C) or (C, H, W)
+	train bool  // mode of the last Forward
+	n, hw int   // batch and plane size of the last Forward
+	// x is the last Forward's input. Backward of an (N,C,H,W) batch
+	// reads it (x̂ = (x − mean)·invStd is never stored), so, as with Act,
+	// the input must not change between Forward and Backward.
 	x, dy        []float32
-	xhat, y, dx  *tensor.Tensor
-	mean, invStd []float32 // per channel, as the last Forward normalised
-	acc          []float64 // per-channel sums of (N,C) batches
-	coef         []float32 // per-channel backward coefficients of (N,C) batches
-	fwd, bwd     func(lo, hi int)
+	xhat         *tensor.Tensor // x̂ of (N,C) batches
+	y, dx        *tensor.Tensor
+	relu         []float32  // ReLU of y, written with it (see forwardReLU)
+	pool         *MaxPool2D // pools relu plane by plane, or nil
+	mean, invStd []float32  // per channel, as the last Forward normalised
+	acc          []float64  // per-channel sums of (N,C) batches
+	coef         []float32  // per-channel backward coefficients of (N,C) batches
+	part         []float64  // per-plane sums of (N,C,H,W) batches, image by image
+	// Method values bound once, so that ParallelFor gets no new closure
+	// per call.
+	stats, norm, dsums, dnorm func(lo, hi int)
 }
 
 // NewBatchNorm normalises inputs of per-example shape in = (C) or (C, H, W),
@@ -54,7 +63,7 @@ func NewBatchNorm(in []int) (*BatchNorm, error) {
 		b.Gamma.Data[i] = 1
 		b.RunVar[i] = 1
 	}
-	b.fwd, b.bwd = b.forwardChannels, b.backwardChannels
+	b.stats, b.norm, b.dsums, b.dnorm = b.statsImages, b.normImages, b.gradSumsImages, b.gradImages
 	return b, nil
 }
 
@@ -106,11 +115,37 @@ func (b *BatchNorm) Scale() []float32 {
 // (updating the running statistics) and with the running statistics
 // otherwise.
 //
-// Per-channel (N,C,H,W) batches are split over goroutines by channel, each
-// channel reduced by one goroutine; (N,C) batches run row by row on one
-// goroutine, which reads memory in order. Sums are float64, the
-// elementwise passes float32.
+// (N,C,H,W) batches take two passes split over goroutines by image, each
+// reading memory in order: Σx and Σx² (float64) per plane, added per
+// channel in image order (fixed by the batch alone), then the vectorised
+// y = a·x + b with a = γ·invstd and b = β − a·mean (see forwardPlanes).
+// (N,C) batches run row by row on one goroutine, which reads memory in
+// order.
 func (b *BatchNorm) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
+	return b.forward(x, train, nil)
+}
+
+// forwardReLU is Forward that also writes max(y, 0) into relu (the length
+// of x) in the same pass, for a ReLU that follows: Net uses it so that the
+// activation's input and output come from one pass over x instead of two.
+func (b *BatchNorm) forwardReLU(x *tensor.Tensor, train bool, relu []float32) *tensor.Tensor {
+	return b.forward(x, train, relu)
+}
+
+// forwardReLUPool is forwardReLU that also runs the max pool p (prepared
+// by beginFused) on each plane of relu right after writing it, while the
+// plane is in cache, instead of in a pass of its own.
+func (b *BatchNorm) forwardReLUPool(x *tensor.Tensor, train bool, relu []float32, p *MaxPool2D) *tensor.Tensor {
+	b.pool = p
+	defer func() { b.pool = nil }()
+	return b.forward(x, train, relu)
+}
+
+// channelwise reports whether batches of this layer are (N,C,H,W) with
+// planes larger than one value, the path that normalises plane by plane.
+func (b *BatchNorm) channelwise() bool { return tensor.Numel(b.in[1:]) > 1 }
+
+func (b *BatchNorm) forward(x *tensor.Tensor, train bool, relu []float32) *tensor.Tensor {
 	c := b.in[0]
 	if b.Gamma.Rows != c || b.Beta.Rows != c || len(b.RunMean) != c || len(b.RunVar) != c {
 		panic(fmt.Sprintf("nn: batchnorm has %d channels of parameters, input shape %v", b.Gamma.Rows, b.in))
@@ -120,16 +155,23 @@ func (b *BatchNorm) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	}
 	b.n, b.hw, b.train = x.Shape[0], tensor.Numel(b.in[1:]), train
 	b.x = x.Data[:x.Len()]
-	b.xhat = tensor.Reshape(b.xhat, x.Shape...)
 	b.y = tensor.Reshape(b.y, x.Shape...)
 	b.mean = resize(b.mean, c)
 	b.invStd = resize(b.invStd, c)
 	if b.hw == 1 {
+		b.xhat = tensor.Reshape(b.xhat, x.Shape...)
 		b.forwardRows()
-	} else {
-		tensor.ParallelFor(c, b.fwd)
+		if relu != nil {
+			tensor.ReLU(relu, b.y.Data)
+		}
+		if b.pool != nil {
+			panic("nn: batchnorm: pooling fused into an (N,C) batch")
+		}
+		return b.y
 	}
-	b.x = nil
+	b.relu = relu
+	b.forwardPlanes()
+	b.relu = nil
 	return b.y
 }
 
@@ -154,32 +196,59 @@ func (b *BatchNorm) setStats(ch int, s, ss, m float64) {
 	b.invStd[ch] = float32(1 / math.Sqrt(variance+b.Eps))
 }
 
-// forwardChannels handles channels [lo, hi) of an (N,C,H,W) batch.
-func (b *BatchNorm) forwardChannels(lo, hi int) {
-	c, hw := b.in[0], b.hw
-	for ch := lo; ch < hi; ch++ {
+// forwardPlanes normalises an (N,C,H,W) batch in two passes over it, each
+// split over goroutines by image and reading memory in order: Σx and Σx²
+// (float64) of every plane, then y = a·x + b per plane with a = γ·invstd
+// and b = β − a·mean (and the ReLU and pool when fused). Between them each
+// channel's plane sums are added in image order, an order fixed by the
+// batch alone.
+func (b *BatchNorm) forwardPlanes() {
+	c := b.in[0]
+	m := float64(b.n * b.hw)
+	if b.train {
+		b.part = resize64(b.part, 2*b.n*c)
+		tensor.ParallelFor(b.n, b.stats)
+	}
+	b.coef = resize(b.coef, 2*c)
+	for ch := range c {
 		var s, ss float64
 		if b.train {
 			for i := 0; i < b.n; i++ {
-				s += sum64(b.x[(i*c+ch)*hw : (i*c+ch+1)*hw])
+				s += b.part[2*(i*c+ch)]
+				ss += b.part[2*(i*c+ch)+1]
 			}
-			mean := s / float64(b.n*hw)
-			for i := 0; i < b.n; i++ {
-				ss += sqDev64(b.x[(i*c+ch)*hw:(i*c+ch+1)*hw], mean)
-			}
+			// Σ(x−mean)² = Σx² − (Σx)²/m: exact enough in float64 for
+			// float32 data unless |mean| exceeds the spread by ~10⁶.
+			ss = max(ss-s*s/m, 0)
 		}
-		b.setStats(ch, s, ss, float64(b.n*hw))
-		mean, inv, g, be := b.mean[ch], b.invStd[ch], b.Gamma.Data[ch], b.Beta.Data[ch]
-		for i := 0; i < b.n; i++ {
-			off := (i*c + ch) * hw
-			xs := b.x[off : off+hw]
-			xh := b.xhat.Data[off : off+hw]
-			ys := b.y.Data[off : off+hw]
-			for j, v := range xs {
-				h := (v - mean) * inv
-				xh[j] = h
-				ys[j] = g*h + be
-			}
+		b.setStats(ch, s, ss, m)
+		inv := float64(b.invStd[ch])
+		a := float64(b.Gamma.Data[ch]) * inv
+		b.coef[ch], b.coef[c+ch] = float32(a), float32(float64(b.Beta.Data[ch])-a*float64(b.mean[ch]))
+	}
+	tensor.ParallelFor(b.n, b.norm)
+}
+
+// statsImages sums the planes of images [lo, hi).
+func (b *BatchNorm) statsImages(lo, hi int) {
+	hw := b.hw
+	for q := lo * b.in[0]; q < hi*b.in[0]; q++ {
+		b.part[2*q], b.part[2*q+1] = tensor.Moments64(b.x[q*hw : (q+1)*hw])
+	}
+}
+
+// normImages normalises the planes of images [lo, hi).
+func (b *BatchNorm) normImages(lo, hi int) {
+	c, hw := b.in[0], b.hw
+	for q := lo * c; q < hi*c; q++ {
+		ch := q % c
+		var r []float32
+		if b.relu != nil {
+			r = b.relu[q*hw : (q+1)*hw]
+		}
+		tensor.AffineReLU(b.y.Data[q*hw:(q+1)*hw], r, b.x[q*hw:(q+1)*hw], b.coef[ch], b.coef[c+ch])
+		if b.pool != nil {
+			b.pool.poolPlane(q, r)
 		}
 	}
 }
@@ -226,18 +295,18 @@ func (b *BatchNorm) forwardRows() {
 // gradient involves its whole channel:
 // dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)).
 func (b *BatchNorm) Backward(dy *tensor.Tensor) *tensor.Tensor {
-	if b.xhat == nil {
+	if b.y == nil {
 		panic("nn: batchnorm Backward before Forward")
 	}
-	if dy.Len() != b.xhat.Len() {
-		panic(fmt.Sprintf("nn: batchnorm output gradient has shape %v, output is %v", dy.Shape, b.xhat.Shape))
+	if dy.Len() != b.y.Len() {
+		panic(fmt.Sprintf("nn: batchnorm output gradient has shape %v, output is %v", dy.Shape, b.y.Shape))
 	}
 	b.dy = dy.Data[:dy.Len()]
-	b.dx = tensor.Reshape(b.dx, b.xhat.Shape...)
+	b.dx = tensor.Reshape(b.dx, b.y.Shape...)
 	if b.hw == 1 {
 		b.backwardRows()
 	} else {
-		tensor.ParallelFor(b.in[0], b.bwd)
+		b.backwardPlanes()
 	}
 	b.dy = nil
 	return b.dx
@@ -246,35 +315,61 @@ func (b *BatchNorm) Backward(dy *tensor.Tensor) *tensor.Tensor {
 // gradCoeffs adds channel ch's γ and β gradients and returns the
 // coefficients of dx = k·(dy − a − x̂·s).
 func (b *BatchNorm) gradCoeffs(ch int, sdy, sdyx float64) (k, a, s float32) {
+	k64, a64, s64 := b.gradCoeffs64(ch, sdy, sdyx)
+	return float32(k64), float32(a64), float32(s64)
+}
+
+// gradCoeffs64 is gradCoeffs before rounding to float32.
+func (b *BatchNorm) gradCoeffs64(ch int, sdy, sdyx float64) (k, a, s float64) {
 	b.Gamma.Grad[ch] += float32(sdyx)
 	b.Beta.Grad[ch] += float32(sdy)
-	k = b.Gamma.Data[ch] * b.invStd[ch]
+	k = float64(b.Gamma.Data[ch]) * float64(b.invStd[ch])
 	if !b.train {
 		return k, 0, 0
 	}
 	m := float64(b.n * b.hw)
-	return k, float32(sdy / m), float32(sdyx / m)
+	return k, sdy / m, sdyx / m
 }
 
-func (b *BatchNorm) backwardChannels(lo, hi int) {
-	c, hw := b.in[0], b.hw
-	for ch := lo; ch < hi; ch++ {
+// backwardPlanes handles an (N,C,H,W) batch from x rather than a stored
+// x̂, in two passes split by image like forwardPlanes: with Σdy and Σdy·x
+// (float64) per plane, added per channel in image order,
+// Σdy·x̂ = invstd·(Σdy·x − mean·Σdy), and dx = k·(dy − a − x̂·s) is the
+// single vectorised pass dx = k·dy + (B·x + C) with B = −k·invstd·s and
+// C = −k·a − B·mean.
+func (b *BatchNorm) backwardPlanes() {
+	c := b.in[0]
+	b.part = resize64(b.part, 2*b.n*c)
+	tensor.ParallelFor(b.n, b.dsums)
+	b.coef = resize(b.coef, 3*c)
+	for ch := range c {
 		var sdy, sdyx float64
 		for i := 0; i < b.n; i++ {
-			off := (i*c + ch) * hw
-			u, v := sumDot64(b.dy[off:off+hw], b.xhat.Data[off:off+hw])
-			sdy += u
-			sdyx += v
+			sdy += b.part[2*(i*c+ch)]
+			sdyx += b.part[2*(i*c+ch)+1]
 		}
-		k, a, s := b.gradCoeffs(ch, sdy, sdyx)
-		for i := 0; i < b.n; i++ {
-			off := (i*c + ch) * hw
-			xh := b.xhat.Data[off : off+hw]
-			dx := b.dx.Data[off : off+hw]
-			for j, d := range b.dy[off : off+hw] {
-				dx[j] = k * (d - a - xh[j]*s)
-			}
-		}
+		mean, inv := float64(b.mean[ch]), float64(b.invStd[ch])
+		k, a, s := b.gradCoeffs64(ch, sdy, inv*(sdyx-mean*sdy))
+		bx := -k * inv * s
+		b.coef[ch], b.coef[c+ch], b.coef[2*c+ch] = float32(k), float32(bx), float32(-k*a-bx*mean)
+	}
+	tensor.ParallelFor(b.n, b.dnorm)
+}
+
+// gradSumsImages forms Σdy and Σdy·x of the planes of images [lo, hi).
+func (b *BatchNorm) gradSumsImages(lo, hi int) {
+	hw := b.hw
+	for q := lo * b.in[0]; q < hi*b.in[0]; q++ {
+		b.part[2*q], b.part[2*q+1] = tensor.SumDot64(b.dy[q*hw:(q+1)*hw], b.x[q*hw:(q+1)*hw])
+	}
+}
+
+// gradImages forms dx of the planes of images [lo, hi).
+func (b *BatchNorm) gradImages(lo, hi int) {
+	c, hw := b.in[0], b.hw
+	for q := lo * c; q < hi*c; q++ {
+		ch := q % c
+		tensor.LinComb(b.dx.Data[q*hw:(q+1)*hw], b.dy[q*hw:(q+1)*hw], b.x[q*hw:(q+1)*hw], b.coef[ch], b.coef[c+ch], b.coef[2*c+ch])
 	}
 }
 
@@ -302,61 +397,6 @@ func (b *BatchNorm) backwardRows() {
 			dx[ch] = k[ch] * (d - a[ch] - xh[ch]*s[ch])
 		}
 	}
-}
-
-// sum64 is Σ s[i] in float64 with four partial sums.
-func sum64(s []float32) float64 {
-	var a0, a1, a2, a3 float64
-	i := 0
-	for ; i+4 <= len(s); i += 4 {
-		v := s[i : i+4 : i+4]
-		a0 += float64(v[0])
-		a1 += float64(v[1])
-		a2 += float64(v[2])
-		a3 += float64(v[3])
-	}
-	for ; i < len(s); i++ {
-		a0 += float64(s[i])
-	}
-	return (a0 + a1) + (a2 + a3)
-}
-
-// sqDev64 is Σ (s[i]−m)² in float64 with four partial sums.
-func sqDev64(s []float32, m float64) float64 {
-	var a0, a1, a2, a3 float64
-	i := 0
-	for ; i+4 <= len(s); i += 4 {
-		v := s[i : i+4 : i+4]
-		d0, d1, d2, d3 := float64(v[0])-m, float64(v[1])-m, float64(v[2])-m, float64(v[3])-m
-		a0 += d0 * d0
-		a1 += d1 * d1
-		a2 += d2 * d2
-		a3 += d3 * d3
-	}
-	for ; i < len(s); i++ {
-		d := float64(s[i]) - m
-		a0 += d * d
-	}
-	return (a0 + a1) + (a2 + a3)
-}
-
-// sumDot64 is (Σ d[i], Σ d[i]·x[i]) in float64 with two partial sums each.
-func sumDot64(d, x []float32) (float64, float64) {
-	x = x[:len(d)]
-	var s0, s1, p0, p1 float64
-	i := 0
-	for ; i+2 <= len(d); i += 2 {
-		u, v := d[i:i+2:i+2], x[i:i+2:i+2]
-		s0 += float64(u[0])
-		s1 += float64(u[1])
-		p0 += float64(u[0]) * float64(v[0])
-		p1 += float64(u[1]) * float64(v[1])
-	}
-	if i < len(d) {
-		s0 += float64(d[i])
-		p0 += float64(d[i]) * float64(x[i])
-	}
-	return s0 + s1, p0 + p1
 }
 
 func resize64(s []float64, n int) []float64 {

@@ -64,6 +64,8 @@ type Conv2D struct {
 	cols      []float32
 	colLen    int
 	colsValid bool
+	// wc holds the centre taps of W (out × C) for centreOnly layers.
+	wc []float32
 	// Method values bound once, so that ParallelFor gets no new closure
 	// per call.
 	fwd, bwd, sum func(lo, hi int)
@@ -73,6 +75,107 @@ type Conv2D struct {
 type convScratch struct {
 	cols, dcols []float32 // im2col patches (when not cached) and their gradient
 	dW, db      []float32 // the slice's parameter gradients
+	// Several images' patches side by side (kg × g·p), their gradient,
+	// and their outputs or output gradients (out × g·p); see groupImages.
+	wide, dwide, ywide []float32
+	dWt                []float32 // dWᵀ (kg × out) when narrowFilters
+}
+
+// narrowDW enables the transposed weight gradient of narrowFilters; tests
+// turn it off to compare.
+var narrowDW = true
+
+// narrowFilters reports whether a filter has fewer than 16 weights (a
+// 3×3 convolution of a one-channel image): dW = dY·colsᵀ would then be a
+// GEMM only kg columns wide, which the vector kernels fill badly, so
+// Backward forms dWᵀ = cols·dYᵀ instead (out columns) and transposes it
+// once per batch slice.
+func (c *Conv2D) narrowFilters() bool {
+	return narrowDW && c.grp == 1 && !c.depthwise && c.W.Cols < 16 && c.out >= 16
+}
+
+// Convolutions whose maps have at most convGroupMaxCols output positions
+// multiply several images' patches in one GEMM (convGroupCols positions,
+// as Net.Infer does): on the 3×3 and 1×1 maps of a network's last layers a
+// per-image GEMM is mostly call and packing overhead (grouping made those
+// layers' forward and backward 20-40% cheaper at width 16), while on 7×7
+// maps the extra copies cost more than they save. Which images share a
+// GEMM depends only on the batch size, so results stay independent of the
+// thread count. A variable so that tests can exercise both paths.
+var convGroupMaxCols = 16
+
+const convGroupCols = 256
+
+// centreTaps enables the pointwise path of centreOnly layers; tests turn
+// it off to compare with the general one.
+var centreTaps = true
+
+// centreOnly reports whether only the centre tap of each filter sees the
+// image: a 1×1 map, stride 1 and "same" padding of an odd kernel (the last
+// layers of a VGG-style network after four pools). The convolution is then
+// a pointwise one with the centre taps as weights, which Forward and
+// Backward run as one GEMM per batch slice over C inputs instead of k²·C
+// mostly-zero patch rows per image.
+func (c *Conv2D) centreOnly() bool {
+	return centreTaps && c.grp == 1 && c.in[1] == 1 && c.in[2] == 1 && c.stride == 1 && c.k > 1 && c.k%2 == 1 && c.pad == c.k/2
+}
+
+// gatherCentre copies the centre taps of W into c.wc.
+func (c *Conv2D) gatherCentre() {
+	kk, cin := c.k*c.k, c.in[0]
+	c.wc = resize(c.wc, c.out*cin)
+	for o := 0; o < c.out; o++ {
+		for j := 0; j < cin; j++ {
+			c.wc[o*cin+j] = c.W.Data[o*c.W.Cols+j*kk+kk/2]
+		}
+	}
+}
+
+// forwardCentre is forwardChunks for images [n0, n1) of a centreOnly
+// layer: Y (images × out) = X (images × C) · Wcᵀ.
+func (c *Conv2D) forwardCentre(n0, n1 int) {
+	cin, out := c.in[0], c.out
+	copy(c.x.Data[n0*cin:n1*cin], c.src[n0*cin:n1*cin])
+	y := c.y.Data[n0*out : n1*out]
+	tensor.Gemm(false, true, n1-n0, out, cin, 1, c.x.Data[n0*cin:], cin, c.wc, cin, 0, y, out)
+	if c.B != nil {
+		for i := n0; i < n1; i++ {
+			tensor.AddPlaneBias(c.y.Data[i*out:(i+1)*out], c.B.Data, 1)
+		}
+	}
+}
+
+// backwardCentre is backwardChunks for images [n0, n1) of a centreOnly
+// layer: dWc = dYᵀ·X into the centre taps of the slice's dW, dX = dY·Wc.
+func (c *Conv2D) backwardCentre(s *convScratch, n0, n1 int) {
+	cin, out, kk := c.in[0], c.out, c.k*c.k
+	g := n1 - n0
+	x, dy := c.x.Data[n0*cin:n1*cin], c.dy[n0*out:n1*out]
+	s.dcols = resize(s.dcols, out*cin)
+	tensor.Gemm(true, false, out, cin, g, 1, dy, out, x, cin, 0, s.dcols, cin)
+	for o := 0; o < out; o++ {
+		for j := 0; j < cin; j++ {
+			s.dW[o*c.W.Cols+j*kk+kk/2] += s.dcols[o*cin+j]
+		}
+	}
+	if s.db != nil {
+		for i := 0; i < g; i++ {
+			tensor.AddPlaneSums(s.db, dy[i*out:(i+1)*out], 1)
+		}
+	}
+	if !c.skipDx {
+		tensor.Gemm(false, false, g, cin, out, 1, dy, out, c.wc, cin, 0, c.dx.Data[n0*cin:n1*cin], cin)
+	}
+}
+
+// groupImages is the number of images one GEMM covers: 1 for per-image
+// GEMMs (large maps, cached patches, grouped and depthwise convolutions).
+func (c *Conv2D) groupImages() int {
+	p := c.oh * c.ow
+	if c.grp != 1 || c.pointwise() || c.colsValid || p > convGroupMaxCols || c.centreOnly() {
+		return 1
+	}
+	return min(convGroupCols/p, (c.n+gradChunks-1)/gradChunks)
 }
 
 // NewConv2D makes a convolution of per-example input in = (C, H, W) with out
@@ -203,6 +306,7 @@ func (c *Conv2D) prepare(n int) int {
 	}
 	kg := c.W.Cols
 	p := c.oh * c.ow
+	g := c.groupImages()
 	for i := range c.chunks[:nc] {
 		s := &c.chunks[i]
 		if !c.depthwise && !c.pointwise() {
@@ -210,6 +314,11 @@ func (c *Conv2D) prepare(n int) int {
 				s.cols = resize(s.cols, kg*p)
 			}
 			s.dcols = resize(s.dcols, kg*p)
+		}
+		if g > 1 {
+			s.wide = resize(s.wide, kg*g*p)
+			s.dwide = resize(s.dwide, kg*g*p)
+			s.ywide = resize(s.ywide, c.out*g*p)
 		}
 		s.dW = resize(s.dW, c.W.Len())
 		if c.B != nil {
@@ -250,6 +359,9 @@ func (c *Conv2D) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 			c.colsValid = true
 		}
 	}
+	if c.centreOnly() {
+		c.gatherCentre()
+	}
 	tensor.ParallelFor(c.prepare(n), c.fwd)
 	c.src = nil
 	return c.y
@@ -260,10 +372,21 @@ func (c *Conv2D) forwardChunks(lo, hi int) {
 	cin, h, w := c.in[0], c.in[1], c.in[2]
 	p := c.oh * c.ow
 	og, kg := c.out/c.grp, c.W.Cols
+	group := c.groupImages()
 	for ch := lo; ch < hi; ch++ {
 		s := &c.chunks[ch]
 		n0, n1 := c.chunkRange(ch, nc)
+		if c.centreOnly() {
+			c.forwardCentre(n0, n1)
+			continue
+		}
 		for i := n0; i < n1; i++ {
+			if group > 1 {
+				g := min(group, n1-i)
+				c.forwardGroup(s, i, g)
+				i += g - 1
+				continue
+			}
 			// Each image is copied here rather than the batch before
 			// the loop: the copy is shared by the threads and leaves
 			// the image in cache for the kernels.
@@ -287,6 +410,73 @@ func (c *Conv2D) forwardChunks(lo, hi int) {
 				tensor.AddPlaneBias(yi, c.B.Data, p)
 			}
 		}
+	}
+}
+
+// widePatches copies images [i0, i0+g) into c.x and writes their im2col
+// matrices side by side into s.wide (kg × g·p).
+func (c *Conv2D) widePatches(s *convScratch, i0, g int, copyIn bool) {
+	cin, h, w := c.in[0], c.in[1], c.in[2]
+	chw, p, kg := cin*h*w, c.oh*c.ow, c.W.Cols
+	gp := g * p
+	for j := 0; j < g; j++ {
+		i := i0 + j
+		xi := c.x.Data[i*chw : (i+1)*chw]
+		if copyIn {
+			copy(xi, c.src[i*chw:(i+1)*chw])
+		}
+		tensor.Im2Col(s.cols, xi, cin, h, w, c.k, c.k, c.stride, c.pad)
+		for r := 0; r < kg; r++ {
+			copy(s.wide[r*gp+j*p:r*gp+(j+1)*p], s.cols[r*p:(r+1)*p])
+		}
+	}
+}
+
+// forwardGroup convolves images [i0, i0+g) with one GEMM (groups = 1).
+func (c *Conv2D) forwardGroup(s *convScratch, i0, g int) {
+	p, kg, out := c.oh*c.ow, c.W.Cols, c.out
+	gp := g * p
+	c.widePatches(s, i0, g, true)
+	tensor.Gemm(false, false, out, gp, kg, 1, c.W.Data, kg, s.wide, gp, 0, s.ywide, gp)
+	for j := 0; j < g; j++ {
+		yi := c.y.Data[(i0+j)*out*p : (i0+j+1)*out*p]
+		for o := 0; o < out; o++ {
+			copy(yi[o*p:(o+1)*p], s.ywide[o*gp+j*p:o*gp+(j+1)*p])
+		}
+		if c.B != nil {
+			tensor.AddPlaneBias(yi, c.B.Data, p)
+		}
+	}
+}
+
+// backwardGroup is Backward's work for images [i0, i0+g) with one GEMM
+// per product: dW += dY·wideᵀ over all g·p positions, dwide = Wᵀ·dY.
+func (c *Conv2D) backwardGroup(s *convScratch, i0, g int) {
+	cin, h, w := c.in[0], c.in[1], c.in[2]
+	chw, p, kg, out := cin*h*w, c.oh*c.ow, c.W.Cols, c.out
+	gp := g * p
+	for j := 0; j < g; j++ {
+		dyi := c.dy[(i0+j)*out*p : (i0+j+1)*out*p]
+		for o := 0; o < out; o++ {
+			copy(s.ywide[o*gp+j*p:o*gp+(j+1)*p], dyi[o*p:(o+1)*p])
+		}
+		if s.db != nil {
+			tensor.AddPlaneSums(s.db, dyi, p)
+		}
+	}
+	c.widePatches(s, i0, g, false)
+	tensor.Gemm(false, true, out, kg, gp, 1, s.ywide, gp, s.wide, gp, 1, s.dW, kg)
+	if c.skipDx {
+		return
+	}
+	tensor.Gemm(true, false, kg, gp, out, 1, c.W.Data, kg, s.ywide, gp, 0, s.dwide, gp)
+	for j := 0; j < g; j++ {
+		for r := 0; r < kg; r++ {
+			copy(s.dcols[r*p:(r+1)*p], s.dwide[r*gp+j*p:r*gp+(j+1)*p])
+		}
+		dxi := c.dx.Data[(i0+j)*chw : (i0+j+1)*chw]
+		clear(dxi)
+		tensor.Col2Im(dxi, s.dcols, cin, h, w, c.k, c.k, c.stride, c.pad)
 	}
 }
 
@@ -321,6 +511,9 @@ func (c *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	}
 	c.dy = dy.Data[:dy.Len()]
 	c.dx = tensor.Reshape(c.dx, c.x.Shape...)
+	if c.centreOnly() {
+		c.gatherCentre()
+	}
 	tensor.ParallelFor(c.prepare(c.x.Shape[0]), c.bwd)
 	if c.W.Len() < 1<<14 {
 		c.sum(0, c.W.Len())
@@ -353,12 +546,28 @@ func (c *Conv2D) backwardChunks(lo, hi int) {
 	cin, h, w := c.in[0], c.in[1], c.in[2]
 	p := c.oh * c.ow
 	cg, og, kg := cin/c.grp, c.out/c.grp, c.W.Cols
+	group := c.groupImages()
 	for ch := lo; ch < hi; ch++ {
 		s := &c.chunks[ch]
 		clear(s.dW)
 		clear(s.db)
+		narrow := c.narrowFilters() && group == 1
+		if narrow {
+			s.dWt = resize(s.dWt, c.W.Len())
+			clear(s.dWt)
+		}
 		n0, n1 := c.chunkRange(ch, nc)
+		if c.centreOnly() {
+			c.backwardCentre(s, n0, n1)
+			continue
+		}
 		for i := n0; i < n1; i++ {
+			if group > 1 {
+				g := min(group, n1-i)
+				c.backwardGroup(s, i, g)
+				i += g - 1
+				continue
+			}
 			xi := c.x.Data[i*cin*h*w : (i+1)*cin*h*w]
 			dxi := c.dx.Data[i*cin*h*w : (i+1)*cin*h*w]
 			dyi := c.dy[i*c.out*p : (i+1)*c.out*p]
@@ -374,7 +583,11 @@ func (c *Conv2D) backwardChunks(lo, hi int) {
 					wg := c.W.Data[g*og*kg : (g+1)*og*kg]
 					cols := c.patches(s.cols, xi, i, g)
 					// dW_g += dY_g · colsᵀ; dcols = W_gᵀ · dY_g.
-					tensor.Gemm(false, true, og, kg, p, 1, dyg, p, cols, p, 1, s.dW[g*og*kg:], kg)
+					if narrow {
+						tensor.Gemm(false, true, kg, og, p, 1, cols, p, dyg, p, 1, s.dWt, og)
+					} else {
+						tensor.Gemm(false, true, og, kg, p, 1, dyg, p, cols, p, 1, s.dW[g*og*kg:], kg)
+					}
 					if c.skipDx {
 						continue
 					}
@@ -390,6 +603,13 @@ func (c *Conv2D) backwardChunks(lo, hi int) {
 			}
 			if s.db != nil {
 				tensor.AddPlaneSums(s.db, dyi, p)
+			}
+		}
+		if narrow {
+			for o := 0; o < og; o++ {
+				for t := 0; t < kg; t++ {
+					s.dW[o*kg+t] = s.dWt[t*og+o]
+				}
 			}
 		}
 	}

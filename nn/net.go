@@ -82,17 +82,71 @@ func (n *Net) SetRand(r *rand.Rand) {
 	}
 }
 
-// Forward runs the network on a batch.
+// Forward runs the network on a batch. A per-channel BatchNorm followed by
+// a ReLU runs as one pass that writes both layers' outputs (the same
+// values, buffers and layer state as the two Forwards one after the other).
 func (n *Net) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	if len(n.outs) != len(n.Layers) {
 		n.outs = make([]*tensor.Tensor, len(n.Layers))
 		n.grads = make([]*tensor.Tensor, len(n.Layers))
 	}
-	for i, l := range n.Layers {
-		x = l.Forward(x, train)
+	for i := 0; i < len(n.Layers); i++ {
+		if z, y, pooled, ok := n.forwardBNReLU(i, x, train); ok {
+			n.outs[i], n.outs[i+1] = z, y
+			x = y
+			i++
+			if pooled != nil {
+				n.outs[i+1] = pooled
+				x = pooled
+				i++
+			}
+			continue
+		}
+		x = n.Layers[i].Forward(x, train)
 		n.outs[i] = x
 	}
 	return x
+}
+
+// fuseBNReLU enables Forward's BatchNorm+ReLU pass; tests turn it off to
+// compare with the layers run one by one.
+var fuseBNReLU = true
+
+// fusePoolPlane is the smallest plane (H·W values) whose max pool runs
+// inside the BatchNorm+ReLU pass: pooling a plane while it is in cache
+// saves reading it back, but costs a kernel call per plane, which on small
+// planes costs more than the pass it saves. A variable for tests.
+var fusePoolPlane = 128
+
+// forwardBNReLU runs layers i and i+1 in one pass when they are a
+// per-channel BatchNorm and a ReLU, returning both outputs. A max pool
+// after them (layer i+2) on planes of at least fusePoolPlane values pools
+// each plane in the same pass, and its output is returned too (nil
+// otherwise).
+func (n *Net) forwardBNReLU(i int, x *tensor.Tensor, train bool) (z, y, pooled *tensor.Tensor, ok bool) {
+	if !fuseBNReLU || i+1 >= len(n.Layers) {
+		return nil, nil, nil, false
+	}
+	bn, ok := n.Layers[i].(*BatchNorm)
+	if !ok || !bn.channelwise() {
+		return nil, nil, nil, false
+	}
+	a, ok := n.Layers[i+1].(*Act)
+	if !ok || a.A.Kind != ReLU {
+		return nil, nil, nil, false
+	}
+	r := a.reluOutput(x.Shape)
+	if i+2 < len(n.Layers) {
+		if p, ok := n.Layers[i+2].(*MaxPool2D); ok && p.in[1]*p.in[2] >= fusePoolPlane {
+			pooled = p.beginFused(a.y)
+			z = bn.forwardReLUPool(x, train, r, p)
+			a.z = z
+			return z, a.y, pooled, true
+		}
+	}
+	z = bn.forwardReLU(x, train, r)
+	a.z = z
+	return z, a.y, nil, true
 }
 
 // Backward propagates dL/d(output) and accumulates parameter gradients.

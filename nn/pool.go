@@ -126,6 +126,25 @@ func (l *MaxPool2D) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	return l.y
 }
 
+// beginFused prepares a Forward on x whose planes a producer pools itself,
+// one plane at a time while it is in cache (poolPlane), and returns the
+// output; afterwards the layer is in the state Forward(x) leaves.
+func (l *MaxPool2D) beginFused(x *tensor.Tensor) *tensor.Tensor {
+	l.begin(x)
+	l.x = nil
+	if cap(l.arg) < l.y.Len() {
+		l.arg = make([]int32, l.y.Len())
+	}
+	l.arg = l.arg[:l.y.Len()]
+	return l.y
+}
+
+// poolPlane pools plane q (image·C + channel) of the input, given as src.
+func (l *MaxPool2D) poolPlane(q int, src []float32) {
+	ohw := l.oh * l.ow
+	tensor.MaxPool2DForward(l.y.Data[q*ohw:(q+1)*ohw], l.arg[q*ohw:(q+1)*ohw], src, 1, l.in[1], l.in[2], l.k, l.stride)
+}
+
 func (l *MaxPool2D) forwardImages(lo, hi int) {
 	c, xo, yo := l.images(lo, hi)
 	hw, ohw := l.in[1]*l.in[2], l.oh*l.ow

@@ -8,7 +8,10 @@
 // micro-kernels chosen at run time from the CPU's features; the portable Go
 // path stays as the reference and is selected with the noasm build tag.
 // Stride-1 im2col/col2im and the 3×3 depthwise kernels have AVX-512 paths
-// too (hand-written, in conv_amd64.s), tested against the portable code.
+// too (hand-written, in conv_amd64.s), tested against the portable code, as
+// do the elementwise passes of training (elem_amd64.s): BatchNorm's float64
+// sums (Moments64, SumDot64) and affine maps (AffineReLU, LinComb), ReLU
+// and its gradient, and the 2×2 stride-2 max pool.
 //
 // Kernels parallelise over a fixed partition of the work (ParallelFor),
 // never over a scheduler-dependent one, so results are identical from run

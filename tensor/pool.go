@@ -32,7 +32,8 @@ func needIdx(op string, s []int32, n int) {
 // propagates; its recorded position is then unspecified within the window.
 //
 // The scan updates the maximum with the branch-free built-in max and the
-// position by a conditional move; k = 2, the common window, is unrolled.
+// position by a conditional move; k = 2, the common window, is unrolled,
+// and with stride 2 runs 16 windows at a time on AVX-512 (elem_amd64.s).
 func MaxPool2DForward(dst []float32, arg []int32, x []float32, c, h, w, k, stride int) {
 	oh, ow := poolGeom("MaxPool2DForward", c, h, w, k, stride)
 	if h*w > math.MaxInt32 {
@@ -45,6 +46,11 @@ func MaxPool2DForward(dst []float32, arg []int32, x []float32, c, h, w, k, strid
 		in := x[ci*h*w : (ci+1)*h*w]
 		out := dst[ci*oh*ow : (ci+1)*oh*ow]
 		idx := arg[ci*oh*ow : (ci+1)*oh*ow]
+		if k == 2 && stride == 2 && elemAVX512 {
+			// Rows 2i, 2i+1 < h and columns < 2·ow ≤ w: within in.
+			maxPool2AVX512(&out[0], &idx[0], &in[0], ow, w, oh, 0)
+			continue
+		}
 		for i := 0; i < oh; i++ {
 			yr, ir := out[i*ow:(i+1)*ow], idx[i*ow:(i+1)*ow]
 			top := i * stride * w

@@ -18,6 +18,8 @@ func poolCases(r *rand.Rand) []poolCase {
 		{4, 24, 24, 2, 2},
 		{1, 5, 5, 5, 1},
 		{2, 8, 8, 2, 3},
+		{2, 9, 70, 2, 2},  // 35 windows a row: two full vector blocks and a tail
+		{3, 28, 28, 2, 2}, // the growth benchmark's first pool
 	}
 	sizes := []int{1, 2, 3, 7, 8, 33}
 	for len(cs) < 40 {
@@ -210,4 +212,45 @@ func ExampleMaxPool2DForward() {
 	MaxPool2DForward(y, arg, x, 1, 4, 4, 2, 2)
 	fmt.Println(y, arg)
 	// Output: [4 2 2 8] [4 2 13 15]
+}
+
+// The AVX-512 2×2 stride-2 kernel equals the portable loop exactly, ties
+// (small integers) included.
+func TestMaxPool2AsmMatchesPortable(t *testing.T) {
+	if !elemAVX512 {
+		t.Skip("no AVX-512 on this machine or build")
+	}
+	defer func(on bool) { elemAVX512 = on }(elemAVX512)
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, sz := range [][3]int{{3, 7, 7}, {2, 28, 28}, {1, 2, 2}, {2, 5, 67}, {4, 3, 3}} {
+		c, h, w := sz[0], sz[1], sz[2]
+		x := make([]float32, c*h*w)
+		for i := range x {
+			x[i] = float32(r.IntN(5)) // many ties
+		}
+		n := c * (h / 2) * (w / 2)
+		var y [2][]float32
+		var arg [2][]int32
+		for k, asm := range []bool{true, false} {
+			elemAVX512 = asm
+			y[k], arg[k] = make([]float32, n), make([]int32, n)
+			MaxPool2DForward(y[k], arg[k], x, c, h, w, 2, 2)
+		}
+		for i := range n {
+			if y[0][i] != y[1][i] || arg[0][i] != arg[1][i] {
+				t.Fatalf("%v: window %d: asm %v at %d, portable %v at %d", sz, i, y[0][i], arg[0][i], y[1][i], arg[1][i])
+			}
+		}
+	}
+}
+
+func BenchmarkMaxPool2DForward(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	const c, h, w = 128 * 16, 28, 28
+	x := randSlice(r, c*h*w)
+	y, arg := make([]float32, c*h*w/4), make([]int32, c*h*w/4)
+	b.SetBytes(4 * c * h * w)
+	for b.Loop() {
+		MaxPool2DForward(y, arg, x, c, h, w, 2, 2)
+	}
 }
