@@ -275,3 +275,45 @@ func TestLoadIDXMaxTrain(t *testing.T) {
 		t.Fatalf("first examples differ: %v %v classes %d", head.X, head.Y, head.Classes)
 	}
 }
+
+// With MaxTrain the training images are decoded only as far as the kept
+// examples: a file whose data ends after them still loads (the full load
+// reports it truncated), and the kept examples equal the full file's.
+func TestLoadIDXMaxTrainPrefixOnly(t *testing.T) {
+	for _, gz := range []bool{false, true} {
+		dir := t.TempDir()
+		writeIDXDir(t, dir, 5, 2, 2, 3, false)
+		full, _, err := LoadIDXDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Rewrite the training images with only 3 of the 5 declared.
+		p := filepath.Join(dir, "train-images-idx3-ubyte")
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = b[:16+3*6]
+		if gz {
+			os.Remove(p)
+			p += ".gz"
+			b = gzipBytes(t, b)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := LoadIDXDir(dir); err == nil || !strings.Contains(err.Error(), "truncated") {
+			t.Fatalf("gz %v: full load of a short file: %v, want truncated", gz, err)
+		}
+		head, _, err := Load("idx:"+dir, LoadOptions{MaxTrain: 3})
+		if err != nil {
+			t.Fatalf("gz %v: %v", gz, err)
+		}
+		if !slices.Equal(head.X, full.X[:18]) || !slices.Equal(head.Y, full.Y[:3]) || head.Classes != full.Classes {
+			t.Fatalf("gz %v: prefix %v %v classes %d", gz, head.X, head.Y, head.Classes)
+		}
+		if _, _, err := Load("idx:"+dir, LoadOptions{MaxTrain: 4}); err == nil {
+			t.Fatalf("gz %v: MaxTrain 4 of a file holding 3 loaded", gz)
+		}
+	}
+}
