@@ -301,8 +301,7 @@ func (b *BatchNorm) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	if dy.Len() != b.y.Len() {
 		panic(fmt.Sprintf("nn: batchnorm output gradient has shape %v, output is %v", dy.Shape, b.y.Shape))
 	}
-	b.dy = dy.Data[:dy.Len()]
-	b.dx = tensor.Reshape(b.dx, b.y.Shape...)
+	b.beginBackward(dy)
 	if b.hw == 1 {
 		b.backwardRows()
 	} else {
@@ -338,9 +337,22 @@ func (b *BatchNorm) gradCoeffs64(ch int, sdy, sdyx float64) (k, a, s float64) {
 // single vectorised pass dx = k·dy + (B·x + C) with B = −k·invstd·s and
 // C = −k·a − B·mean.
 func (b *BatchNorm) backwardPlanes() {
-	c := b.in[0]
-	b.part = resize64(b.part, 2*b.n*c)
+	b.part = resize64(b.part, 2*b.n*b.in[0])
 	tensor.ParallelFor(b.n, b.dsums)
+	b.backwardFromSums()
+}
+
+// beginBackward takes dy and sizes dx.
+func (b *BatchNorm) beginBackward(dy *tensor.Tensor) {
+	b.dy = dy.Data[:dy.Len()]
+	b.dx = tensor.Reshape(b.dx, b.y.Shape...)
+}
+
+// backwardFromSums is backwardPlanes after its first pass: the per-plane
+// Σdy and Σdy·x are in b.part (Net's fused backward forms them in its own
+// pass).
+func (b *BatchNorm) backwardFromSums() {
+	c := b.in[0]
 	b.coef = resize(b.coef, 3*c)
 	for ch := range c {
 		var sdy, sdyx float64

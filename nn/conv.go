@@ -66,6 +66,9 @@ type Conv2D struct {
 	colsValid bool
 	// wc holds the centre taps of W (out × C) for centreOnly layers.
 	wc []float32
+	// wt holds the flipped, transposed filters (C × out·k·k) for
+	// dxByCorrelation.
+	wt []float32
 	// Method values bound once, so that ParallelFor gets no new closure
 	// per call.
 	fwd, bwd, sum func(lo, hi int)
@@ -118,6 +121,39 @@ var centreTaps = true
 // mostly-zero patch rows per image.
 func (c *Conv2D) centreOnly() bool {
 	return centreTaps && c.grp == 1 && c.in[1] == 1 && c.in[2] == 1 && c.stride == 1 && c.k > 1 && c.k%2 == 1 && c.pad == c.k/2
+}
+
+// dxCorrelate enables dxByCorrelation; tests turn it off to compare.
+var dxCorrelate = true
+
+// dxByCorrelation reports whether Backward forms a per-image input
+// gradient as the correlation of dY with the flipped filters, as
+// im2col(dY) (out·k·k × H·W, padding k−1−pad) times the C × out·k·k
+// matrix wt, instead of dcols = Wᵀ·dY followed by col2im. Both take the
+// same flops, but Wᵀ·dY is a GEMM with only out terms per entry that
+// writes C·k·k rows and col2im then adds them k·k-fold into the image,
+// while here the GEMM has out·k·k terms per entry and writes the image
+// once, and im2col is a masked copy. That needs stride 1, the fast
+// im2col, and out ≤ C (the patches of dY are out·k·k rows).
+func (c *Conv2D) dxByCorrelation() bool {
+	return dxCorrelate && c.grp == 1 && !c.depthwise && !c.pointwise() && c.stride == 1 && c.pad <= c.k-1 &&
+		!c.skipDx && c.out <= c.in[0] && tensor.FastIm2Col(c.k, 1, c.in[2])
+}
+
+// gatherFlipped writes c.wt[ci][(o·k+a)·k+b] = W[o][ci][k−1−a][k−1−b].
+func (c *Conv2D) gatherFlipped() {
+	cin, kk := c.in[0], c.k*c.k
+	ok := c.out * kk
+	c.wt = resize(c.wt, cin*ok)
+	for o := 0; o < c.out; o++ {
+		for ci := 0; ci < cin; ci++ {
+			src := c.W.Data[o*c.W.Cols+ci*kk : o*c.W.Cols+(ci+1)*kk]
+			dst := c.wt[ci*ok+o*kk : ci*ok+(o+1)*kk]
+			for t := range kk {
+				dst[t] = src[kk-1-t]
+			}
+		}
+	}
 }
 
 // gatherCentre copies the centre taps of W into c.wc.
@@ -313,7 +349,11 @@ func (c *Conv2D) prepare(n int) int {
 			if !c.colsValid {
 				s.cols = resize(s.cols, kg*p)
 			}
-			s.dcols = resize(s.dcols, kg*p)
+			if c.dxByCorrelation() && g == 1 {
+				s.dcols = resize(s.dcols, c.out*c.k*c.k*c.in[1]*c.in[2])
+			} else {
+				s.dcols = resize(s.dcols, kg*p)
+			}
 		}
 		if g > 1 {
 			s.wide = resize(s.wide, kg*g*p)
@@ -514,6 +554,9 @@ func (c *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	if c.centreOnly() {
 		c.gatherCentre()
 	}
+	if c.dxByCorrelation() && c.groupImages() == 1 {
+		c.gatherFlipped()
+	}
 	tensor.ParallelFor(c.prepare(c.x.Shape[0]), c.bwd)
 	if c.W.Len() < 1<<14 {
 		c.sum(0, c.W.Len())
@@ -547,6 +590,7 @@ func (c *Conv2D) backwardChunks(lo, hi int) {
 	p := c.oh * c.ow
 	cg, og, kg := cin/c.grp, c.out/c.grp, c.W.Cols
 	group := c.groupImages()
+	corr := group == 1 && c.dxByCorrelation()
 	for ch := lo; ch < hi; ch++ {
 		s := &c.chunks[ch]
 		clear(s.dW)
@@ -594,6 +638,13 @@ func (c *Conv2D) backwardChunks(lo, hi int) {
 					dxg := dxi[g*cg*h*w : (g+1)*cg*h*w]
 					if c.pointwise() {
 						tensor.Gemm(true, false, kg, p, og, 1, wg, kg, dyg, p, 0, dxg, p)
+						continue
+					}
+					if corr {
+						// dX = wt · im2col(dY); grp == 1 here.
+						hw, okk := h*w, c.out*c.k*c.k
+						tensor.Im2Col(s.dcols, dyg, c.out, c.oh, c.ow, c.k, c.k, 1, c.k-1-c.pad)
+						tensor.Gemm(false, false, cin, hw, okk, 1, c.wt, okk, s.dcols, hw, 0, dxg, hw)
 						continue
 					}
 					tensor.Gemm(true, false, kg, p, og, 1, wg, kg, dyg, p, 0, s.dcols, p)

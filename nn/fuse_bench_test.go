@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -99,4 +100,19 @@ func benchConv(b *testing.B, in []int) {
 	}
 	net.InputGrad = in[0] > 1 // the first layer forms no input gradient
 	benchNet(b, net, uniformTensor(r, append([]int{128}, in...)...))
+}
+
+// BenchmarkConvInputGrad: the benchmark's 16→16 3×3 convolutions on 28×28,
+// 14×14 and 7×7 maps, forward and backward, with the input gradient by
+// correlation (the default) and by Wᵀ·dY and col2im.
+func BenchmarkConvInputGrad(b *testing.B) {
+	for _, hw := range []int{28, 14, 7} {
+		for _, corr := range []bool{true, false} {
+			b.Run(fmt.Sprintf("%dx%d/%s", hw, hw, map[bool]string{true: "corr", false: "col2im"}[corr]), func(b *testing.B) {
+				defer func() { dxCorrelate = true }()
+				dxCorrelate = corr
+				benchConv(b, []int{16, hw, hw})
+			})
+		}
+	}
 }

@@ -36,19 +36,20 @@ func trainStepResult(net *Net, x *tensor.Tensor, labels []int) [][]float32 {
 	return res
 }
 
-// Net's fused BatchNorm+ReLU forward equals the two layers run one by one
-// bitwise (outputs, gradients, running statistics), and a training step is
-// bitwise the same for any thread count.
+// Net's fused BatchNorm+ReLU forward and its fused max pool, ReLU and
+// BatchNorm backward equal the layers run one by one bitwise (outputs,
+// gradients, running statistics), and a training step is bitwise the same
+// for any thread count.
 func TestFusedBNReLUMatchesLayers(t *testing.T) {
 	defer tensor.SetThreads(tensor.Threads())
-	defer func() { fuseBNReLU = true }()
-	for _, spec := range []string{"cnn:c8,p,c6,c6,p,c5,g", "cnn:c4k5,c7s2,p,f12", "mlp:9"} {
+	defer func() { fuseBNReLU, fuseBackward = true, true }()
+	for _, spec := range []string{"cnn:c8,p,c6,c6,p,c5,g", "cnn:c4k5,c7s2,p,f12", "mlp:9", "cnn:c5,p,c3,c3,p,c4,p,g"} {
 		var ref [][]float32
 		for _, tc := range []struct {
-			fuse    bool
-			threads int
-		}{{false, 1}, {true, 1}, {true, 2}, {true, 3}, {false, 3}} {
-			fuseBNReLU = tc.fuse
+			fuse, bwd bool
+			threads   int
+		}{{false, false, 1}, {true, true, 1}, {true, true, 2}, {true, true, 3}, {false, false, 3}, {false, true, 2}, {true, false, 1}} {
+			fuseBNReLU, fuseBackward = tc.fuse, tc.bwd
 			tensor.SetThreads(tc.threads)
 			r := rand.New(rand.NewPCG(5, 6))
 			net, err := ParseModel(spec, []int{2, 15, 13}, 5, Activation{Kind: ReLU}, r)
@@ -68,7 +69,7 @@ func TestFusedBNReLUMatchesLayers(t *testing.T) {
 			}
 			for i := range got {
 				if !slices.Equal(got[i], ref[i]) {
-					t.Fatalf("%s, fused %v, %d threads: result %d differs from the unfused one-thread step", spec, tc.fuse, tc.threads, i)
+					t.Fatalf("%s, fused %v/%v, %d threads: result %d differs from the unfused one-thread step", spec, tc.fuse, tc.bwd, tc.threads, i)
 				}
 			}
 		}
@@ -250,4 +251,59 @@ func TestConv2DNarrowFilters(t *testing.T) {
 		t.Fatal("the finite-difference case groups images; it must take the narrow path")
 	}
 	checkGrad(t, "conv2d narrow filters", c, []int{10, 1, 5, 5}, true, r)
+}
+
+// A stride-1 convolution forms its input gradient as the correlation of
+// dY with the flipped filters (dxByCorrelation): the same as Wᵀ·dY and
+// col2im to rounding, bitwise the same for any thread count, and matching
+// finite differences. Odd and even kernels, paddings 0 to k−1, maps wider
+// than 16 columns.
+func TestConv2DInputGradCorrelation(t *testing.T) {
+	if !tensor.FastIm2Col(3, 1, 7) {
+		t.Skip("no vectorised im2col on this machine: the correlation path is off")
+	}
+	defer tensor.SetThreads(tensor.Threads())
+	defer func() { dxCorrelate = true }()
+	for _, g := range []struct{ cin, out, h, w, k, pad int }{
+		{4, 4, 7, 7, 3, 1}, {5, 3, 9, 18, 3, 0}, {3, 3, 6, 5, 3, 2}, {4, 2, 8, 8, 2, 1}, {2, 2, 11, 20, 5, 2},
+	} {
+		run := func(corr bool, threads int) [][]float32 {
+			dxCorrelate = corr
+			tensor.SetThreads(threads)
+			r := rand.New(rand.NewPCG(19, 20))
+			c := mustConv(t, []int{g.cin, g.h, g.w}, g.out, g.k, 1, g.pad, 1, true, r)
+			if c.dxByCorrelation() != corr {
+				t.Fatalf("%+v: dxByCorrelation %v, want %v", g, !corr, corr)
+			}
+			oh, ow := tensor.ConvOutSize(g.h, g.k, 1, g.pad), tensor.ConvOutSize(g.w, g.k, 1, g.pad)
+			x := uniformTensor(r, 19, g.cin, g.h, g.w)
+			dy := uniformTensor(r, 19, g.out, oh, ow)
+			c.Forward(x, true)
+			dx := slices.Clone(c.Backward(dy).Data)
+			return [][]float32{dx, slices.Clone(c.W.Grad), slices.Clone(c.B.Grad)}
+		}
+		ref := run(false, 1)
+		got := run(true, 1)
+		for k := range ref {
+			if d := maxAbsDiff(got[k], ref[k]); d > 1e-4 {
+				t.Errorf("%+v: result %d: correlation input gradient differs by %g", g, k, d)
+			}
+		}
+		for _, th := range []int{2, 3} {
+			for k, v := range run(true, th) {
+				if !slices.Equal(v, got[k]) {
+					t.Fatalf("%+v, %d threads: result %d differs from one thread", g, th, k)
+				}
+			}
+		}
+	}
+	dxCorrelate = true
+	tensor.SetThreads(2)
+	r := rand.New(rand.NewPCG(21, 22))
+	c := mustConv(t, []int{3, 5, 6}, 3, 3, 1, 1, 1, true, r)
+	c.n = 10
+	if !c.dxByCorrelation() || c.groupImages() != 1 {
+		t.Fatal("the finite-difference case must take the correlation path")
+	}
+	checkGrad(t, "conv2d input gradient by correlation", c, []int{10, 3, 5, 6}, true, r)
 }

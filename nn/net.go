@@ -27,6 +27,14 @@ type Net struct {
 	grads  []*tensor.Tensor // dL/d(output) of each layer in the last Backward
 	params []*Param         // cached Params(); rebuilt after surgery
 	inf    *inferState      // Infer's buffers
+
+	// The chain and gradient backwardBNReLU is working on, and its pass
+	// bound once (ParallelFor gets no new closure per call).
+	fusedBN   *BatchNorm
+	fusedAct  *Act
+	fusedPool *MaxPool2D
+	fusedDy   []float32
+	fusedBwd  func(lo, hi int)
 }
 
 // InputGradSkipper is implemented by layers that can skip computing
@@ -170,12 +178,100 @@ func (n *Net) Backward(dy *tensor.Tensor) *tensor.Tensor {
 		if i < first {
 			continue
 		}
+		if dx, j, ok := n.backwardBNReLU(i, first, dy); ok {
+			dy, i = dx, j
+			continue
+		}
 		dy = n.Layers[i].Backward(dy)
 	}
 	if !n.InputGrad {
 		return nil
 	}
 	return dy
+}
+
+// fuseBackward enables Backward's fused pass over a max pool (optional),
+// ReLU and BatchNorm; tests turn it off to compare.
+var fuseBackward = true
+
+// backwardBNReLU runs the backward passes of a per-channel BatchNorm, the
+// ReLU after it and the max pool after that (if any), ending at layer i,
+// as one pass per image that goes plane by plane: pool gradient, ReLU
+// gradient and BatchNorm's Σdy and Σdy·x while the plane is in cache,
+// instead of three passes over the batch's activations. BatchNorm's dx pass
+// follows. Every layer's gradient buffer, every Grad and all parameter
+// gradients are bitwise those of the layers' own Backwards (the same
+// kernels on the same values, in the same order). It returns the
+// BatchNorm's input gradient and the BatchNorm's index, or ok false when
+// layers ..i are not such a chain.
+func (n *Net) backwardBNReLU(i, first int, dy *tensor.Tensor) (dx *tensor.Tensor, bi int, ok bool) {
+	if !fuseBackward {
+		return nil, 0, false
+	}
+	pool, _ := n.Layers[i].(*MaxPool2D)
+	ai := i
+	if pool != nil {
+		ai = i - 1
+	}
+	bi = ai - 1
+	if bi < first {
+		return nil, 0, false
+	}
+	a, ok := n.Layers[ai].(*Act)
+	if !ok || a.A.Kind != ReLU || a.z == nil {
+		return nil, 0, false
+	}
+	bn, ok := n.Layers[bi].(*BatchNorm)
+	if !ok || bn.y == nil || bn.hw <= 1 || a.z.Len() != bn.y.Len() {
+		return nil, 0, false
+	}
+	if pool != nil && (pool.y == nil || pool.n*pool.in[0]*pool.in[1]*pool.in[2] != a.z.Len()) {
+		return nil, 0, false
+	}
+	da := dy
+	if pool != nil {
+		pool.beginBackward(dy)
+		da = pool.dx
+		n.grads[ai] = da
+	}
+	a.dx = tensor.Reshape(a.dx, da.Shape...)
+	n.grads[bi] = a.dx
+	bn.beginBackward(a.dx)
+	bn.part = resize64(bn.part, 2*bn.n*bn.in[0])
+	n.fusedBN, n.fusedAct, n.fusedPool, n.fusedDy = bn, a, pool, dy.Data
+	if n.fusedBwd == nil {
+		n.fusedBwd = n.backwardFusedImages
+	}
+	tensor.ParallelFor(bn.n, n.fusedBwd)
+	n.fusedBN, n.fusedAct, n.fusedPool, n.fusedDy = nil, nil, nil, nil
+	if pool != nil {
+		pool.dy = nil
+	}
+	bn.backwardFromSums()
+	bn.dy = nil
+	return bn.dx, bi, true
+}
+
+// backwardFusedImages is backwardBNReLU's pass over images [lo, hi).
+func (n *Net) backwardFusedImages(lo, hi int) {
+	bn, a, p := n.fusedBN, n.fusedAct, n.fusedPool
+	c, hw := bn.in[0], bn.hw
+	z, g := a.z.Data, a.dx.Data
+	for q := lo * c; q < hi*c; q++ {
+		// gq, ReLU's input gradient, is also BatchNorm's output gradient.
+		gq := g[q*hw : (q+1)*hw]
+		var da []float32
+		if p != nil {
+			ohw := p.oh * p.ow
+			da = p.dx.Data[q*hw : (q+1)*hw]
+			clear(da)
+			tensor.MaxPool2DBackward(da, p.dy[q*ohw:(q+1)*ohw], p.arg[q*ohw:(q+1)*ohw], 1, p.in[1], p.in[2], p.k, p.stride)
+		} else {
+			da = n.fusedDy[q*hw : (q+1)*hw]
+		}
+		tensor.ReLUGrad(gq, da, z[q*hw:(q+1)*hw])
+		bn.part[2*q], bn.part[2*q+1] = tensor.SumDot64(gq, bn.x[q*hw:(q+1)*hw])
+	}
 }
 
 // Output is layer i's output in the last Forward; Grad is dL/d(that output)
