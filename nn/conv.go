@@ -69,6 +69,9 @@ type Conv2D struct {
 	// wt holds the flipped, transposed filters (C × out·k·k) for
 	// dxByCorrelation.
 	wt []float32
+	// big is the convolution as a dense (out·P) × (C·H·W) matrix and
+	// dbig its gradient, for denseMaps layers.
+	big, dbig []float32
 	// Method values bound once, so that ParallelFor gets no new closure
 	// per call.
 	fwd, bwd, sum func(lo, hi int)
@@ -153,6 +156,103 @@ func (c *Conv2D) gatherFlipped() {
 				dst[t] = src[kk-1-t]
 			}
 		}
+	}
+}
+
+// denseMaxPlane bounds the input and output planes (positions) of a
+// denseMaps layer; 0 turns the path off (tests compare).
+var denseMaxPlane = 16
+
+// denseMaps reports whether the layer runs as one dense matrix over whole
+// images: on maps this small (the 3×3 maps after three pools) a
+// convolution is a (out·P) × (C·H·W) matrix that is only moderately
+// sparse (a 3×3 kernel on a padded 3×3 map reaches 49 of the 81 position
+// pairs, the same zero taps that im2col multiplies), so the batch in NCHW
+// order is already the GEMM operand: Y (N × out·P) = X (N × C·H·W) · bigᵀ,
+// dX = dY · big and dbig = dYᵀ · X, one GEMM each over the batch with no
+// patches, copies or per-slice buffers. The weight gradient is then
+// gathered from dbig tap by tap. Each product's entries are computed in an
+// order fixed by the sizes, so results do not depend on the thread count.
+func (c *Conv2D) denseMaps() bool {
+	return c.grp == 1 && !c.depthwise && !c.pointwise() && !c.centreOnly() &&
+		c.oh*c.ow <= denseMaxPlane && c.in[1]*c.in[2] <= denseMaxPlane
+}
+
+// denseTaps links every weight tap t of filter o and input channel ci
+// with the (output position q, input position r) pairs it connects, entry
+// (o·P+q, ci·H·W+r) of big: it writes W into big (clearing big first), or,
+// with gather, adds those entries of dbig into W.Grad, position by
+// position in a fixed order.
+func (c *Conv2D) denseTaps(gather bool) {
+	cin, h, w, k := c.in[0], c.in[1], c.in[2], c.k
+	p, hw, kin := c.oh*c.ow, h*w, cin*h*w
+	if !gather {
+		c.big = resize(c.big, c.out*p*kin)
+		clear(c.big)
+	}
+	big, dbig, wd, g := c.big, c.dbig, c.W.Data, c.W.Grad
+	for o := 0; o < c.out; o++ {
+		for ci := 0; ci < cin; ci++ {
+			for ki := 0; ki < k; ki++ {
+				for kj := 0; kj < k; kj++ {
+					t := o*c.W.Cols + (ci*k+ki)*k + kj
+					for oy := 0; oy < c.oh; oy++ {
+						iy := oy*c.stride + ki - c.pad
+						if iy < 0 || iy >= h {
+							continue
+						}
+						for ox := 0; ox < c.ow; ox++ {
+							ix := ox*c.stride + kj - c.pad
+							if ix < 0 || ix >= w {
+								continue
+							}
+							e := (o*p+oy*c.ow+ox)*kin + ci*hw + iy*w + ix
+							if gather {
+								g[t] += dbig[e]
+							} else {
+								big[e] = wd[t]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// forwardDense is Forward for denseMaps layers.
+func (c *Conv2D) forwardDense() {
+	n, kin, op := c.n, c.in[0]*c.in[1]*c.in[2], c.out*c.oh*c.ow
+	copy(c.x.Data, c.src)
+	c.denseTaps(false)
+	tensor.Gemm(false, true, n, op, kin, 1, c.x.Data, kin, c.big, kin, 0, c.y.Data, op)
+	if c.B != nil {
+		for i := 0; i < n; i++ {
+			tensor.AddPlaneBias(c.y.Data[i*op:(i+1)*op], c.B.Data, c.oh*c.ow)
+		}
+	}
+}
+
+// backwardDense is Backward for denseMaps layers.
+func (c *Conv2D) backwardDense() {
+	n, kin, op, p := c.n, c.in[0]*c.in[1]*c.in[2], c.out*c.oh*c.ow, c.oh*c.ow
+	c.denseTaps(false)
+	c.dbig = resize(c.dbig, op*kin)
+	tensor.Gemm(true, false, op, kin, n, 1, c.dy, op, c.x.Data, kin, 0, c.dbig, kin)
+	c.denseTaps(true)
+	if c.B != nil {
+		s := &c.chunks[0]
+		s.db = resize(s.db, c.out)
+		clear(s.db)
+		for i := 0; i < n; i++ {
+			tensor.AddPlaneSums(s.db, c.dy[i*op:(i+1)*op], p)
+		}
+		for o, v := range s.db {
+			c.B.Grad[o] += v
+		}
+	}
+	if !c.skipDx {
+		tensor.Gemm(false, false, n, kin, op, 1, c.dy, op, c.big, kin, 0, c.dx.Data, kin)
 	}
 }
 
@@ -402,6 +502,12 @@ func (c *Conv2D) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	if c.centreOnly() {
 		c.gatherCentre()
 	}
+	if c.denseMaps() {
+		c.n, c.colsValid = n, false
+		c.forwardDense()
+		c.src = nil
+		return c.y
+	}
 	tensor.ParallelFor(c.prepare(n), c.fwd)
 	c.src = nil
 	return c.y
@@ -553,6 +659,18 @@ func (c *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	c.dx = tensor.Reshape(c.dx, c.x.Shape...)
 	if c.centreOnly() {
 		c.gatherCentre()
+	}
+	if c.denseMaps() {
+		c.n = c.x.Shape[0]
+		if len(c.chunks) == 0 {
+			c.chunks = make([]convScratch, 1)
+		}
+		c.backwardDense()
+		c.dy = nil
+		if c.skipDx {
+			return nil
+		}
+		return c.dx
 	}
 	if c.dxByCorrelation() && c.groupImages() == 1 {
 		c.gatherFlipped()

@@ -59,15 +59,17 @@ func BenchmarkBNReLUPool(b *testing.B) {
 }
 
 // BenchmarkConvSmallMaps: 3×3 convolutions 16→16 on the benchmark's 3×3
-// and 1×1 maps, with image groups and centre taps (the default) and with
-// per-image GEMMs over all taps.
+// and 1×1 maps: the default (dense matrix on 3×3, centre taps on 1×1),
+// image groups (dense off) and per-image GEMMs over all taps.
 func BenchmarkConvSmallMaps(b *testing.B) {
 	for _, hw := range []int{3, 1} {
-		for _, fast := range []bool{true, false} {
-			name := map[bool]string{true: "fast", false: "general"}[fast]
-			b.Run(map[int]string{3: "3x3/", 1: "1x1/"}[hw]+name, func(b *testing.B) {
-				defer func(g int) { convGroupMaxCols, centreTaps = g, true }(convGroupMaxCols)
-				if !fast {
+		for _, mode := range []string{"fast", "groups", "general"} {
+			b.Run(map[int]string{3: "3x3/", 1: "1x1/"}[hw]+mode, func(b *testing.B) {
+				defer func(g, d int) { convGroupMaxCols, denseMaxPlane, centreTaps = g, d, true }(convGroupMaxCols, denseMaxPlane)
+				if mode != "fast" {
+					denseMaxPlane = 0
+				}
+				if mode == "general" {
 					convGroupMaxCols, centreTaps = 0, false
 				}
 				benchConv(b, []int{16, hw, hw})

@@ -151,7 +151,9 @@ func TestFusedBNReLUGradients(t *testing.T) {
 func TestConv2DImageGroups(t *testing.T) {
 	defer tensor.SetThreads(tensor.Threads())
 	defer func(v int) { convGroupMaxCols = v }(convGroupMaxCols)
+	defer func(v int) { denseMaxPlane = v }(denseMaxPlane)
 	defer func() { centreTaps = true }()
+	denseMaxPlane = 0
 	for _, sz := range [][2]int{{1, 1}, {3, 3}, {4, 3}, {2, 5}} {
 		run := func(groupCols, threads int) [][]float32 {
 			convGroupMaxCols = groupCols
@@ -306,4 +308,80 @@ func TestConv2DInputGradCorrelation(t *testing.T) {
 		t.Fatal("the finite-difference case must take the correlation path")
 	}
 	checkGrad(t, "conv2d input gradient by correlation", c, []int{10, 3, 5, 6}, true, r)
+}
+
+// Convolutions on maps of at most denseMaxPlane positions run as one dense
+// matrix over whole images: the same as per-image GEMMs over patches to
+// rounding, bitwise the same for any thread count, accumulating into
+// Param.Grad, and matching finite differences; strides, paddings, kernels
+// larger than the map, with and without bias, first layer (no dx).
+func TestConv2DDenseMaps(t *testing.T) {
+	defer tensor.SetThreads(tensor.Threads())
+	defer func(v, g int) { denseMaxPlane, convGroupMaxCols = v, g }(denseMaxPlane, convGroupMaxCols)
+	for _, g := range []struct {
+		cin, out, h, w, k, stride, pad int
+		bias, skipDx                   bool
+	}{
+		{5, 4, 3, 3, 3, 1, 1, true, false}, {3, 6, 4, 3, 3, 1, 1, false, false}, {4, 4, 4, 4, 3, 2, 1, true, false},
+		{2, 3, 2, 5, 5, 1, 2, true, false}, {3, 2, 3, 3, 2, 1, 0, true, true},
+	} {
+		run := func(dense bool, threads int) [][]float32 {
+			denseMaxPlane, convGroupMaxCols = 0, 0
+			if dense {
+				denseMaxPlane = 16
+			}
+			tensor.SetThreads(threads)
+			r := rand.New(rand.NewPCG(23, 24))
+			c := mustConv(t, []int{g.cin, g.h, g.w}, g.out, g.k, g.stride, g.pad, 1, g.bias, r)
+			if c.denseMaps() != dense {
+				t.Fatalf("%+v: denseMaps %v, want %v", g, !dense, dense)
+			}
+			c.SkipInputGrad(g.skipDx)
+			x := uniformTensor(r, 21, g.cin, g.h, g.w)
+			oh, ow := c.OutHW()
+			dy := uniformTensor(r, 21, g.out, oh, ow)
+			y := slices.Clone(c.Forward(x, true).Data)
+			var dx []float32
+			if d := c.Backward(dy); d != nil {
+				dx = slices.Clone(d.Data)
+			} else if !g.skipDx {
+				t.Fatalf("%+v: no input gradient", g)
+			}
+			once := slices.Clone(c.W.Grad)
+			c.Forward(x, true)
+			c.Backward(dy)
+			for i, v := range c.W.Grad {
+				if d := v - 2*once[i]; d > 1e-5 || d < -1e-5 {
+					t.Fatalf("%+v: second Backward gave W.Grad[%d] = %v, want 2×%v", g, i, v, once[i])
+				}
+			}
+			res := [][]float32{y, dx, once, slices.Clone(c.Patches(nil, 3))}
+			if g.bias {
+				res = append(res, slices.Clone(c.B.Grad))
+			}
+			return res
+		}
+		ref := run(false, 1)
+		got := run(true, 1)
+		for k := range ref {
+			if d := maxAbsDiff(got[k], ref[k]); d > 1e-5 || len(got[k]) != len(ref[k]) {
+				t.Errorf("%+v: result %d of the dense path differs from per-image GEMMs by %g", g, k, d)
+			}
+		}
+		for _, th := range []int{2, 3} {
+			for k, v := range run(true, th) {
+				if !slices.Equal(v, got[k]) {
+					t.Fatalf("%+v, %d threads: result %d differs from one thread", g, th, k)
+				}
+			}
+		}
+	}
+	denseMaxPlane = 16
+	tensor.SetThreads(2)
+	r := rand.New(rand.NewPCG(25, 26))
+	c := mustConv(t, []int{3, 3, 3}, 4, 3, 1, 1, 1, true, r)
+	if !c.denseMaps() {
+		t.Fatal("the finite-difference case must take the dense path")
+	}
+	checkGrad(t, "conv2d dense maps", c, []int{10, 3, 3, 3}, true, r)
 }
