@@ -129,15 +129,17 @@ func (c *Conv2D) centreOnly() bool {
 // dxCorrelate enables dxByCorrelation; tests turn it off to compare.
 var dxCorrelate = true
 
-// dxByCorrelation reports whether Backward forms a per-image input
-// gradient as the correlation of dY with the flipped filters, as
-// im2col(dY) (out·k·k × H·W, padding k−1−pad) times the C × out·k·k
-// matrix wt, instead of dcols = Wᵀ·dY followed by col2im. Both take the
-// same flops, but Wᵀ·dY is a GEMM with only out terms per entry that
-// writes C·k·k rows and col2im then adds them k·k-fold into the image,
-// while here the GEMM has out·k·k terms per entry and writes the image
-// once, and im2col is a masked copy. That needs stride 1, the fast
-// im2col, and out ≤ C (the patches of dY are out·k·k rows).
+// dxByCorrelation reports whether Backward works per image from one
+// matrix D = im2col(dY) (out·k·k × H·W, padding k−1−pad: at stride 1 its
+// columns are the input positions): the input gradient is the correlation
+// of dY with the flipped filters, dX = wt·D with wt the C × out·k·k
+// flipped, transposed filters, and the weight gradient is D·Xᵀ with its
+// taps flipped back. The general path builds im2col(X) for dW = dY·colsᵀ
+// and forms dcols = Wᵀ·dY, a GEMM with only out terms per entry that
+// writes C·k·k rows which col2im then adds k·k-fold into the image; here
+// one im2col (a masked copy) feeds both GEMMs, which have out·k·k terms
+// per entry, and dX is written once. That needs stride 1, the fast im2col
+// and out ≤ C (D has out·k·k rows).
 func (c *Conv2D) dxByCorrelation() bool {
 	return dxCorrelate && c.grp == 1 && !c.depthwise && !c.pointwise() && c.stride == 1 && c.pad <= c.k-1 &&
 		!c.skipDx && c.out <= c.in[0] && tensor.FastIm2Col(c.k, 1, c.in[2])
@@ -714,7 +716,7 @@ func (c *Conv2D) backwardChunks(lo, hi int) {
 		clear(s.dW)
 		clear(s.db)
 		narrow := c.narrowFilters() && group == 1
-		if narrow {
+		if narrow || corr {
 			s.dWt = resize(s.dWt, c.W.Len())
 			clear(s.dWt)
 		}
@@ -739,6 +741,13 @@ func (c *Conv2D) backwardChunks(lo, hi int) {
 					clear(dxi)
 					tensor.DepthwiseBackwardInput(dxi, dyi, c.W.Data, cin, h, w, c.k, c.k, c.stride, c.pad)
 				}
+			} else if corr {
+				// D = im2col(dY) serves both products (grp == 1):
+				// dWflip (out·k·k × C) += D · Xᵀ and dX = wt · D.
+				hw, okk := h*w, c.out*c.k*c.k
+				tensor.Im2Col(s.dcols, dyi, c.out, c.oh, c.ow, c.k, c.k, 1, c.k-1-c.pad)
+				tensor.Gemm(false, true, okk, cin, hw, 1, s.dcols, hw, xi, hw, 1, s.dWt, cin)
+				tensor.Gemm(false, false, cin, hw, okk, 1, c.wt, okk, s.dcols, hw, 0, dxi, hw)
 			} else {
 				for g := 0; g < c.grp; g++ {
 					dyg := dyi[g*og*p : (g+1)*og*p]
@@ -758,13 +767,6 @@ func (c *Conv2D) backwardChunks(lo, hi int) {
 						tensor.Gemm(true, false, kg, p, og, 1, wg, kg, dyg, p, 0, dxg, p)
 						continue
 					}
-					if corr {
-						// dX = wt · im2col(dY); grp == 1 here.
-						hw, okk := h*w, c.out*c.k*c.k
-						tensor.Im2Col(s.dcols, dyg, c.out, c.oh, c.ow, c.k, c.k, 1, c.k-1-c.pad)
-						tensor.Gemm(false, false, cin, hw, okk, 1, c.wt, okk, s.dcols, hw, 0, dxg, hw)
-						continue
-					}
 					tensor.Gemm(true, false, kg, p, og, 1, wg, kg, dyg, p, 0, s.dcols, p)
 					clear(dxg)
 					tensor.Col2Im(dxg, s.dcols, cg, h, w, c.k, c.k, c.stride, c.pad)
@@ -778,6 +780,17 @@ func (c *Conv2D) backwardChunks(lo, hi int) {
 			for o := 0; o < og; o++ {
 				for t := 0; t < kg; t++ {
 					s.dW[o*kg+t] = s.dWt[t*og+o]
+				}
+			}
+		}
+		if corr {
+			// dW[o][ci][kk−1−t] = dWflip[o·k·k+t][ci].
+			kk := c.k * c.k
+			for o := 0; o < c.out; o++ {
+				for ci := 0; ci < cin; ci++ {
+					for t := 0; t < kk; t++ {
+						s.dW[o*kg+ci*kk+kk-1-t] = s.dWt[(o*kk+t)*cin+ci]
+					}
 				}
 			}
 		}

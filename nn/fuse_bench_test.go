@@ -105,8 +105,9 @@ func benchConv(b *testing.B, in []int) {
 }
 
 // BenchmarkConvInputGrad: the benchmark's 16→16 3×3 convolutions on 28×28,
-// 14×14 and 7×7 maps, forward and backward, with the input gradient by
-// correlation (the default) and by Wᵀ·dY and col2im.
+// 14×14 and 7×7 maps, forward and backward, with both gradients from
+// im2col(dY) (the default, dxByCorrelation) and with dW from im2col(X) and
+// dX by Wᵀ·dY and col2im.
 func BenchmarkConvInputGrad(b *testing.B) {
 	for _, hw := range []int{28, 14, 7} {
 		for _, corr := range []bool{true, false} {

@@ -255,10 +255,10 @@ func TestConv2DNarrowFilters(t *testing.T) {
 	checkGrad(t, "conv2d narrow filters", c, []int{10, 1, 5, 5}, true, r)
 }
 
-// A stride-1 convolution forms its input gradient as the correlation of
-// dY with the flipped filters (dxByCorrelation): the same as Wᵀ·dY and
-// col2im to rounding, bitwise the same for any thread count, and matching
-// finite differences. Odd and even kernels, paddings 0 to k−1, maps wider
+// A stride-1 convolution forms both gradients from im2col(dY)
+// (dxByCorrelation): the same as the general path (dW from im2col(X), dX
+// by Wᵀ·dY and col2im) to rounding, bitwise the same for any thread count,
+// and matching finite differences. Odd and even kernels, paddings 0 to k−1, maps wider
 // than 16 columns.
 func TestConv2DInputGradCorrelation(t *testing.T) {
 	if !tensor.FastIm2Col(3, 1, 7) {
