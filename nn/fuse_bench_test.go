@@ -29,16 +29,13 @@ func benchNet(b *testing.B, net *Net, x *tensor.Tensor) {
 }
 
 // BenchmarkBNReLUPool: BatchNorm → ReLU → 2×2 max pool on 128×16×28×28,
-// fused by Net (the default) and one layer at a time.
+// forward and backward, fused by Net (the default), with only the forward
+// fused, and one layer at a time.
 func BenchmarkBNReLUPool(b *testing.B) {
-	for _, fuse := range []bool{true, false} {
-		name := "fused"
-		if !fuse {
-			name = "layers"
-		}
-		b.Run(name, func(b *testing.B) {
-			defer func() { fuseBNReLU = true }()
-			fuseBNReLU = fuse
+	for _, mode := range []string{"fused", "fwd-fused", "layers"} {
+		b.Run(mode, func(b *testing.B) {
+			defer func() { fuseBNReLU, fuseBackward = true, true }()
+			fuseBNReLU, fuseBackward = mode != "layers", mode == "fused"
 			in := []int{16, 28, 28}
 			bn, err := NewBatchNorm(in)
 			if err != nil {
