@@ -70,8 +70,10 @@ type Conv2D struct {
 	// dxByCorrelation.
 	wt []float32
 	// big is the convolution as a dense (out·P) × (C·H·W) matrix and
-	// dbig its gradient, for denseMaps layers.
-	big, dbig []float32
+	// dbig its gradient, for denseMaps layers; denseOff and denseStart
+	// list the entries of each kernel tap (see denseTaps).
+	big, dbig            []float32
+	denseOff, denseStart []int
 	// Method values bound once, so that ParallelFor gets no new closure
 	// per call.
 	fwd, bwd, sum func(lo, hi int)
@@ -183,39 +185,51 @@ func (c *Conv2D) denseMaps() bool {
 // denseTaps links every weight tap t of filter o and input channel ci
 // with the (output position q, input position r) pairs it connects, entry
 // (o·P+q, ci·H·W+r) of big: it writes W into big (clearing big first), or,
-// with gather, adds those entries of dbig into W.Grad, position by
-// position in a fixed order.
+// with gather, adds those entries of dbig, summed in a fixed order, into
+// W.Grad. The pairs of each kernel tap depend only on the geometry and
+// are listed once per call as offsets q·C·H·W + r.
 func (c *Conv2D) denseTaps(gather bool) {
 	cin, h, w, k := c.in[0], c.in[1], c.in[2], c.k
-	p, hw, kin := c.oh*c.ow, h*w, cin*h*w
+	p, hw, kin, kk := c.oh*c.ow, h*w, cin*h*w, k*k
+	c.denseOff = c.denseOff[:0]
+	c.denseStart = append(c.denseStart[:0], 0)
+	for ki := 0; ki < k; ki++ {
+		for kj := 0; kj < k; kj++ {
+			for oy := 0; oy < c.oh; oy++ {
+				iy := oy*c.stride + ki - c.pad
+				if iy < 0 || iy >= h {
+					continue
+				}
+				for ox := 0; ox < c.ow; ox++ {
+					if ix := ox*c.stride + kj - c.pad; ix >= 0 && ix < w {
+						c.denseOff = append(c.denseOff, (oy*c.ow+ox)*kin+iy*w+ix)
+					}
+				}
+			}
+			c.denseStart = append(c.denseStart, len(c.denseOff))
+		}
+	}
 	if !gather {
 		c.big = resize(c.big, c.out*p*kin)
 		clear(c.big)
 	}
-	big, dbig, wd, g := c.big, c.dbig, c.W.Data, c.W.Grad
+	big, dbig, wd, g, off, st := c.big, c.dbig, c.W.Data, c.W.Grad, c.denseOff, c.denseStart
 	for o := 0; o < c.out; o++ {
 		for ci := 0; ci < cin; ci++ {
-			for ki := 0; ki < k; ki++ {
-				for kj := 0; kj < k; kj++ {
-					t := o*c.W.Cols + (ci*k+ki)*k + kj
-					for oy := 0; oy < c.oh; oy++ {
-						iy := oy*c.stride + ki - c.pad
-						if iy < 0 || iy >= h {
-							continue
-						}
-						for ox := 0; ox < c.ow; ox++ {
-							ix := ox*c.stride + kj - c.pad
-							if ix < 0 || ix >= w {
-								continue
-							}
-							e := (o*p+oy*c.ow+ox)*kin + ci*hw + iy*w + ix
-							if gather {
-								g[t] += dbig[e]
-							} else {
-								big[e] = wd[t]
-							}
-						}
+			base, t0 := o*p*kin+ci*hw, o*c.W.Cols+ci*kk
+			for tap := 0; tap < kk; tap++ {
+				offs := off[st[tap]:st[tap+1]]
+				if gather {
+					var sum float32
+					for _, e := range offs {
+						sum += dbig[base+e]
 					}
+					g[t0+tap] += sum
+					continue
+				}
+				v := wd[t0+tap]
+				for _, e := range offs {
+					big[base+e] = v
 				}
 			}
 		}
