@@ -171,16 +171,23 @@ var denseMaxPlane = 16
 // images: on maps this small (the 3×3 maps after three pools) a
 // convolution is a (out·P) × (C·H·W) matrix that is only moderately
 // sparse (a 3×3 kernel on a padded 3×3 map reaches 49 of the 81 position
-// pairs, the same zero taps that im2col multiplies), so the batch in NCHW
+// pairs, the same zero taps that im2col multiplies; an input plane of at
+// most k·k positions keeps the flops at most im2col's), so the batch in NCHW
 // order is already the GEMM operand: Y (N × out·P) = X (N × C·H·W) · bigᵀ,
 // dX = dY · big and dbig = dYᵀ · X, one GEMM each over the batch with no
 // patches, copies or per-slice buffers. The weight gradient is then
 // gathered from dbig tap by tap. Each product's entries are computed in an
 // order fixed by the sizes, so results do not depend on the thread count.
 func (c *Conv2D) denseMaps() bool {
+	hw := c.in[1] * c.in[2]
 	return c.grp == 1 && !c.depthwise && !c.pointwise() && !c.centreOnly() &&
-		c.oh*c.ow <= denseMaxPlane && c.in[1]*c.in[2] <= denseMaxPlane
+		c.oh*c.ow <= denseMaxPlane && hw <= denseMaxPlane && hw <= c.k*c.k &&
+		c.out*c.oh*c.ow*c.in[0]*hw <= denseMaxFloats
 }
+
+// denseMaxFloats bounds big (16 MB): it holds P·H·W/(k·k) times W's
+// weights, up to 16 times.
+const denseMaxFloats = 1 << 22
 
 // denseTaps links every weight tap t of filter o and input channel ci
 // with the (output position q, input position r) pairs it connects, entry

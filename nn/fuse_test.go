@@ -314,7 +314,8 @@ func TestConv2DInputGradCorrelation(t *testing.T) {
 // matrix over whole images: the same as per-image GEMMs over patches to
 // rounding, bitwise the same for any thread count, accumulating into
 // Param.Grad, and matching finite differences; strides, paddings, kernels
-// larger than the map, with and without bias, first layer (no dx).
+// larger than the map, with and without bias, first layer (no dx). Planes
+// larger than k·k positions keep the patch path.
 func TestConv2DDenseMaps(t *testing.T) {
 	defer tensor.SetThreads(tensor.Threads())
 	defer func(v, g int) { denseMaxPlane, convGroupMaxCols = v, g }(denseMaxPlane, convGroupMaxCols)
@@ -322,8 +323,8 @@ func TestConv2DDenseMaps(t *testing.T) {
 		cin, out, h, w, k, stride, pad int
 		bias, skipDx                   bool
 	}{
-		{5, 4, 3, 3, 3, 1, 1, true, false}, {3, 6, 4, 3, 3, 1, 1, false, false}, {4, 4, 4, 4, 3, 2, 1, true, false},
-		{2, 3, 2, 5, 5, 1, 2, true, false}, {3, 2, 3, 3, 2, 1, 0, true, true},
+		{5, 4, 3, 3, 3, 1, 1, true, false}, {3, 6, 3, 2, 3, 1, 1, false, false}, {4, 4, 3, 3, 3, 2, 1, true, false},
+		{2, 3, 2, 5, 5, 1, 2, true, false}, {3, 2, 2, 2, 2, 1, 0, true, true},
 	} {
 		run := func(dense bool, threads int) [][]float32 {
 			denseMaxPlane, convGroupMaxCols = 0, 0
@@ -377,6 +378,9 @@ func TestConv2DDenseMaps(t *testing.T) {
 		}
 	}
 	denseMaxPlane = 16
+	if c := mustConv(t, []int{3, 4, 4}, 4, 3, 1, 1, 1, true, nil); c.denseMaps() {
+		t.Fatal("a 4×4 map under a 3×3 kernel takes the dense path")
+	}
 	tensor.SetThreads(2)
 	r := rand.New(rand.NewPCG(25, 26))
 	c := mustConv(t, []int{3, 3, 3}, 4, 3, 1, 1, 1, true, r)
