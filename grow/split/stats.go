@@ -181,7 +181,7 @@ func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, lay
 		st     *LayerStats
 		act    int
 		scale  []float32
-		fn     nn.Activation // the activation, for σ″
+		d2     func(float64) float64
 	}
 	plans := make([]plan, len(layers))
 	for k, li := range layers {
@@ -195,7 +195,7 @@ func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, lay
 			st.K++
 		}
 		a := net.Layers[act].(*nn.Act).A
-		plans[k] = plan{st: st, act: act, scale: scale, fn: a}
+		plans[k] = plan{st: st, act: act, scale: scale, d2: a.SplitD2}
 	}
 	var (
 		x     *tensor.Tensor
@@ -287,7 +287,18 @@ func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, lay
 						bb = float64(pl.scale[i]) * float64(pl.scale[i])
 					}
 					base := (e*units + i) * pos
-					coefficients(dstC[e*pos*units+i:], units, g.Data[base:base+pos], z.Data[base:base+pos], bb, pl.fn)
+					for q := 0; q < pos; q++ {
+						gv := g.Data[base+q]
+						if gv == 0 {
+							// Rows a max pool did not pick have no gradient:
+							// skip σ″ (an exponential). gv·0 keeps the sign
+							// of the zero the product would have had.
+							dstC[(e*pos+q)*units+i] = gv * 0
+							continue
+						}
+						zv := float64(z.Data[base+q])
+						dstC[(e*pos+q)*units+i] = float32(float64(gv) * pl.d2(zv) * bb)
+					}
 				}
 			}
 			if stream {
@@ -322,36 +333,6 @@ func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, lay
 		return nil, 0, fmt.Errorf("no batches for splitting statistics")
 	}
 	return out, loss / float64(count), nil
-}
-
-// coefficients writes g·σ″(z)·bb for one unit's rows of one example into
-// dst[0], dst[stride], …: σ″ is a.SplitD2, written out for ReLU and leaky
-// ReLU (the same operations, so the same values bitwise) to save a call per
-// row.
-func coefficients(dst []float32, stride int, g, z []float32, bb float64, a nn.Activation) {
-	relu := a.Kind == nn.ReLU || a.Kind == nn.LeakyReLU
-	beta, leak := a.SurrogateBeta, 1-a.Beta
-	for q, gv := range g {
-		if gv == 0 {
-			// Rows a max pool did not pick have no gradient: skip σ″ (an
-			// exponential). gv·0 keeps the sign of the zero the product
-			// would have had.
-			dst[q*stride] = gv * 0
-			continue
-		}
-		zv := float64(z[q])
-		var d float64
-		if relu {
-			e := math.Exp(-math.Abs(beta * zv))
-			d = beta * e / ((1 + e) * (1 + e))
-			if a.Kind == nn.LeakyReLU {
-				d *= leak
-			}
-		} else {
-			d = a.SplitD2(zv)
-		}
-		dst[q*stride] = float32(float64(gv) * d * bb)
-	}
 }
 
 func grow32(s []float32, n int) []float32 {
