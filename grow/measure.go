@@ -463,7 +463,7 @@ func (c *pairCache) delta(x *tensor.Tensor, z []float32) {
 	hl, wl := g.outHW()
 	img := g.cin * g.h * g.w
 	rows := c.rows
-	same := g.kn2row()
+	same := kn2rowDelta && g.kn2row()
 	if same {
 		// Taps as rows: wt[(t·rows + r)·cin + ci] = wf[r·fan + ci·kk + t].
 		kg := g.k * g.k
@@ -514,6 +514,10 @@ func (c *pairCache) delta(x *tensor.Tensor, z []float32) {
 			z[e*c.outJ*pj:(e+1)*c.outJ*pj], pj)
 	})
 }
+
+// kn2rowDelta lets tests and benchmarks compare delta's tap-by-tap
+// convolution with the patches path.
+var kn2rowDelta = true
 
 // kn2row reports whether the block's convolution keeps the map size with
 // an odd window and stride 1 (a "same" convolution), which delta computes
