@@ -7,3 +7,11 @@ var PlainSplitLosses = func(s *SplitLosses) *SplitLosses { s.plain = true; retur
 // Incremental reports whether the last Loss updated the kept consumer
 // output by the changed channels (the delta path).
 func (s *SplitLosses) Incremental() bool { return s.delta }
+
+// SetKn2row switches the delta path's tap-by-tap convolution and returns
+// a function that restores it.
+func SetKn2row(on bool) func() {
+	old := kn2rowDelta
+	kn2rowDelta = on
+	return func() { kn2rowDelta = old }
+}

@@ -282,6 +282,7 @@ type pairCache struct {
 
 	// The current pass.
 	wf, bf  []float32 // folded rows of the changed channels (old, then new)
+	wt      []float32 // wf by tap (kn2row)
 	wd      []float32 // consumer weights on those channels (old negated), scaled by aj
 	wjf     []float32 // the consumer's folded weights (init)
 	ajNow   []float32
@@ -462,20 +463,45 @@ func (c *pairCache) delta(x *tensor.Tensor, z []float32) {
 	hl, wl := g.outHW()
 	img := g.cin * g.h * g.w
 	rows := c.rows
-	c.parallel(n, func(sc *pairScratch, e int) {
-		cols := x.Data[e*img : (e+1)*img]
-		if !(g.k == 1 && g.stride == 1 && g.pad == 0) {
-			sc.cols = grow32(sc.cols, c.k*p)
-			tensor.Im2Col(sc.cols, cols, g.cin, g.h, g.w, g.k, g.k, g.stride, g.pad)
-			cols = sc.cols
+	same := kn2rowDelta && g.kn2row()
+	if same {
+		// Taps as rows: wt[(t·rows + r)·cin + ci] = wf[r·fan + ci·kk + t].
+		kg := g.k * g.k
+		c.wt = grow32(c.wt, kg*rows*g.cin)
+		for r := 0; r < rows; r++ {
+			for ci := 0; ci < g.cin; ci++ {
+				for t := 0; t < kg; t++ {
+					c.wt[(t*rows+r)*g.cin+ci] = c.wf[r*c.k+ci*kg+t]
+				}
+			}
 		}
+	}
+	c.parallel(n, func(sc *pairScratch, e int) {
+		xe := x.Data[e*img : (e+1)*img]
 		sc.maps = grow32(sc.maps, rows*hl*wl)
+		conv := sc.maps
 		if g.pool {
 			sc.conv = grow32(sc.conv, rows*p)
-			tensor.Gemm(false, false, rows, p, c.k, 1, c.wf, c.k, cols, p, 0, sc.conv, p)
+			conv = sc.conv
+		}
+		switch {
+		case same:
+			// A few rows against all input channels: multiply the image
+			// by every tap's weights (kk·rows × cin) and add the shifted
+			// results, instead of building the image's patches.
+			sc.cols = grow32(sc.cols, g.k*g.k*rows*p)
+			tensor.Gemm(false, false, g.k*g.k*rows, p, g.cin, 1, c.wt, g.cin, xe, p, 0, sc.cols, p)
+			shiftAdd(conv, sc.cols, rows, g.h, g.w, g.k, g.pad)
+		case g.k == 1 && g.stride == 1 && g.pad == 0:
+			tensor.Gemm(false, false, rows, p, c.k, 1, c.wf, c.k, xe, p, 0, conv, p)
+		default:
+			sc.cols = grow32(sc.cols, c.k*p)
+			tensor.Im2Col(sc.cols, xe, g.cin, g.h, g.w, g.k, g.k, g.stride, g.pad)
+			tensor.Gemm(false, false, rows, p, c.k, 1, c.wf, c.k, sc.cols, p, 0, conv, p)
+		}
+		if g.pool {
 			tensor.BiasReLUMaxPool2(sc.maps, sc.conv, c.bf, g.oh, g.ow)
 		} else {
-			tensor.Gemm(false, false, rows, p, c.k, 1, c.wf, c.k, cols, p, 0, sc.maps, p)
 			tensor.BiasReLU(sc.maps, c.bf, p)
 		}
 		colsJ := sc.maps
@@ -487,6 +513,47 @@ func (c *pairCache) delta(x *tensor.Tensor, z []float32) {
 		tensor.Gemm(false, false, c.outJ, pj, rows*kk, 1, c.wd, rows*kk, colsJ, pj, 1,
 			z[e*c.outJ*pj:(e+1)*c.outJ*pj], pj)
 	})
+}
+
+// kn2rowDelta lets tests and benchmarks compare delta's tap-by-tap
+// convolution with the patches path.
+var kn2rowDelta = true
+
+// kn2row reports whether the block's convolution keeps the map size with
+// an odd window and stride 1 (a "same" convolution), which delta computes
+// tap by tap from the image itself.
+func (g convGeom) kn2row() bool {
+	return g.k > 1 && g.k%2 == 1 && g.stride == 1 && g.pad == g.k/2 && g.oh == g.h && g.ow == g.w
+}
+
+// shiftAdd sums the taps of a "same" k×k convolution: t holds, for each
+// tap (ky, kx) and row r, the image's channels weighted by that tap
+// (plane (tap·rows + r), h×w), and dst[r] is Σ over taps of that plane
+// shifted by (ky − pad, kx − pad), zero outside the image.
+func shiftAdd(dst, t []float32, rows, h, w, k, pad int) {
+	p := h * w
+	clear(dst[:rows*p])
+	for ky := 0; ky < k; ky++ {
+		dy := ky - pad
+		y0, y1 := max(0, -dy), min(h, h-dy)
+		for kx := 0; kx < k; kx++ {
+			dx := kx - pad
+			x0, x1 := max(0, -dx), min(w, w-dx)
+			tap := ky*k + kx
+			for r := 0; r < rows; r++ {
+				src := t[(tap*rows+r)*p : (tap*rows+r+1)*p]
+				d := dst[r*p : (r+1)*p]
+				for y := y0; y < y1; y++ {
+					dr := d[y*w+x0 : y*w+x1]
+					sr := src[(y+dy)*w+x0+dx : (y+dy)*w+x1+dx]
+					sr = sr[:len(dr)]
+					for i, v := range sr {
+						dr[i] += v
+					}
+				}
+			}
+		}
+	}
 }
 
 // loss runs the consumer's epilogue (bias, ReLU, pool) on each batch's

@@ -73,14 +73,14 @@ func solveBatched(ctx context.Context, st *LayerStats, seed uint64) ([]Eigen, er
 		for j, r := range pending {
 			prod.idx[j] = r.i
 			for k, x := range r.v {
-				v32[k*b+j] = float32(x)
+				v32[j*st.K+k] = float32(x)
 			}
 		}
 		o := prod.run()
 		inv := 1 / float64(st.Batches)
 		for j, r := range pending {
 			for k := range r.dst {
-				r.dst[k] = o[k*b+j] * inv
+				r.dst[k] = o[j*st.K+k] * inv
 			}
 			close(r.done)
 		}
@@ -175,24 +175,27 @@ func (p *batchedProduct) chunkRange(lo, hi int) {
 		for j := c * p.nb / nc; j < (c+1)*p.nb/nc; j++ {
 			var blk rowBlock
 			blk, ch.buf = st.block(0, st.M, productRows, j, ch.buf)
+			// The neurons are the GEMMs' rows (Uᵀ = Vᵀ·P, accᵀ += Uᵀ·Pᵀ):
+			// a product costs about its row tiles, so the few neurons
+			// still running at the end of a solve take fewer of them than
+			// as columns, which are padded to a wider tile.
 			n := blk.n
 			ch.u = grow32(ch.u, n*b)
 			if blk.colMajor {
-				tensor.Gemm(true, false, n, b, K, 1, blk.a, n, p.v, b, 0, ch.u, b)
+				tensor.Gemm(false, false, b, n, K, 1, p.v, K, blk.a, n, 0, ch.u, n)
 			} else {
-				tensor.Gemm(false, false, n, b, K, 1, blk.a, K, p.v, b, 0, ch.u, b)
+				tensor.Gemm(false, true, b, n, K, 1, p.v, K, blk.a, K, 0, ch.u, n)
 			}
-			for r := 0; r < n; r++ {
-				row := ch.u[r*b : (r+1)*b]
-				cr := st.C[(blk.lo+r)*st.Units : (blk.lo+r+1)*st.Units]
-				for jj, i := range p.idx {
-					row[jj] *= cr[i]
+			for jj, i := range p.idx {
+				row := ch.u[jj*n : (jj+1)*n]
+				for r := range row {
+					row[r] *= st.C[(blk.lo+r)*st.Units+i]
 				}
 			}
 			if blk.colMajor {
-				tensor.Gemm(false, false, K, b, n, 1, blk.a, n, ch.u, b, 1, ch.acc, b)
+				tensor.Gemm(false, true, b, K, n, 1, ch.u, n, blk.a, n, 1, ch.acc, K)
 			} else {
-				tensor.Gemm(true, false, K, b, n, 1, blk.a, K, ch.u, b, 1, ch.acc, b)
+				tensor.Gemm(false, false, b, K, n, 1, ch.u, n, blk.a, K, 1, ch.acc, K)
 			}
 		}
 	}

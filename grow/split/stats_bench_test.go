@@ -95,3 +95,25 @@ func BenchmarkSolveBatchedConv(b *testing.B) {
 		}
 	}
 }
+
+// One batched product over the 14×14 layer (128 examples) for 1 and for 16
+// neurons: most of a product's cost is rebuilding and packing the patches,
+// so the single-neuron products at the end of a solve cost most of a full
+// one.
+func benchProduct(b *testing.B, neurons int) {
+	st := synthConv(128, 16, 14, 14, 16)
+	p := newBatchedProduct(st)
+	for b.Loop() {
+		v := p.start(neurons)
+		for k := range v {
+			v[k] = float32(k%7) - 3
+		}
+		for j := range p.idx {
+			p.idx[j] = j
+		}
+		p.run()
+	}
+}
+
+func BenchmarkBatchedProduct1(b *testing.B)  { benchProduct(b, 1) }
+func BenchmarkBatchedProduct16(b *testing.B) { benchProduct(b, 16) }
