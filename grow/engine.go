@@ -265,7 +265,11 @@ func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
 					return e.State.History, err
 				}
 			}
-			if err := e.finishRecord(&rec); err != nil {
+			var last *train.EpochStats
+			if len(stats) > 0 && t.Test == e.Data.Test && (t.Cfg.EvalBatch == 0 || t.Cfg.EvalBatch == evalBatch) {
+				last = &stats[len(stats)-1]
+			}
+			if err := e.finishRecord(&rec, last); err != nil {
 				return e.State.History, err
 			}
 			e.State.History = append(e.State.History, rec)
@@ -347,10 +351,21 @@ func (e *Engine) budgetSpent() bool {
 	return true
 }
 
-func (e *Engine) finishRecord(rec *RoundRecord) error {
+// evalBatch is the batch of the round records' evaluation: the trainer's
+// default, so that a round can reuse its last epoch's test metrics.
+const evalBatch = 500
+
+// finishRecord completes a round's record and logs it. last, when not nil,
+// is the round's last epoch, whose test metrics are those of the network
+// as it stands (same data, same batch): evaluating again would repeat them.
+func (e *Engine) finishRecord(rec *RoundRecord, last *train.EpochStats) error {
 	net := e.Trainer.Net
-	m := train.Evaluate(net, e.Data.Test, 500)
-	rec.TestLoss, rec.TestAccuracy = m.Loss, m.Accuracy
+	if last != nil {
+		rec.TestLoss, rec.TestAccuracy = last.TestLoss, last.TestAccuracy
+	} else {
+		m := train.Evaluate(net, e.Data.Test, evalBatch)
+		rec.TestLoss, rec.TestAccuracy = m.Loss, m.Accuracy
+	}
 	rec.Widths = Widths(net)
 	rec.Params = net.NumParams()
 	rec.MACs = net.MACs()

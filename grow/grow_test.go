@@ -202,3 +202,14 @@ func ExampleSelectRatio() {
 	fmt.Println(grow.SelectRatio(c, grow.Limits{Ratio: 0.5, Widths: map[int]int{0: 4}}))
 	// Output: [2 0]
 }
+
+// A round's record reuses its last epoch's test metrics: they must be
+// those of the network as the round left it.
+func TestRoundRecordEvaluatesFinalNetwork(t *testing.T) {
+	e, hist := runEngineWith(t, filepath.Join(t.TempDir(), "r"), "s2d", "", nil)
+	last := hist[len(hist)-1]
+	m := train.Evaluate(e.Trainer.Net, e.Data.Test, 500)
+	if last.TestLoss != m.Loss || last.TestAccuracy != m.Accuracy {
+		t.Fatalf("round record test loss %v acc %v, network evaluates to %v, %v", last.TestLoss, last.TestAccuracy, m.Loss, m.Accuracy)
+	}
+}
