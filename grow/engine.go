@@ -47,6 +47,9 @@ type Config struct {
 	// OutJitter shares split neurons' outgoing weights unevenly between
 	// the two copies (split.Scheme.OutJitter); 0: evenly.
 	OutJitter float64 `json:"out_jitter,omitempty"`
+	// SplitParam is how a split shares the outgoing weight between its
+	// off-springs: Outgoing (empty: the default) or Balanced.
+	SplitParam SplitParam `json:"split_param,omitempty"`
 	// LineageCap bounds the splits per lineage per round (0: none).
 	LineageCap     int       `json:"lineage_cap,omitempty"`
 	AllowPositive  bool      `json:"allow_positive"`

@@ -114,6 +114,7 @@ func growFlags(fs *flag.FlagSet, f *runFlags, g *grow.Config) {
 	fs.Float64Var(&g.Eps, "eps", g.Eps, "absolute step ε of each applied edit, used when --eps-rel is 0 or only --eps is given: it scales a unit eigen-direction for s2d/fast/signed, the trained candidate for firefly (default 1 there: as trained)")
 	fs.Float64Var(&g.EpsRel, "eps-rel", g.EpsRel, "split step as a fraction of the split neuron's incoming weight norm (0: use --eps; firefly ignores it unless given)")
 	fs.Float64Var(&g.OutJitter, "out-jitter", 0, "share a split neuron's outgoing weights unevenly, ±this fraction per weight (breaks the copies' symmetry; 0: evenly)")
+	fs.StringVar((*string)(&g.SplitParam), "split-param", string(g.SplitParam), "how a split shares the outgoing weight: "+grow.SplitParams.Help()+" (outgoing: w on the outgoing weights; balanced: √w on every parameter of each copy's path)")
 	fs.StringVar(&g.LRSpan, "lr-span", g.LRSpan, "what the lr schedule spans: "+grow.LRSpans.Help()+" (round: restarts after each growth step; run: one schedule over all epochs)")
 	fs.IntVar(&g.LineageCap, "lineage-cap", 0, "at most N splits per lineage (units descended from one seed unit) per round (0: no cap)")
 	fs.BoolVar(&g.ResetOptim, "reset-optim", false, "clear the optimiser state (momentum) after every growth step")
