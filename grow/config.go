@@ -185,6 +185,10 @@ func (c *Config) Validate() error {
 		return f("eps_rel", c.EpsRel, "must be >= 0")
 	case c.OutJitter < 0 || c.OutJitter > 1:
 		return f("out_jitter", c.OutJitter, "must be in [0, 1]")
+	case c.Perturb < 0 || c.Perturb > 1:
+		return f("perturb", c.Perturb, "must be in [0, 1]")
+	case c.Shrink < 0 || c.Shrink > 1:
+		return f("shrink", c.Shrink, "must be in [0, 1] (0: no shrinking)")
 	case c.LineageCap < 0:
 		return f("lineage_cap", c.LineageCap, "must be >= 0")
 	case c.SlimLambda < 0:

@@ -50,6 +50,19 @@ type Config struct {
 	// SplitParam is how a split shares the outgoing weight between its
 	// off-springs: Outgoing (empty: the default) or Balanced.
 	SplitParam SplitParam `json:"split_param,omitempty"`
+	// Perturb, when positive, is shrink-and-perturb after every growth
+	// step (Ash & Adams 2020): each filter θ of a layer that a BatchNorm
+	// follows becomes Shrink·θ + Perturb·rms(θ)·z, z standard normal from
+	// the run's seed and the round. It breaks the symmetry split copies
+	// keep.
+	Perturb float64 `json:"perturb,omitempty"`
+	// Shrink is the factor of shrink-and-perturb (0: 1, no shrinking).
+	Shrink float64 `json:"shrink,omitempty"`
+	// Reinit restarts the grown architecture from a fresh initialisation
+	// (drawn from the run's seed; optimiser state and BatchNorm statistics
+	// cleared) once growth has ended, for the epochs that are left: growth
+	// then only chooses the widths.
+	Reinit bool `json:"reinit,omitempty"`
 	// LineageCap bounds the splits per lineage per round (0: none).
 	LineageCap     int       `json:"lineage_cap,omitempty"`
 	AllowPositive  bool      `json:"allow_positive"`
@@ -303,6 +316,14 @@ func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
 			}
 			if e.Cfg.ResetOptim {
 				resetOptimizer(t)
+			}
+			if e.Cfg.Perturb > 0 || (e.Cfg.Shrink > 0 && e.Cfg.Shrink != 1) {
+				shrinkPerturb(t.Net, e.Cfg.Shrink, e.Cfg.Perturb, rand.New(rand.NewPCG(t.Cfg.Seed^0x5b7e, uint64(e.State.Round))))
+			}
+			if e.Cfg.Reinit && (e.State.Round == e.Cfg.Rounds || e.budgetSpent()) {
+				if err := reinit(t, rand.New(rand.NewPCG(t.Cfg.Seed^0x7e1, uint64(e.State.Round)))); err != nil {
+					return e.State.History, err
+				}
 			}
 			t.BeginPhase(epochs)
 			if err := e.save(""); err != nil {
@@ -608,6 +629,65 @@ func UnitNorm(net *nn.Net, li, u int) float64 {
 		ss += float64(b.Data[u]) * float64(b.Data[u])
 	}
 	return math.Sqrt(ss)
+}
+
+// shrinkPerturb applies θ ← λθ + σ·rms(θ)·z to every filter of every
+// layer that a BatchNorm follows (convolutions, depthwise filters, dense
+// layers): BatchNorm normalises their scale away, so the shrink alone
+// keeps the function (it raises the filters' effective learning rate) and
+// the noise only turns them. Layers without a BatchNorm after them (the
+// classifier) are left alone.
+func shrinkPerturb(net *nn.Net, lambda, sigma float64, r *rand.Rand) {
+	if lambda <= 0 {
+		lambda = 1
+	}
+	for i, l := range net.Layers {
+		if i+1 >= len(net.Layers) {
+			break
+		}
+		if _, ok := net.Layers[i+1].(*nn.BatchNorm); !ok {
+			continue
+		}
+		for _, p := range l.Params() {
+			if p.Cols < 2 {
+				continue // a bias: BatchNorm subtracts it anyway
+			}
+			for row := 0; row < p.Rows; row++ {
+				d := p.Data[row*p.Cols : (row+1)*p.Cols]
+				var ss float64
+				for _, v := range d {
+					ss += float64(v) * float64(v)
+				}
+				rms := math.Sqrt(ss / float64(len(d)))
+				for i, v := range d {
+					d[i] = float32(lambda*float64(v) + sigma*rms*r.NormFloat64())
+				}
+			}
+		}
+	}
+}
+
+// reinit overwrites the trainer's network with a fresh initialisation of
+// its architecture drawn from r (in place: the trainer keeps its network),
+// BatchNorm running statistics included, and clears the optimiser state.
+func reinit(t *train.Trainer, r *rand.Rand) error {
+	fresh, err := nn.Build(t.Net.Spec(), r)
+	if err != nil {
+		return err
+	}
+	for i, l := range t.Net.Layers {
+		src := fresh.Layers[i].Params()
+		for k, p := range l.Params() {
+			copy(p.Data, src[k].Data)
+		}
+		if bn, ok := l.(*nn.BatchNorm); ok {
+			f := fresh.Layers[i].(*nn.BatchNorm)
+			copy(bn.RunMean, f.RunMean)
+			copy(bn.RunVar, f.RunVar)
+		}
+	}
+	resetOptimizer(t)
+	return nil
 }
 
 // resetOptimizer drops every parameter's optimiser state (and Adam's step
