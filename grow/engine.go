@@ -318,12 +318,13 @@ func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
 				resetOptimizer(t)
 			}
 			if e.Cfg.Perturb > 0 || (e.Cfg.Shrink > 0 && e.Cfg.Shrink != 1) {
-				shrinkPerturb(t.Net, e.Cfg.Shrink, e.Cfg.Perturb, rand.New(rand.NewPCG(t.Cfg.Seed^0x5b7e, uint64(e.State.Round))))
+				ShrinkPerturb(t.Net, e.Cfg.Shrink, e.Cfg.Perturb, rand.New(rand.NewPCG(t.Cfg.Seed^0x5b7e, uint64(e.State.Round))))
 			}
 			if e.Cfg.Reinit && (e.State.Round == e.Cfg.Rounds || e.budgetSpent()) {
-				if err := reinit(t, rand.New(rand.NewPCG(t.Cfg.Seed^0x7e1, uint64(e.State.Round)))); err != nil {
+				if err := Reinit(t.Net, rand.New(rand.NewPCG(t.Cfg.Seed^0x7e1, uint64(e.State.Round)))); err != nil {
 					return e.State.History, err
 				}
+				resetOptimizer(t)
 			}
 			t.BeginPhase(epochs)
 			if err := e.save(""); err != nil {
@@ -631,13 +632,13 @@ func UnitNorm(net *nn.Net, li, u int) float64 {
 	return math.Sqrt(ss)
 }
 
-// shrinkPerturb applies θ ← λθ + σ·rms(θ)·z to every filter of every
+// ShrinkPerturb applies θ ← λθ + σ·rms(θ)·z to every filter of every
 // layer that a BatchNorm follows (convolutions, depthwise filters, dense
 // layers): BatchNorm normalises their scale away, so the shrink alone
 // keeps the function (it raises the filters' effective learning rate) and
 // the noise only turns them. Layers without a BatchNorm after them (the
 // classifier) are left alone.
-func shrinkPerturb(net *nn.Net, lambda, sigma float64, r *rand.Rand) {
+func ShrinkPerturb(net *nn.Net, lambda, sigma float64, r *rand.Rand) {
 	if lambda <= 0 {
 		lambda = 1
 	}
@@ -645,12 +646,24 @@ func shrinkPerturb(net *nn.Net, lambda, sigma float64, r *rand.Rand) {
 		if i+1 >= len(net.Layers) {
 			break
 		}
-		if _, ok := net.Layers[i+1].(*nn.BatchNorm); !ok {
+		bn, ok := net.Layers[i+1].(*nn.BatchNorm)
+		if !ok {
 			continue
+		}
+		// Evaluation mode normalises with the running statistics: they
+		// follow the shrink (the noise's effect on them is left to training).
+		for c := range bn.RunMean {
+			bn.RunMean[c] *= float32(lambda)
+			bn.RunVar[c] *= float32(lambda * lambda)
 		}
 		for _, p := range l.Params() {
 			if p.Cols < 2 {
-				continue // a bias: BatchNorm subtracts it anyway
+				// A bias shrinks with its filter, so that the running mean
+				// stays the mean; it gets no noise (BatchNorm subtracts it).
+				for i := range p.Data {
+					p.Data[i] = float32(lambda * float64(p.Data[i]))
+				}
+				continue
 			}
 			for row := 0; row < p.Rows; row++ {
 				d := p.Data[row*p.Cols : (row+1)*p.Cols]
@@ -667,15 +680,15 @@ func shrinkPerturb(net *nn.Net, lambda, sigma float64, r *rand.Rand) {
 	}
 }
 
-// reinit overwrites the trainer's network with a fresh initialisation of
-// its architecture drawn from r (in place: the trainer keeps its network),
-// BatchNorm running statistics included, and clears the optimiser state.
-func reinit(t *train.Trainer, r *rand.Rand) error {
-	fresh, err := nn.Build(t.Net.Spec(), r)
+// Reinit overwrites net's parameters with a fresh initialisation of its
+// architecture drawn from r (in place, so a trainer keeps its network),
+// BatchNorm running statistics included: nn.Build's draw for net.Spec().
+func Reinit(net *nn.Net, r *rand.Rand) error {
+	fresh, err := nn.Build(net.Spec(), r)
 	if err != nil {
 		return err
 	}
-	for i, l := range t.Net.Layers {
+	for i, l := range net.Layers {
 		src := fresh.Layers[i].Params()
 		for k, p := range l.Params() {
 			copy(p.Data, src[k].Data)
@@ -686,7 +699,6 @@ func reinit(t *train.Trainer, r *rand.Rand) error {
 			copy(bn.RunVar, f.RunVar)
 		}
 	}
-	resetOptimizer(t)
 	return nil
 }
 
