@@ -19,7 +19,7 @@
 #            seeds 1 2; s2d, fast, random-split and uniform-scratch.
 # Environment overrides: SEEDS, MAX_TRAIN, NETS ("vgg mobilenet"), METHODS,
 # BASELINES, BUDGETS_VGG, BUDGETS_MOBILENET, GROW_FLAGS (extra nadir grow
-# flags for the growth methods), SLIM_LAMBDA, and the schedule SEED_EPOCHS,
+# flags for the growth methods), SLIM_LAMBDA, THREADS (kernel threads per run), and the schedule SEED_EPOCHS,
 # ROUNDS, PER_ROUND, FINAL.
 set -euo pipefail
 quick=0
@@ -48,7 +48,7 @@ fi
 # Schedule: 2 seed epochs, up to 4 rounds of 2 epochs, 2 final epochs = 12.
 seed_epochs=${SEED_EPOCHS:-2} rounds=${ROUNDS:-4} per_round=${PER_ROUND:-2} final=${FINAL:-2}
 total=$((seed_epochs + rounds * per_round + final))
-common=(--data fashion-mnist --max-train "$MAX_TRAIN" --lr 0.1 --wd 1e-4 --quiet)
+common=(--data fashion-mnist --max-train "$MAX_TRAIN" --lr 0.1 --wd 1e-4 --quiet ${THREADS:+--threads "$THREADS"})
 manifest="$out/manifest.tsv"
 : >"$manifest"
 log() { echo "[$(date +%T)] $*" >&2; }

@@ -27,6 +27,25 @@ var Selections = option.Choice[Selection]{Ratio, Knapsack}
 // stretches one schedule over all the run's epochs.
 var LRSpans = option.Choice[string]{"round", "run"}
 
+// SplitParam is how a split shares its parent's outgoing weight between
+// the off-springs (Config.SplitParam).
+type SplitParam string
+
+const (
+	// Outgoing puts each off-spring's share w_j on its outgoing weights
+	// only (METHODS.md §1): incoming weights and BatchNorm γ, β are copied.
+	Outgoing SplitParam = "outgoing"
+	// Balanced scales every parameter group along an off-spring's path by
+	// √w_j (incoming weights, γ and β, depthwise filter, outgoing weights):
+	// the same function for positively homogeneous activations, and every
+	// parameter keeps its parent's gradient-to-value ratio. Splits with a
+	// negative share or through tanh-like activations keep Outgoing.
+	Balanced SplitParam = "balanced"
+)
+
+// SplitParams lists the valid split parametrisations.
+var SplitParams = option.Choice[SplitParam]{Outgoing, Balanced}
+
 // Phase is where the engine stands within a round (checkpointed).
 type Phase string
 
@@ -166,6 +185,10 @@ func (c *Config) Validate() error {
 		return f("eps_rel", c.EpsRel, "must be >= 0")
 	case c.OutJitter < 0 || c.OutJitter > 1:
 		return f("out_jitter", c.OutJitter, "must be in [0, 1]")
+	case c.Perturb < 0 || c.Perturb > 1:
+		return f("perturb", c.Perturb, "must be in [0, 1]")
+	case c.Shrink < 0 || c.Shrink > 1:
+		return f("shrink", c.Shrink, "must be in [0, 1] (0: no shrinking)")
 	case c.LineageCap < 0:
 		return f("lineage_cap", c.LineageCap, "must be >= 0")
 	case c.SlimLambda < 0:
@@ -189,6 +212,11 @@ func (c *Config) Validate() error {
 	}
 	if c.LRSpan != "" {
 		if err := LRSpans.Check("lr_span", c.LRSpan); err != nil {
+			return option.Within("grow", err)
+		}
+	}
+	if c.SplitParam != "" {
+		if err := SplitParams.Check("split_param", c.SplitParam); err != nil {
 			return option.Within("grow", err)
 		}
 	}

@@ -52,6 +52,7 @@ func TestConfigErrorsNameFields(t *testing.T) {
 		"grow.epochs_per_round": func(c *grow.Config) { c.EpochsPerRound = -2 },
 		"grow.split_batches":    func(c *grow.Config) { c.SplitBatches = -1 },
 		"grow.select":           func(c *grow.Config) { c.Select = "best" },
+		"grow.split_param":      func(c *grow.Config) { c.SplitParam = "half" },
 		"grow.method":           func(c *grow.Config) { c.Method = "magic" },
 		"grow.budget":           func(c *grow.Config) { c.Budget = "flops=3" },
 		"grow.cost":             func(c *grow.Config) { c.Cost = "flops" },

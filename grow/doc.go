@@ -42,7 +42,13 @@
 // fraction of the split neuron's weight norm (EpsRel), optimiser state
 // reset after a growth step (ResetOptim), a learning-rate schedule per
 // round or over the whole run (LRSpan), uneven outgoing shares between a
-// split's copies (OutJitter) and a cap on splits per lineage per round
-// (LineageCap). A budget that ends growth early turns the remaining rounds
+// split's copies (OutJitter), a cap on splits per lineage per round
+// (LineageCap), how a split shares the outgoing weight (SplitParam:
+// all of w_j on the outgoing weights, or √w_j on every parameter of each
+// copy's path, which keeps the function and each parameter's
+// gradient-to-value ratio), shrink-and-perturb after each growth step
+// (Shrink, Perturb; ShrinkPerturb) and a fresh initialisation of the grown
+// architecture once growth has ended (Reinit), so that growth only chooses
+// the widths. A budget that ends growth early turns the remaining rounds
 // into fine-tuning, so runs of one configuration train equally long.
 package grow

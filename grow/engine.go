@@ -47,6 +47,22 @@ type Config struct {
 	// OutJitter shares split neurons' outgoing weights unevenly between
 	// the two copies (split.Scheme.OutJitter); 0: evenly.
 	OutJitter float64 `json:"out_jitter,omitempty"`
+	// SplitParam is how a split shares the outgoing weight between its
+	// off-springs: Outgoing (empty: the default) or Balanced.
+	SplitParam SplitParam `json:"split_param,omitempty"`
+	// Perturb, when positive, is shrink-and-perturb after every growth
+	// step (Ash & Adams 2020): each filter θ of a layer that a BatchNorm
+	// follows becomes Shrink·θ + Perturb·rms(θ)·z, z standard normal from
+	// the run's seed and the round. It breaks the symmetry split copies
+	// keep.
+	Perturb float64 `json:"perturb,omitempty"`
+	// Shrink is the factor of shrink-and-perturb (0: 1, no shrinking).
+	Shrink float64 `json:"shrink,omitempty"`
+	// Reinit restarts the grown architecture from a fresh initialisation
+	// (drawn from the run's seed; optimiser state and BatchNorm statistics
+	// cleared) once growth has ended, for the epochs that are left: growth
+	// then only chooses the widths.
+	Reinit bool `json:"reinit,omitempty"`
 	// LineageCap bounds the splits per lineage per round (0: none).
 	LineageCap     int       `json:"lineage_cap,omitempty"`
 	AllowPositive  bool      `json:"allow_positive"`
@@ -303,6 +319,15 @@ func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
 				epochs = (e.Cfg.Rounds-e.State.Round+1)*e.Cfg.EpochsPerRound + e.Cfg.FinalEpochs
 			}
 			if e.Cfg.ResetOptim {
+				resetOptimizer(t)
+			}
+			if e.Cfg.Perturb > 0 || (e.Cfg.Shrink > 0 && e.Cfg.Shrink != 1) {
+				ShrinkPerturb(t.Net, e.Cfg.Shrink, e.Cfg.Perturb, rand.New(rand.NewPCG(t.Cfg.Seed^0x5b7e, uint64(e.State.Round))))
+			}
+			if e.Cfg.Reinit && (e.State.Round == e.Cfg.Rounds || e.budgetSpent()) {
+				if err := Reinit(t.Net, rand.New(rand.NewPCG(t.Cfg.Seed^0x7e1, uint64(e.State.Round)))); err != nil {
+					return e.State.History, err
+				}
 				resetOptimizer(t)
 			}
 			t.BeginPhase(epochs)
@@ -620,6 +645,76 @@ func UnitNorm(net *nn.Net, li, u int) float64 {
 		ss += float64(b.Data[u]) * float64(b.Data[u])
 	}
 	return math.Sqrt(ss)
+}
+
+// ShrinkPerturb applies θ ← λθ + σ·rms(θ)·z to every filter of every
+// layer that a BatchNorm follows (convolutions, depthwise filters, dense
+// layers): BatchNorm normalises their scale away, so the shrink alone
+// keeps the function (it raises the filters' effective learning rate) and
+// the noise only turns them. Layers without a BatchNorm after them (the
+// classifier) are left alone.
+func ShrinkPerturb(net *nn.Net, lambda, sigma float64, r *rand.Rand) {
+	if lambda <= 0 {
+		lambda = 1
+	}
+	for i, l := range net.Layers {
+		if i+1 >= len(net.Layers) {
+			break
+		}
+		bn, ok := net.Layers[i+1].(*nn.BatchNorm)
+		if !ok {
+			continue
+		}
+		// Evaluation mode normalises with the running statistics: they
+		// follow the shrink (the noise's effect on them is left to training).
+		for c := range bn.RunMean {
+			bn.RunMean[c] *= float32(lambda)
+			bn.RunVar[c] *= float32(lambda * lambda)
+		}
+		for _, p := range l.Params() {
+			if p.Cols < 2 {
+				// A bias shrinks with its filter, so that the running mean
+				// stays the mean; it gets no noise (BatchNorm subtracts it).
+				for i := range p.Data {
+					p.Data[i] = float32(lambda * float64(p.Data[i]))
+				}
+				continue
+			}
+			for row := 0; row < p.Rows; row++ {
+				d := p.Data[row*p.Cols : (row+1)*p.Cols]
+				var ss float64
+				for _, v := range d {
+					ss += float64(v) * float64(v)
+				}
+				rms := math.Sqrt(ss / float64(len(d)))
+				for i, v := range d {
+					d[i] = float32(lambda*float64(v) + sigma*rms*r.NormFloat64())
+				}
+			}
+		}
+	}
+}
+
+// Reinit overwrites net's parameters with a fresh initialisation of its
+// architecture drawn from r (in place, so a trainer keeps its network),
+// BatchNorm running statistics included: nn.Build's draw for net.Spec().
+func Reinit(net *nn.Net, r *rand.Rand) error {
+	fresh, err := nn.Build(net.Spec(), r)
+	if err != nil {
+		return err
+	}
+	for i, l := range net.Layers {
+		src := fresh.Layers[i].Params()
+		for k, p := range l.Params() {
+			copy(p.Data, src[k].Data)
+		}
+		if bn, ok := l.(*nn.BatchNorm); ok {
+			f := fresh.Layers[i].(*nn.BatchNorm)
+			copy(bn.RunMean, f.RunMean)
+			copy(bn.RunVar, f.RunVar)
+		}
+	}
+	return nil
 }
 
 // resetOptimizer drops every parameter's optimiser state (and Adam's step

@@ -5,6 +5,7 @@
 //
 //	growthstudy width 'cnn:c{w},p,c{w},g' 1000000   # model string at most 1M MACs
 //	growthstudy table MANIFEST OUTPREFIX            # MANIFEST: net budget method seed rundir (tab-separated)
+//	growthstudy clones RUNDIR...                    # cosine similarity of split off-springs
 package main
 
 import (
@@ -51,7 +52,10 @@ func run(args []string) error {
 	if len(args) == 3 && args[0] == "table" {
 		return table(args[1], args[2])
 	}
-	return fmt.Errorf("usage: growthstudy width TEMPLATE BUDGET | growthstudy table MANIFEST OUTPREFIX")
+	if len(args) >= 2 && args[0] == "clones" {
+		return clones(args[1:])
+	}
+	return fmt.Errorf("usage: growthstudy width TEMPLATE BUDGET | growthstudy table MANIFEST OUTPREFIX | growthstudy clones RUNDIR...")
 }
 
 // uniformWidth returns the template with {w} replaced by the largest width

@@ -144,8 +144,10 @@ func TestResumeAfterSIGKILLGrow(t *testing.T) {
 	base := []string{"grow", "--method", "fast", "--model", "mlp:8", "--max-train", "6000", "--rounds", "3",
 		"--batch", "32", "--ckpt-steps", "10", "--quiet"}
 	// The second run exercises the state the growth options add: lineages
-	// in the checkpoint, the run-long schedule and the optimiser reset.
-	extra := [][]string{nil, {"--eps-rel", "0.1", "--lineage-cap", "1", "--lr-span", "run", "--reset-optim"}}
+	// in the checkpoint, the run-long schedule, the optimiser reset,
+	// balanced splits and the restart after growth (read back from
+	// config.json on resume).
+	extra := [][]string{nil, {"--eps-rel", "0.1", "--lineage-cap", "1", "--lr-span", "run", "--reset-optim", "--split-param", "balanced", "--reinit"}}
 	for _, x := range extra {
 		args := func(out string) []string {
 			return append(append(append([]string(nil), base...), x...), "--out", out)

@@ -20,5 +20,9 @@
 // formed unless the dense reference solver asks for it, since S v is
 // O(rows·K) matrix-free. Solve finds both ends of each spectrum with
 // Lanczos (default), a dense decomposition or the stochastic Rayleigh
-// quotient method. Apply performs a scheme through nn's neuron surgery.
+// quotient method. Apply performs a scheme through nn's neuron surgery;
+// a balanced scheme (Options.Balanced) then rescales each off-spring's
+// whole path by √w_j instead of its outgoing weights by w_j — the same
+// function through positively homogeneous layers, with every parameter at
+// its parent's gradient-to-value ratio.
 package split

@@ -19,12 +19,15 @@ type Options struct {
 	// OutJitter shares two-copy splits' outgoing weights unevenly (see
 	// Scheme.OutJitter); 0 splits them evenly.
 	OutJitter float64
+	// Balanced makes splits balanced (Scheme.Balanced).
+	Balanced bool
 }
 
 // jitter sets the scheme's uneven outgoing share with a seed fixed by the
 // run's seed, the round and the neuron.
 func (o Options) jitter(s *Scheme, env *grow.Env, li, u int) {
 	s.OutJitter = o.OutJitter
+	s.Balanced = o.Balanced
 	s.JitterSeed = env.Seed ^ uint64(env.Round)<<48 ^ uint64(li)<<24 ^ uint64(u)
 }
 
@@ -36,7 +39,8 @@ var Names = option.Choice[string]{"s2d", "fast", "signed", "random-split", "new-
 func init() {
 	for _, name := range Names {
 		grow.RegisterMethod(name, func(c grow.Config) (grow.Method, error) {
-			return New(name, Options{Solver: Solver(c.Solver), RayleighEpochs: c.RayleighEpochs, C: c.SignedC, OutJitter: c.OutJitter})
+			return New(name, Options{Solver: Solver(c.Solver), RayleighEpochs: c.RayleighEpochs, C: c.SignedC, OutJitter: c.OutJitter,
+				Balanced: c.SplitParam == grow.Balanced})
 		})
 	}
 }

@@ -27,6 +27,12 @@ type Scheme struct {
 	// first step on instead of staying near-duplicates.
 	OutJitter  float64
 	JitterSeed uint64
+	// Balanced scales each off-spring's whole path by √w_j instead of its
+	// outgoing weights by w_j (see balance.go): the same function, but
+	// every parameter keeps its parent's gradient-to-value ratio. Schemes
+	// with a negative weight, and chains through a non-homogeneous
+	// activation, keep the outgoing-weight surgery.
+	Balanced bool
 }
 
 // Added is the number of units the scheme adds to the layer.
@@ -77,8 +83,18 @@ func Signed(e Eigen, c float64) Scheme {
 // the original unit becomes θ + ε δ_0 with its outgoing weights scaled by
 // w_0, and each further off-spring j is appended as θ + ε δ_j with
 // outgoing weights w_j times the original ones and the original's
-// downstream state (BatchNorm statistics, depthwise filter).
+// downstream state (BatchNorm statistics, depthwise filter). With
+// s.Balanced (where it applies) each off-spring's path is then scaled by
+// √w_j on both sides of the unit instead.
 func Apply(net *nn.Net, li, u int, s Scheme, eps float64) (err error) {
+	if s.Balanced && balancedShares(net, li, s) {
+		old := net.Layers[li].(nn.Producer).Units()
+		defer func() {
+			if err == nil {
+				err = balance(net, li, u, old, s.Weights)
+			}
+		}()
+	}
 	p, ok := net.Layers[li].(nn.Producer)
 	if !ok {
 		return fmt.Errorf("layer %d has no neurons", li)
@@ -159,6 +175,31 @@ func Apply(net *nn.Net, li, u int, s Scheme, eps float64) (err error) {
 		b.Data[u] = b0
 	}
 	return net.ScaleOutgoing(li, u, float32(s.Weights[0]))
+}
+
+// balance rescales the off-springs of a split done with outgoing shares
+// w_j (unit u, then the units appended from index old on) to the balanced
+// parametrisation: path scaled by √w_j, outgoing weights divided by the
+// factor the path's signal changed by, so their product is unchanged.
+func balance(net *nn.Net, li, u, old int, weights []float64) error {
+	for j, w := range weights {
+		idx := u
+		if j > 0 {
+			idx = old + j - 1
+		}
+		sc, err := scaleUnit(net, li, idx, math.Sqrt(w))
+		if err != nil {
+			return err
+		}
+		if err := net.ScaleOutgoing(li, idx, float32(1/sc)); err != nil {
+			return err
+		}
+		// The outgoing weights' gradient scales with the signal they see.
+		if err := scaleOutgoingSlots(net, li, idx, sc); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // setOutgoing overwrites unit u's outgoing weights in its consumer (layout
