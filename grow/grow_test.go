@@ -74,6 +74,23 @@ func TestSelectKnapsackPrefersCheapLayers(t *testing.T) {
 	}
 }
 
+func TestSelectKnapsackTakesUnscored(t *testing.T) {
+	// Baselines (random-split, new-neuron) carry a positive random priority
+	// as Score; the knapsack must still grow them up to the round's budget.
+	var c []grow.Candidate
+	for u := 0; u < 10; u++ {
+		c = append(c, grow.Candidate{Layer: 0, Unit: u, Score: float64(u) / 10, Unscored: true, Added: 1, Cost: 1})
+	}
+	lim := grow.Limits{Ratio: 0.3, Widths: map[int]int{0: 10}, MaxWidth: map[int]int{}}
+	got, err := grow.SelectKnapsack(c, lim, map[int]float64{0: 1}) // budget 0.3·10 = 3
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("want 3 units, got %v", got)
+	}
+}
+
 func blobs(n int, seed uint64) *data.Dataset {
 	r := rand.New(rand.NewPCG(seed, 0))
 	d := &data.Dataset{Name: "blobs", Shape: []int{6}, Classes: 3}

@@ -128,7 +128,14 @@ func SelectKnapsack(cands []Candidate, l Limits, unitCost map[int]float64) ([]in
 			}
 			caps = append(caps, cp)
 		}
-		items = append(items, linalg.Item{Score: c.Score, Cost: c.Cost, Group: 0, Layer: li})
+		score := c.Score
+		if c.Unscored {
+			// A baseline's Score is a priority in [0, 1), not a predicted
+			// change: shift it below zero so that the LP takes such
+			// candidates (lowest priority first, as SelectRatio does).
+			score -= 1
+		}
+		items = append(items, linalg.Item{Score: score, Cost: c.Cost, Group: 0, Layer: li})
 		idx = append(idx, i)
 	}
 	if len(items) == 0 {
