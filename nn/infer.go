@@ -13,6 +13,8 @@ type inferState struct {
 	outs    map[int]*tensor.Tensor
 	scratch [gradChunks]inferScratch
 	w, b    []float32 // folded weights and biases of the block being run
+	a       []float32 // the BatchNorm scales folded into w
+	conv    []float32 // a dense block's output before pooling
 	kg      int       // columns of w: the patch length, or C when center
 	center  bool      // 1×1 map, "same" padding: only the centre taps count
 	blk     fusedBlock
@@ -132,8 +134,10 @@ func (n *Net) inferBlock(i int, b fusedBlock, x *tensor.Tensor) *tensor.Tensor {
 	}
 	s.w = resize(s.w, out*s.kg)
 	s.b = resize(s.b, out)
+	s.a = resize(s.a, out)
 	for o := 0; o < out; o++ {
 		a := float32(float64(bn.Gamma.Data[o]) / math.Sqrt(float64(bn.RunVar[o])+bn.Eps))
+		s.a[o] = a
 		row := c.W.Data[o*kg : (o+1)*kg]
 		if s.center {
 			for j := range s.kg {
@@ -157,6 +161,11 @@ func (n *Net) inferBlock(i int, b fusedBlock, x *tensor.Tensor) *tensor.Tensor {
 	s.y = tensor.Reshape(s.outs[i], x.Shape[0], out, oh, ow)
 	s.outs[i] = s.y
 	s.x, s.blk, s.n = x, b, x.Shape[0]
+	if !s.center && c.denseMaps() {
+		n.inferDense()
+		s.x = nil
+		return s.y
+	}
 	tensor.ParallelFor(min(s.n, gradChunks), s.run)
 	s.x = nil
 	return s.y
@@ -248,6 +257,43 @@ func (n *Net) inferGroup(sc *inferScratch, im, g int) {
 		}
 		if s.blk.pool {
 			tensor.BiasReLUMaxPool2(yi, sc.one, s.b, c.oh, c.ow)
+		} else {
+			tensor.BiasReLU(yi, s.b, p)
+		}
+	}
+}
+
+// inferDense runs the current block on maps small enough for the
+// convolution's dense matrix (Conv2D.denseMaps): the matrix is built from
+// the filters, each filter's rows scaled by its BatchNorm factor (so its
+// entries are the folded weights Infer uses elsewhere), and one GEMM over
+// the batch, Y (N × out·P) = X (N × C·H·W) · bigᵀ, replaces the per-image
+// patches and their copies; then the bias, ReLU and pool epilogue per
+// image. The GEMM's entries are summed in an order fixed by the sizes, so
+// the result does not depend on the thread count.
+func (n *Net) inferDense() {
+	s := n.inf
+	c := s.blk.conv
+	p, kin := c.oh*c.ow, c.in[0]*c.in[1]*c.in[2]
+	op := c.out * p
+	c.denseTaps(false) // big is scratch: Forward and Backward rebuild it
+	for o, a := range s.a {
+		row := c.big[o*p*kin : (o+1)*p*kin]
+		for k, v := range row {
+			row[k] = a * v
+		}
+	}
+	dst := s.y.Data
+	if s.blk.pool {
+		s.conv = resize(s.conv, s.n*op)
+		dst = s.conv
+	}
+	tensor.Gemm(false, true, s.n, op, kin, 1, s.x.Data, kin, c.big, kin, 0, dst, op)
+	ysz := s.y.Len() / s.n
+	for i := 0; i < s.n; i++ {
+		yi := s.y.Data[i*ysz : (i+1)*ysz]
+		if s.blk.pool {
+			tensor.BiasReLUMaxPool2(yi, s.conv[i*op:(i+1)*op], s.b, c.oh, c.ow)
 		} else {
 			tensor.BiasReLU(yi, s.b, p)
 		}
