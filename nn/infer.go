@@ -25,8 +25,8 @@ type inferState struct {
 
 // inferScratch is one batch slice's buffers: an image's patches, the
 // convolution's output before pooling, and for grouped images their
-// patches side by side and one image's output.
-type inferScratch struct{ cols, conv, wide, one []float32 }
+// patches side by side.
+type inferScratch struct{ cols, conv, wide []float32 }
 
 // fusedBlock is an ungrouped convolution followed by its BatchNorm, a ReLU
 // and optionally a 2×2, stride-2 max pool, as ParseModel's c<N> token and a
@@ -198,7 +198,6 @@ func (n *Net) inferChunks(lo, hi int) {
 		}
 		if g > 1 {
 			sc.wide = resize(sc.wide, kg*p*g)
-			sc.one = resize(sc.one, out*p)
 		}
 		for im := i0; im < i1; im += g {
 			g := min(g, i1-im)
@@ -225,8 +224,10 @@ func (n *Net) inferChunks(lo, hi int) {
 }
 
 // inferGroup convolves images [im, im+g) with one GEMM: their patch
-// matrices side by side (kg × g·p), the outputs likewise, then each
-// image's block goes through the epilogue.
+// matrices side by side (kg × g·p, each image's written in place by
+// Im2ColLd), the outputs likewise (out × g·p), then the epilogue: pooled
+// planes go straight from there to each image's output, others get their
+// bias and ReLU in place and are copied out.
 func (n *Net) inferGroup(sc *inferScratch, im, g int) {
 	s := n.inf
 	c := s.blk.conv
@@ -236,29 +237,32 @@ func (n *Net) inferGroup(sc *inferScratch, im, g int) {
 	ysz := s.y.Len() / s.n
 	for j := 0; j < g; j++ {
 		xi := s.x.Data[(im+j)*cin*h*w : (im+j+1)*cin*h*w]
-		src := xi
 		if !c.pointwise() && !s.center {
-			tensor.Im2Col(sc.cols, xi, cin, h, w, c.k, c.k, c.stride, c.pad)
-			src = sc.cols
+			tensor.Im2ColLd(sc.wide[j*p:], gp, xi, cin, h, w, c.k, c.k, c.stride, c.pad)
+			continue
 		}
 		for r := 0; r < kg; r++ {
-			copy(sc.wide[r*gp+j*p:r*gp+(j+1)*p], src[r*p:(r+1)*p])
+			copy(sc.wide[r*gp+j*p:r*gp+(j+1)*p], xi[r*p:(r+1)*p])
 		}
 	}
 	tensor.Gemm(false, false, out, gp, kg, 1, s.w, kg, sc.wide, gp, 0, sc.conv, gp)
+	if s.blk.pool {
+		q := (c.oh / 2) * (c.ow / 2)
+		for j := 0; j < g; j++ {
+			yi := s.y.Data[(im+j)*ysz : (im+j+1)*ysz]
+			for o := 0; o < out; o++ {
+				tensor.BiasReLUMaxPool2(yi[o*q:(o+1)*q], sc.conv[o*gp+j*p:o*gp+(j+1)*p], s.b[o:o+1], c.oh, c.ow)
+			}
+		}
+		return
+	}
+	for o := 0; o < out; o++ {
+		tensor.BiasReLU(sc.conv[o*gp:(o+1)*gp], s.b[o:o+1], gp)
+	}
 	for j := 0; j < g; j++ {
 		yi := s.y.Data[(im+j)*ysz : (im+j+1)*ysz]
-		dst := yi
-		if s.blk.pool {
-			dst = sc.one
-		}
 		for o := 0; o < out; o++ {
-			copy(dst[o*p:(o+1)*p], sc.conv[o*gp+j*p:o*gp+(j+1)*p])
-		}
-		if s.blk.pool {
-			tensor.BiasReLUMaxPool2(yi, sc.one, s.b, c.oh, c.ow)
-		} else {
-			tensor.BiasReLU(yi, s.b, p)
+			copy(yi[o*p:(o+1)*p], sc.conv[o*gp+j*p:o*gp+(j+1)*p])
 		}
 	}
 }
