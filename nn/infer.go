@@ -13,6 +13,8 @@ type inferState struct {
 	outs    map[int]*tensor.Tensor
 	scratch [gradChunks]inferScratch
 	w, b    []float32 // folded weights and biases of the block being run
+	a       []float32 // the BatchNorm scales folded into w
+	conv    []float32 // a dense block's output before pooling
 	kg      int       // columns of w: the patch length, or C when center
 	center  bool      // 1×1 map, "same" padding: only the centre taps count
 	blk     fusedBlock
@@ -23,8 +25,8 @@ type inferState struct {
 
 // inferScratch is one batch slice's buffers: an image's patches, the
 // convolution's output before pooling, and for grouped images their
-// patches side by side and one image's output.
-type inferScratch struct{ cols, conv, wide, one []float32 }
+// patches side by side.
+type inferScratch struct{ cols, conv, wide []float32 }
 
 // fusedBlock is an ungrouped convolution followed by its BatchNorm, a ReLU
 // and optionally a 2×2, stride-2 max pool, as ParseModel's c<N> token and a
@@ -132,8 +134,10 @@ func (n *Net) inferBlock(i int, b fusedBlock, x *tensor.Tensor) *tensor.Tensor {
 	}
 	s.w = resize(s.w, out*s.kg)
 	s.b = resize(s.b, out)
+	s.a = resize(s.a, out)
 	for o := 0; o < out; o++ {
 		a := float32(float64(bn.Gamma.Data[o]) / math.Sqrt(float64(bn.RunVar[o])+bn.Eps))
+		s.a[o] = a
 		row := c.W.Data[o*kg : (o+1)*kg]
 		if s.center {
 			for j := range s.kg {
@@ -157,6 +161,11 @@ func (n *Net) inferBlock(i int, b fusedBlock, x *tensor.Tensor) *tensor.Tensor {
 	s.y = tensor.Reshape(s.outs[i], x.Shape[0], out, oh, ow)
 	s.outs[i] = s.y
 	s.x, s.blk, s.n = x, b, x.Shape[0]
+	if !s.center && c.denseMaps() {
+		n.inferDense()
+		s.x = nil
+		return s.y
+	}
 	tensor.ParallelFor(min(s.n, gradChunks), s.run)
 	s.x = nil
 	return s.y
@@ -189,7 +198,6 @@ func (n *Net) inferChunks(lo, hi int) {
 		}
 		if g > 1 {
 			sc.wide = resize(sc.wide, kg*p*g)
-			sc.one = resize(sc.one, out*p)
 		}
 		for im := i0; im < i1; im += g {
 			g := min(g, i1-im)
@@ -216,8 +224,10 @@ func (n *Net) inferChunks(lo, hi int) {
 }
 
 // inferGroup convolves images [im, im+g) with one GEMM: their patch
-// matrices side by side (kg × g·p), the outputs likewise, then each
-// image's block goes through the epilogue.
+// matrices side by side (kg × g·p, each image's written in place by
+// Im2ColLd), the outputs likewise (out × g·p), then the epilogue: pooled
+// planes go straight from there to each image's output, others get their
+// bias and ReLU in place and are copied out.
 func (n *Net) inferGroup(sc *inferScratch, im, g int) {
 	s := n.inf
 	c := s.blk.conv
@@ -227,27 +237,67 @@ func (n *Net) inferGroup(sc *inferScratch, im, g int) {
 	ysz := s.y.Len() / s.n
 	for j := 0; j < g; j++ {
 		xi := s.x.Data[(im+j)*cin*h*w : (im+j+1)*cin*h*w]
-		src := xi
 		if !c.pointwise() && !s.center {
-			tensor.Im2Col(sc.cols, xi, cin, h, w, c.k, c.k, c.stride, c.pad)
-			src = sc.cols
+			tensor.Im2ColLd(sc.wide[j*p:], gp, xi, cin, h, w, c.k, c.k, c.stride, c.pad)
+			continue
 		}
 		for r := 0; r < kg; r++ {
-			copy(sc.wide[r*gp+j*p:r*gp+(j+1)*p], src[r*p:(r+1)*p])
+			copy(sc.wide[r*gp+j*p:r*gp+(j+1)*p], xi[r*p:(r+1)*p])
 		}
 	}
 	tensor.Gemm(false, false, out, gp, kg, 1, s.w, kg, sc.wide, gp, 0, sc.conv, gp)
+	if s.blk.pool {
+		q := (c.oh / 2) * (c.ow / 2)
+		for j := 0; j < g; j++ {
+			yi := s.y.Data[(im+j)*ysz : (im+j+1)*ysz]
+			for o := 0; o < out; o++ {
+				tensor.BiasReLUMaxPool2(yi[o*q:(o+1)*q], sc.conv[o*gp+j*p:o*gp+(j+1)*p], s.b[o:o+1], c.oh, c.ow)
+			}
+		}
+		return
+	}
+	for o := 0; o < out; o++ {
+		tensor.BiasReLU(sc.conv[o*gp:(o+1)*gp], s.b[o:o+1], gp)
+	}
 	for j := 0; j < g; j++ {
 		yi := s.y.Data[(im+j)*ysz : (im+j+1)*ysz]
-		dst := yi
-		if s.blk.pool {
-			dst = sc.one
-		}
 		for o := 0; o < out; o++ {
-			copy(dst[o*p:(o+1)*p], sc.conv[o*gp+j*p:o*gp+(j+1)*p])
+			copy(yi[o*p:(o+1)*p], sc.conv[o*gp+j*p:o*gp+(j+1)*p])
 		}
+	}
+}
+
+// inferDense runs the current block on maps small enough for the
+// convolution's dense matrix (Conv2D.denseMaps): the matrix is built from
+// the filters, each filter's rows scaled by its BatchNorm factor (so its
+// entries are the folded weights Infer uses elsewhere), and one GEMM over
+// the batch, Y (N × out·P) = X (N × C·H·W) · bigᵀ, replaces the per-image
+// patches and their copies; then the bias, ReLU and pool epilogue per
+// image. The GEMM's entries are summed in an order fixed by the sizes, so
+// the result does not depend on the thread count.
+func (n *Net) inferDense() {
+	s := n.inf
+	c := s.blk.conv
+	p, kin := c.oh*c.ow, c.in[0]*c.in[1]*c.in[2]
+	op := c.out * p
+	c.denseTaps(false) // big is scratch: Forward and Backward rebuild it
+	for o, a := range s.a {
+		row := c.big[o*p*kin : (o+1)*p*kin]
+		for k, v := range row {
+			row[k] = a * v
+		}
+	}
+	dst := s.y.Data
+	if s.blk.pool {
+		s.conv = resize(s.conv, s.n*op)
+		dst = s.conv
+	}
+	tensor.Gemm(false, true, s.n, op, kin, 1, s.x.Data, kin, c.big, kin, 0, dst, op)
+	ysz := s.y.Len() / s.n
+	for i := 0; i < s.n; i++ {
+		yi := s.y.Data[i*ysz : (i+1)*ysz]
 		if s.blk.pool {
-			tensor.BiasReLUMaxPool2(yi, sc.one, s.b, c.oh, c.ow)
+			tensor.BiasReLUMaxPool2(yi, s.conv[i*op:(i+1)*op], s.b, c.oh, c.ow)
 		} else {
 			tensor.BiasReLU(yi, s.b, p)
 		}

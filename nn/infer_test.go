@@ -34,6 +34,7 @@ func TestInferMatchesForward(t *testing.T) {
 		"cnn:c4k5,c7s2,p,d6,f12",
 		"cnn:c3,c4,p",
 		"cnn:c4,p,c4,p,c4,p,c3,c5", // convolutions on 1×1 maps
+		"cnn:c4,p,c4,p,c3,c4,p,f6", // dense 3×3 maps, without and with a pool
 	} {
 		r := rand.New(rand.NewPCG(1, 2))
 		net, err := ParseModel(spec, []int{2, 15, 13}, 5, Activation{Kind: ReLU}, r)

@@ -78,12 +78,41 @@ func Im2Col(dst, x []float32, c, h, w, kh, kw, stride, pad int) {
 		im2colS1(dst, x, c, h, w, kh, kw, pad, oh, ow)
 		return
 	}
+	im2colRows(dst, p, x, c, h, w, kh, kw, stride, pad, oh, ow)
+}
+
+// Im2ColLd is Im2Col writing row r of the patch matrix to
+// dst[r·ld : r·ld+outH·outW] (ld ≥ outH·outW), leaving the rest of dst as
+// it is: several images' patches can thus be placed side by side in one
+// matrix, image j at column offset j·outH·outW, with no copy.
+func Im2ColLd(dst []float32, ld int, x []float32, c, h, w, kh, kw, stride, pad int) {
+	oh, ow := convGeom("Im2ColLd", c, h, w, kh, kw, stride, pad)
+	p := oh * ow
+	if ld < p {
+		panic(fmt.Sprintf("tensor: Im2ColLd: row stride %d below the row length %d", ld, p))
+	}
+	need("Im2ColLd", "x", x, c*h*w)
+	if p == 0 || c == 0 {
+		return
+	}
+	need("Im2ColLd", "dst", dst, (c*kh*kw-1)*ld+p)
+	if FastIm2Col(kw, stride, ow) {
+		im2colS1Ld(dst, ld, x, c, h, w, kh, kw, pad, oh, ow)
+		return
+	}
+	im2colRows(dst, ld, x, c, h, w, kh, kw, stride, pad, oh, ow)
+}
+
+// im2colRows is the portable Im2Col with rows ld apart.
+func im2colRows(dst []float32, ld int, x []float32, c, h, w, kh, kw, stride, pad, oh, ow int) {
+	p := oh * ow
 	for ci := 0; ci < c; ci++ {
 		plane := x[ci*h*w : (ci+1)*h*w]
 		for ki := 0; ki < kh; ki++ {
 			rlo, rhi := validRange(oh, h, stride, ki-pad)
 			for kj := 0; kj < kw; kj++ {
-				row := dst[((ci*kh+ki)*kw+kj)*p : ((ci*kh+ki)*kw+kj+1)*p]
+				r := (ci*kh+ki)*kw + kj
+				row := dst[r*ld : r*ld+p]
 				off := kj - pad
 				clo, chi := validRange(ow, w, stride, off)
 				clear(row[:rlo*ow])
@@ -188,6 +217,25 @@ func im2colS1(dst, x []float32, c, h, w, kh, kw, pad, oh, ow int) {
 	for ci := range c {
 		for ki := range kh {
 			im2colS1AVX512(&dst[(ci*kh+ki)*kw*p], &x[ci*h*w], &masks[0], ki-pad, h, w, kw, oh, ow, pad)
+		}
+	}
+}
+
+// im2colS1Ld is im2colS1 with rows ld apart.
+func im2colS1Ld(dst []float32, ld int, x []float32, c, h, w, kh, kw, pad, oh, ow int) {
+	nb := (ow + 15) / 16
+	var masks [maxMasks]uint16
+	for t := range nb {
+		jb := 16 * t
+		m := masks[t*(kw+1) : (t+1)*(kw+1)]
+		m[0] = laneMask(0, ow-jb)
+		for kj := range kw {
+			m[1+kj] = laneMask(pad-kj-jb, min(w+pad-kj, ow)-jb)
+		}
+	}
+	for ci := range c {
+		for ki := range kh {
+			im2colS1LdAVX512(&dst[(ci*kh+ki)*kw*ld], &x[ci*h*w], &masks[0], ki-pad, h, w, kw, oh, ow, pad, ld)
 		}
 	}
 }

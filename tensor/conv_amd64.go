@@ -22,6 +22,12 @@ var convAVX512 = cpu.X86.HasAVX512F
 //go:noescape
 func im2colS1AVX512(dst, src *float32, masks *uint16, r0, h, w, kw, oh, ow, pad int)
 
+// im2colS1LdAVX512 is im2colS1AVX512 with the rows of consecutive taps
+// ld floats apart instead of oh·ow.
+//
+//go:noescape
+func im2colS1LdAVX512(dst, src *float32, masks *uint16, r0, h, w, kw, oh, ow, pad, ld int)
+
 // col2imS1AVX512 adds into the h×w plane dst the kh·kw rows of the
 // stride-1 column matrix col that belong to it, gathering every pixel's
 // contributions in (ki, kj) order. masks holds, per 16-column block of an

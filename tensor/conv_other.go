@@ -13,6 +13,10 @@ func im2colS1AVX512(dst, src *float32, masks *uint16, r0, h, w, kw, oh, ow, pad 
 	panic(noConvAsm)
 }
 
+func im2colS1LdAVX512(dst, src *float32, masks *uint16, r0, h, w, kw, oh, ow, pad, ld int) {
+	panic(noConvAsm)
+}
+
 func col2imS1AVX512(dst, col *float32, masks *uint16, h, w, kh, kw, pad, oh, ow int) {
 	panic(noConvAsm)
 }
