@@ -202,26 +202,10 @@ func FastIm2Col(kw, stride, outW int) bool {
 // im2colS1 is Im2Col at stride 1 with the AVX-512 kernel, one call per
 // input channel and tap row, where FastIm2Col holds.
 func im2colS1(dst, x []float32, c, h, w, kh, kw, pad, oh, ow int) {
-	nb := (ow + 15) / 16
-	var masks [maxMasks]uint16
-	for t := range nb {
-		jb := 16 * t
-		m := masks[t*(kw+1) : (t+1)*(kw+1)]
-		m[0] = laneMask(0, ow-jb)
-		for kj := range kw {
-			// Output column j reads input column j+kj−pad.
-			m[1+kj] = laneMask(pad-kj-jb, min(w+pad-kj, ow)-jb)
-		}
-	}
-	p := oh * ow
-	for ci := range c {
-		for ki := range kh {
-			im2colS1AVX512(&dst[(ci*kh+ki)*kw*p], &x[ci*h*w], &masks[0], ki-pad, h, w, kw, oh, ow, pad)
-		}
-	}
+	im2colS1Ld(dst, oh*ow, x, c, h, w, kh, kw, pad, oh, ow)
 }
 
-// im2colS1Ld is im2colS1 with rows ld apart.
+// im2colS1Ld is im2colS1 with the rows of the patch matrix ld apart.
 func im2colS1Ld(dst []float32, ld int, x []float32, c, h, w, kh, kw, pad, oh, ow int) {
 	nb := (ow + 15) / 16
 	var masks [maxMasks]uint16
@@ -230,6 +214,7 @@ func im2colS1Ld(dst []float32, ld int, x []float32, c, h, w, kh, kw, pad, oh, ow
 		m := masks[t*(kw+1) : (t+1)*(kw+1)]
 		m[0] = laneMask(0, ow-jb)
 		for kj := range kw {
+			// Output column j reads input column j+kj−pad.
 			m[1+kj] = laneMask(pad-kj-jb, min(w+pad-kj, ow)-jb)
 		}
 	}

@@ -13,17 +13,11 @@ var convAVX512 = cpu.X86.HasAVX512F
 // from Go (see laneMask); the Go wrappers in conv.go state the contracts
 // and check every slice bound the kernels rely on.
 
-// im2colS1AVX512 writes the kw rows (taps kj = 0…kw−1) of the stride-1
-// im2col matrix that belong to one input channel and tap row: output row o
-// of tap kj is source row r0+o of the h×w plane src, shifted by kj−pad, or
-// zeros where that row is in the padding. masks holds, per 16-column block
+// im2colS1LdAVX512 writes the kw rows (taps kj = 0…kw−1, ld floats apart)
+// of the stride-1 im2col matrix that belong to one input channel and tap
+// row: output row o of tap kj is source row r0+o of the h×w plane src,
+// shifted by kj−pad, or zeros where that row is in the padding. masks holds, per 16-column block
 // of an output row, its store mask and then the load mask of each kj.
-//
-//go:noescape
-func im2colS1AVX512(dst, src *float32, masks *uint16, r0, h, w, kw, oh, ow, pad int)
-
-// im2colS1LdAVX512 is im2colS1AVX512 with the rows of consecutive taps
-// ld floats apart instead of oh·ow.
 //
 //go:noescape
 func im2colS1LdAVX512(dst, src *float32, masks *uint16, r0, h, w, kw, oh, ow, pad, ld int)

@@ -74,67 +74,6 @@
 	VADDSS off(DI), X10, X10; \
 	VMOVSS X10, off(DI)
 
-// func im2colS1AVX512(dst, src *float32, masks *uint16, r0, h, w, kw, oh, ow, pad int)
-TEXT ·im2colS1AVX512(SB), NOSPLIT, $0-80
-	MOVQ   dst+0(FP), DI
-	MOVQ   src+8(FP), SI
-	MOVQ   w+40(FP), R10
-	SHLQ   $2, R10              // source row, bytes
-	MOVQ   ow+64(FP), R11
-	SHLQ   $2, R11              // destination row, bytes
-	VPXORD Z1, Z1, Z1           // the padding rows
-	XORQ   R8, R8               // kj
-
-i2c_tap:
-	MOVQ masks+16(FP), BX       // masks of block 0
-	XORQ R9, R9                 // jb, first column of the block
-
-i2c_block:
-	KMOVW (BX), K2              // lanes inside the output row
-	KMOVW 2(BX)(R8*2), K1       // lanes whose tap falls inside the image
-	LEAQ  (DI)(R9*4), DX        // destination of output row 0
-	MOVQ  r0+24(FP), AX         // source row of output row 0
-	MOVQ  AX, R12
-	IMULQ R10, R12
-	ADDQ  SI, R12
-	MOVQ  R9, R13
-	ADDQ  R8, R13
-	SUBQ  pad+72(FP), R13       // source column of lane 0: jb+kj-pad
-	LEAQ  (R12)(R13*4), R12
-	MOVQ  oh+56(FP), CX
-
-i2c_row:
-	CMPQ      AX, h+32(FP)
-	JCC       i2c_zero          // row in the padding (or negative)
-	VMOVUPS.Z (R12), K1, Z0
-	VMOVUPS   Z0, K2, (DX)
-	JMP       i2c_next
-
-i2c_zero:
-	VMOVUPS Z1, K2, (DX)
-
-i2c_next:
-	ADDQ R11, DX
-	ADDQ R10, R12
-	INCQ AX
-	DECQ CX
-	JNZ  i2c_row
-
-	ADDQ $16, R9
-	MOVQ kw+48(FP), R13
-	LEAQ 2(BX)(R13*2), BX       // the next block's kw+1 masks
-	CMPQ R9, ow+64(FP)
-	JLT  i2c_block
-
-	MOVQ  oh+56(FP), R13
-	IMULQ R11, R13
-	ADDQ  R13, DI               // the next tap's rows of dst
-	INCQ  R8
-	CMPQ  R8, kw+48(FP)
-	JLT   i2c_tap
-	VZEROUPPER
-	RET
-
 // func im2colS1LdAVX512(dst, src *float32, masks *uint16, r0, h, w, kw, oh, ow, pad, ld int)
 TEXT ·im2colS1LdAVX512(SB), NOSPLIT, $0-88
 	MOVQ   dst+0(FP), DI

@@ -9,10 +9,6 @@ var convAVX512 = false
 
 const noConvAsm = "tensor: convolution assembly kernel called in a build without it"
 
-func im2colS1AVX512(dst, src *float32, masks *uint16, r0, h, w, kw, oh, ow, pad int) {
-	panic(noConvAsm)
-}
-
 func im2colS1LdAVX512(dst, src *float32, masks *uint16, r0, h, w, kw, oh, ow, pad, ld int) {
 	panic(noConvAsm)
 }
