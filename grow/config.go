@@ -1,6 +1,8 @@
 package grow
 
 import (
+	"math"
+	"strconv"
 	"sync"
 
 	"github.com/nadir-ml/nadir/cost"
@@ -125,6 +127,21 @@ func NewMethod(c Config) (Method, error) {
 	return m, option.Within("grow", err)
 }
 
+// ParseGrowRatio sets c's growth rule from a --grow-ratio value: a
+// fraction of the current units (GrowRatio) or "auto" (GrowAuto).
+func ParseGrowRatio(v string, c *Config) error {
+	if v == "auto" {
+		c.GrowAuto = true
+		return nil
+	}
+	r, err := strconv.ParseFloat(v, 64)
+	if err != nil || r <= 0 || r > 10 || math.IsNaN(r) {
+		return option.Errorf("grow.grow_ratio", v, "must be a number in (0, 10] or auto")
+	}
+	c.GrowRatio, c.GrowAuto = r, false
+	return nil
+}
+
 // DefaultConfig is the configuration the CLI starts from.
 func DefaultConfig() Config {
 	return Config{Method: "fast", Rounds: 4, EpochsPerRound: 1, GrowRatio: 0.3, Eps: 0.01, EpsRel: 0.1, LRSpan: "round",
@@ -173,6 +190,8 @@ func (c *Config) Validate() error {
 		return f("epochs_per_round", c.EpochsPerRound, "must be >= 0")
 	case c.GrowRatio < 0 || c.GrowRatio > 10:
 		return f("grow_ratio", c.GrowRatio, "must be in (0, 10]")
+	case c.GrowAuto && c.Budget == "":
+		return f("grow_ratio", "auto", "needs a budget: the round targets are derived from it")
 	case c.Eps < 0:
 		return f("eps", c.Eps, "must be >= 0")
 	case c.SplitBatches < 0:

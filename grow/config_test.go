@@ -57,6 +57,7 @@ func TestConfigErrorsNameFields(t *testing.T) {
 		"grow.budget":           func(c *grow.Config) { c.Budget = "flops=3" },
 		"grow.cost":             func(c *grow.Config) { c.Cost = "flops" },
 		"grow.from":             func(c *grow.Config) { c.Method = grow.MethodScratch },
+		"grow.grow_ratio":       func(c *grow.Config) { c.GrowAuto = true }, // without a budget
 	}
 	for field, mutate := range cases {
 		c := grow.DefaultConfig()
@@ -67,7 +68,18 @@ func TestConfigErrorsNameFields(t *testing.T) {
 			t.Errorf("%s: err = %v", field, err)
 		}
 	}
+	for _, v := range []string{"", "x", "0", "-1", "11", "NaN"} {
+		c := grow.DefaultConfig()
+		var oe *option.Error
+		if err := grow.ParseGrowRatio(v, &c); !errors.As(err, &oe) || oe.Field != "grow.grow_ratio" {
+			t.Errorf("--grow-ratio %q: err = %v", v, err)
+		}
+	}
 	c := grow.DefaultConfig()
+	if err := grow.ParseGrowRatio("auto", &c); err != nil || !c.GrowAuto {
+		t.Errorf("--grow-ratio auto: %v, %+v", err, c)
+	}
+	c = grow.DefaultConfig()
 	c.Solver = "magic"
 	if _, err := grow.NewMethod(c); err == nil || !strings.Contains(err.Error(), "grow.solver") {
 		t.Errorf("unknown solver: %v", err)

@@ -51,4 +51,8 @@
 // architecture once growth has ended (Reinit), so that growth only chooses
 // the widths. A budget that ends growth early turns the remaining rounds
 // into fine-tuning, so runs of one configuration train equally long.
+// With GrowAuto (--grow-ratio auto) a budget also sets each round's size:
+// step r of R may grow the cost C to C·(B/C)^(1/(R−r+1)), the same factor
+// every round, so that the last step ends just under the budget B instead
+// of wherever a fixed ratio's R rounds happen to stop.
 package grow

@@ -29,7 +29,14 @@ type Config struct {
 	SeedEpochs     int     `json:"seed_epochs"`
 	FinalEpochs    int     `json:"final_epochs"` // extra fine-tuning after the last growth step
 	GrowRatio      float64 `json:"grow_ratio"`
-	Eps            float64 `json:"eps"`
+	// GrowAuto replaces GrowRatio by a per-round cost target derived from
+	// the budget (it needs one): growth step r of R, from a net of cost C
+	// under budget B, may add up to C·(B/C)^(1/(R−r+1)) − C, so the cost
+	// grows by the same factor every round and the last step ends at the
+	// budget. Both selections use it (ratio: the best splits in score order
+	// up to the target, knapsack: the target as its cost limit).
+	GrowAuto bool    `json:"grow_auto,omitempty"`
+	Eps      float64 `json:"eps"`
 	// EpsRel, when positive, replaces Eps: each split's step is EpsRel
 	// times the norm of the split neuron's incoming weights (and bias), so
 	// the off-springs differ by the same fraction of θ whatever its scale
@@ -358,6 +365,18 @@ func (e *Engine) lastTrainLoss() (float64, error) {
 	return 0, nil
 }
 
+// roundTarget is the cost a GrowAuto growth step may grow a net of cost
+// total to, with left growth steps (this one included) to reach budget:
+// the geometric step total·(budget/total)^(1/left), so that every round
+// multiplies the cost by the same factor (a ratio rule's constant growth,
+// with the factor fitted to the budget) and the last one is the budget.
+func roundTarget(total, budget float64, left int) float64 {
+	if left <= 1 || total <= 0 || budget <= total {
+		return budget
+	}
+	return min(budget, total*math.Pow(budget/total, 1/float64(left)))
+}
+
 func (e *Engine) budgetSpent() bool {
 	if e.Budget == nil {
 		return false
@@ -470,10 +489,15 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		}
 		unitCost[li] = c
 	}
+	var target float64 // the cost this round may grow to (GrowAuto)
 	if e.Budget != nil {
 		total, err := e.budgetM.Total(net)
 		if err != nil {
 			return RoundRecord{}, err
+		}
+		target = e.Budget.Value
+		if e.Cfg.GrowAuto {
+			target = roundTarget(total, e.Budget.Value, e.Cfg.Rounds-round+1)
 		}
 		lim.Remaining = e.Budget.Value - total
 		lim.BudgetCost = map[int]float64{}
@@ -483,6 +507,9 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 				return RoundRecord{}, err
 			}
 			lim.BudgetCost[li] = c
+		}
+		if e.Cfg.GrowAuto {
+			lim.RoundCost = roundTarget(total, e.Budget.Value, e.Cfg.Rounds-round+1) - total
 		}
 	}
 	for i := range cands {
@@ -533,7 +560,7 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 			// fan-in or fan-out), so check the exact price now.
 			total, err1 := e.budgetM.Total(net)
 			unit, err2 := e.budgetM.Neuron(net, c.Layer)
-			if err1 != nil || err2 != nil || total+unit*float64(c.Added) > e.Budget.Value {
+			if err1 != nil || err2 != nil || total+unit*float64(c.Added) > target {
 				continue
 			}
 		}

@@ -3,6 +3,7 @@ package grow_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
@@ -191,6 +192,45 @@ func TestEngineStopsAtBudget(t *testing.T) {
 	}
 	if last.Params == hist[0].Params {
 		t.Fatalf("nothing grew under a budget with room: %+v", hist)
+	}
+}
+
+// With GrowAuto the last growth step ends the net within one unit's cost
+// of the budget, and no round overshoots its geometric target.
+func TestGrowAutoReachesBudget(t *testing.T) {
+	const budget = 200.0
+	pm, _ := cost.New("params", cost.Options{})
+	// random-split's scores are random and positive: the knapsack, which
+	// minimises the summed score, takes none of them.
+	for _, m := range []string{"s2d", "fast", "random-split"} {
+		for _, sel := range []grow.Selection{grow.Ratio, grow.Knapsack} {
+			if m == "random-split" && sel == grow.Knapsack {
+				continue
+			}
+			e, hist := runEngineWith(t, filepath.Join(t.TempDir(), "a"), m, "params=200", func(e *grow.Engine) {
+				e.Cfg.GrowAuto, e.Cfg.Budget, e.Cfg.Select = true, "params=200", sel
+			})
+			if len(hist) != 4 {
+				t.Fatalf("%s/%s: %d round records", m, sel, len(hist))
+			}
+			for r := 1; r < len(hist); r++ {
+				p, left := float64(hist[r-1].Params), float64(len(hist)-r)
+				if want := p * math.Pow(budget/p, 1/left); float64(hist[r].Params) > want+1e-9 {
+					t.Errorf("%s/%s: round %d grew to %d params, past its target %.1f", m, sel, r, hist[r].Params, want)
+				}
+			}
+			net := e.Trainer.Net
+			var unit float64
+			for _, li := range net.Growable() {
+				c, _ := pm.Neuron(net, li)
+				unit = max(unit, c)
+			}
+			got := float64(hist[len(hist)-1].Params)
+			if got > budget || budget-got >= unit {
+				t.Errorf("%s/%s: ended at %v params, not within one unit (%v) under the budget %v; rounds %+v",
+					m, sel, got, unit, budget, hist)
+			}
+		}
 	}
 }
 

@@ -23,6 +23,9 @@ type Limits struct {
 	// when no final budget is set).
 	Remaining  float64
 	BudgetCost map[int]float64
+	// RoundCost, when positive (Config.GrowAuto), replaces Ratio: the
+	// round may add up to this cost in the budget's units (BudgetCost).
+	RoundCost float64
 	// LineageCap bounds the candidates taken per lineage in one round (0:
 	// no bound); Lineage[layer][unit] names each unit's lineage (the seed
 	// unit it descends from by splitting). Without it S2D tends to split
@@ -62,17 +65,24 @@ func (l Limits) fits(c Candidate, added map[int]int, spent float64) bool {
 	if l.BudgetCost != nil && spent+l.BudgetCost[c.Layer]*float64(c.Added) > l.Remaining {
 		return false
 	}
+	if l.RoundCost > 0 && spent+l.BudgetCost[c.Layer]*float64(c.Added) > l.RoundCost {
+		return false
+	}
 	return true
 }
 
 // SelectRatio is the S2D rule: the most negative scores first, up to the
-// ratio's number of added units, only Score < 0 unless AllowPositive.
+// ratio's number of added units (or, with RoundCost, up to that cost),
+// only Score < 0 unless AllowPositive.
 func SelectRatio(cands []Candidate, l Limits) []int {
 	total := 0
 	for _, w := range l.Widths {
 		total += w
 	}
 	budget := l.unitBudget(total)
+	if l.RoundCost > 0 {
+		budget = 1 << 30 // the round's cost bounds it (fits)
+	}
 	order := make([]int, len(cands))
 	for i := range order {
 		order[i] = i
@@ -107,7 +117,7 @@ func SelectRatio(cands []Candidate, l Limits) []int {
 
 // SelectKnapsack is the energy-aware rule (METHODS.md §2.2): the LP
 // relaxation of min Σ β_i Score_i subject to Σ β_i Cost_i ≤ Ratio ×
-// Σ_ℓ units_ℓ cost_ℓ and per-layer width caps, keeping β ≥ 0.99, then
+// Σ_ℓ units_ℓ cost_ℓ (or Σ β_i BudgetCost_i ≤ RoundCost) and per-layer width caps, keeping β ≥ 0.99, then
 // topped up greedily; the final budget is enforced on the result.
 func SelectKnapsack(cands []Candidate, l Limits, unitCost map[int]float64) ([]int, error) {
 	var items []linalg.Item
@@ -135,7 +145,11 @@ func SelectKnapsack(cands []Candidate, l Limits, unitCost map[int]float64) ([]in
 			// candidates (lowest priority first, as SelectRatio does).
 			score -= 1
 		}
-		items = append(items, linalg.Item{Score: score, Cost: c.Cost, Group: 0, Layer: li})
+		cost := c.Cost
+		if l.RoundCost > 0 {
+			cost = l.BudgetCost[c.Layer] * float64(c.Added) // priced as the round's target is
+		}
+		items = append(items, linalg.Item{Score: score, Cost: cost, Group: 0, Layer: li})
 		idx = append(idx, i)
 	}
 	if len(items) == 0 {
@@ -144,6 +158,9 @@ func SelectKnapsack(cands []Candidate, l Limits, unitCost map[int]float64) ([]in
 	var b float64
 	for layer, w := range l.Widths {
 		b += l.Ratio * float64(w) * unitCost[layer]
+	}
+	if l.RoundCost > 0 {
+		b = l.RoundCost
 	}
 	chosen, err := linalg.SelectKnapsack(linalg.KnapsackProblem{Items: items, GroupBudget: []float64{b}, LayerCap: caps}, 0.99)
 	if err != nil {

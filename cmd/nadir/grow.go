@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/nadir-ml/nadir/cost"
@@ -110,7 +111,7 @@ func growFlags(fs *flag.FlagSet, f *runFlags, g *grow.Config) {
 	fs.IntVar(&g.EpochsPerRound, "epochs-per-round", g.EpochsPerRound, "fine-tuning epochs after each growth step")
 	fs.IntVar(&g.SeedEpochs, "seed-epochs", 0, "epochs to train the seed network (0: --epochs)")
 	fs.IntVar(&g.FinalEpochs, "final-epochs", 0, "extra fine-tuning epochs after the last growth step")
-	fs.Float64Var(&g.GrowRatio, "grow-ratio", g.GrowRatio, "units added per round as a fraction of current units (budget scale for knapsack)")
+	fs.Var(growRatioFlag{g}, "grow-ratio", "units added per round as a fraction of current units (budget scale for knapsack), or auto: per-round cost targets that reach --budget after the last round")
 	fs.Float64Var(&g.Eps, "eps", g.Eps, "absolute step ε of each applied edit, used when --eps-rel is 0 or only --eps is given: it scales a unit eigen-direction for s2d/fast/signed, the trained candidate for firefly (default 1 there: as trained)")
 	fs.Float64Var(&g.EpsRel, "eps-rel", g.EpsRel, "split step as a fraction of the split neuron's incoming weight norm (0: use --eps; firefly ignores it unless given)")
 	fs.Float64Var(&g.OutJitter, "out-jitter", 0, "share a split neuron's outgoing weights unevenly, ±this fraction per weight (breaks the copies' symmetry; 0: evenly)")
@@ -134,6 +135,28 @@ func growFlags(fs *flag.FlagSet, f *runFlags, g *grow.Config) {
 	fs.Float64Var(&g.SlimLambda, "slim-lambda", g.SlimLambda, "network slimming: L1 penalty weight on the BatchNorm scales")
 	fs.StringVar(&g.From, "from", "", "scratch / prune: the grown run directory whose final architecture and epochs to match")
 	registerFireflyFlags(fs, g)
+}
+
+// growRatioFlag is --grow-ratio: a fraction or "auto" (grow.ParseGrowRatio).
+// String gives the value back, so that sweep can pass it through.
+type growRatioFlag struct{ g *grow.Config }
+
+func (f growRatioFlag) String() string {
+	switch {
+	case f.g == nil:
+		return ""
+	case f.g.GrowAuto:
+		return "auto"
+	}
+	return strconv.FormatFloat(f.g.GrowRatio, 'g', -1, 64)
+}
+
+func (f growRatioFlag) Set(v string) error {
+	err := grow.ParseGrowRatio(v, f.g)
+	if oe := (*option.Error)(nil); errors.As(err, &oe) {
+		return errors.New(oe.Reason) // the flag package names the flag and value
+	}
+	return err
 }
 
 // epsChoice makes an explicit --eps mean an absolute step: the relative

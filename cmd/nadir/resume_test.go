@@ -146,8 +146,9 @@ func TestResumeAfterSIGKILLGrow(t *testing.T) {
 	// The second run exercises the state the growth options add: lineages
 	// in the checkpoint, the run-long schedule, the optimiser reset,
 	// balanced splits and the restart after growth (read back from
-	// config.json on resume).
-	extra := [][]string{nil, {"--eps-rel", "0.1", "--lineage-cap", "1", "--lr-span", "run", "--reset-optim", "--split-param", "balanced", "--reinit"}}
+	// config.json on resume); the third the budget's round targets.
+	extra := [][]string{nil, {"--eps-rel", "0.1", "--lineage-cap", "1", "--lr-span", "run", "--reset-optim", "--split-param", "balanced", "--reinit"},
+		{"--grow-ratio", "auto", "--budget", "macs=20000"}}
 	for _, x := range extra {
 		args := func(out string) []string {
 			return append(append(append([]string(nil), base...), x...), "--out", out)
