@@ -22,17 +22,7 @@ func TestSplitLossesMatchesMeanLoss(t *testing.T) {
 
 func testSplitLosses(t *testing.T, plain bool) {
 	r := rand.New(rand.NewPCG(1, 2))
-	d := &data.Dataset{Name: "img", Shape: []int{1, 8, 8}, Classes: 3}
-	for i := 0; i < 20; i++ {
-		for j := 0; j < 64; j++ {
-			d.X = append(d.X, float32(r.NormFloat64()))
-		}
-		d.Y = append(d.Y, i%3)
-	}
-	net, err := nn.ParseModel("cnn:c4,p,c5,c3,g", d.Shape, 3, nn.Activation{Kind: nn.ReLU}, r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, net := smallImageNet(t, r, 20)
 	b := data.NewBatcher(d, 6)
 	b.Epoch(nil)
 	steps := []int{0, 1, 3}
@@ -221,17 +211,7 @@ func splitLossesDelta(t *testing.T) []float64 {
 // weights or BatchNorm statistics) below the asked layer is noticed.
 func TestSplitLossesPrefixReuse(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	d := &data.Dataset{Name: "img", Shape: []int{1, 8, 8}, Classes: 3}
-	for i := 0; i < 12; i++ {
-		for j := 0; j < 64; j++ {
-			d.X = append(d.X, float32(r.NormFloat64()))
-		}
-		d.Y = append(d.Y, i%3)
-	}
-	net, err := nn.ParseModel("cnn:c4,p,c5,c3,g", d.Shape, 3, nn.Activation{Kind: nn.ReLU}, r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, net := smallImageNet(t, r, 12)
 	b := data.NewBatcher(d, 4)
 	b.Epoch(nil)
 	steps := []int{0, 2}
@@ -251,4 +231,22 @@ func TestSplitLossesPrefixReuse(t *testing.T) {
 	check(layers[2], "later layer again")
 	net.Layers[layers[0]+1].(*nn.BatchNorm).RunMean[0] += 0.5
 	check(layers[1], "BatchNorm statistics edited in place")
+}
+
+// smallImageNet returns n random 1×8×8 images in 3 classes and a small
+// conv net with a pool, drawn from r.
+func smallImageNet(t *testing.T, r *rand.Rand, n int) (*data.Dataset, *nn.Net) {
+	t.Helper()
+	d := &data.Dataset{Name: "img", Shape: []int{1, 8, 8}, Classes: 3}
+	for i := 0; i < n; i++ {
+		for j := 0; j < 64; j++ {
+			d.X = append(d.X, float32(r.NormFloat64()))
+		}
+		d.Y = append(d.Y, i%3)
+	}
+	net, err := nn.ParseModel("cnn:c4,p,c5,c3,g", d.Shape, 3, nn.Activation{Kind: nn.ReLU}, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, net
 }
