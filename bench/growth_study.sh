@@ -3,9 +3,17 @@
 #
 # Fashion-MNIST; seed networks VGG11-like and MobileNet-like, each grown to
 # three MAC budgets (--budget macs=N). Every entry trains for the same total
-# number of epochs (seed + rounds x per-round + final; a budget reached early
-# turns the remaining rounds into fine-tuning). Methods: s2d, fast, signed,
-# random-split, new-neuron. Baselines at each budget:
+# number of epochs, TOTAL (12). Protocol (measured in bench/GROWTH_STUDY.md):
+# 1 seed epoch, then R growth rounds of 1 epoch, where R is the fewest rounds
+# in which no round more than doubles the MACs (`growthstudy rounds`: 2, 3, 4
+# for the three budgets), each growing to its share of the budget
+# (--grow-ratio auto); once the budget is reached the grown architecture
+# restarts from a fresh initialisation (--reinit) and trains the
+# TOTAL - 1 - R epochs left. Growth chooses the widths; the seed epochs and
+# rounds are the price it pays out of the same 12 epochs. The earlier
+# protocol (trained through growth: 2 + 4x2 + 2) is
+# SEED_EPOCHS=2 ROUNDS=4 PER_ROUND=2 FINAL=2 GROW_FLAGS=" ".
+# Methods: s2d, fast, signed, random-split, new-neuron, firefly. Baselines at each budget:
 #   uniform-scratch  the seed template at the uniform width of at most N MACs, trained from scratch
 #   scratch          s2d's grown architecture retrained from scratch
 #   slimming         network slimming: the uniform network at twice that width trained
@@ -18,9 +26,11 @@
 #   --quick: first 10,000 training images, VGG11-like seed, smallest budget,
 #            seeds 1 2; s2d, fast, random-split and uniform-scratch.
 # Environment overrides: SEEDS, MAX_TRAIN, NETS ("vgg mobilenet"), METHODS,
-# BASELINES, BUDGETS_VGG, BUDGETS_MOBILENET, GROW_FLAGS (extra nadir grow
-# flags for the growth methods), SLIM_LAMBDA, THREADS (kernel threads per run), and the schedule SEED_EPOCHS,
-# ROUNDS, PER_ROUND, FINAL.
+# BASELINES, BUDGETS_VGG, BUDGETS_MOBILENET, GROW_FLAGS (nadir grow flags for
+# the growth methods; default "--grow-ratio auto --reinit"), SLIM_LAMBDA,
+# THREADS (kernel threads per run), and the schedule TOTAL, SEED_EPOCHS,
+# ROUNDS (a number, or unset: per budget as above), PER_ROUND, FINAL (unset:
+# what is left of TOTAL).
 set -euo pipefail
 quick=0
 if [[ ${1:-} == --quick ]]; then quick=1; shift; fi
@@ -42,12 +52,17 @@ if ((quick)); then
   budgets[mobilenet]=${budgets[mobilenet]%% *}
 else
   : "${SEEDS:=1 2 3}" "${MAX_TRAIN:=0}" "${NETS:=vgg mobilenet}"
-  : "${METHODS:=s2d fast signed random-split new-neuron}" "${BASELINES:=uniform-scratch scratch slimming}"
+  : "${METHODS:=s2d fast signed random-split new-neuron firefly}" "${BASELINES:=uniform-scratch scratch slimming}"
 fi
-: "${GROW_FLAGS:=}"
-# Schedule: 2 seed epochs, up to 4 rounds of 2 epochs, 2 final epochs = 12.
-seed_epochs=${SEED_EPOCHS:-2} rounds=${ROUNDS:-4} per_round=${PER_ROUND:-2} final=${FINAL:-2}
-total=$((seed_epochs + rounds * per_round + final))
+GROW_FLAGS=${GROW_FLAGS---grow-ratio auto --reinit}
+seed_epochs=${SEED_EPOCHS:-1} per_round=${PER_ROUND:-1}
+# schedule BUDGET: sets rounds, final and total for one budget.
+schedule() {
+  rounds=${ROUNDS:-$("$out/growthstudy" rounds "$seed_model" "$1")}
+  if [[ -n ${FINAL:-} ]]; then final=$FINAL; else final=$((${TOTAL:-12} - seed_epochs - rounds * per_round)); fi
+  total=$((seed_epochs + rounds * per_round + final))
+  if ((final < 0)); then echo "schedule: $rounds rounds do not fit in ${TOTAL:-12} epochs" >&2; exit 2; fi
+}
 common=(--data fashion-mnist --max-train "$MAX_TRAIN" --lr 0.1 --wd 1e-4 --quiet ${THREADS:+--threads "$THREADS"})
 manifest="$out/manifest.tsv"
 : >"$manifest"
@@ -57,6 +72,7 @@ for net in $NETS; do
   tmpl=${seed_net[$net]}
   seed_model=${tmpl//\{w\}/8}
   for b in ${budgets[$net]}; do
+    schedule "$b"
     for s in $SEEDS; do
       for m in $METHODS; do
         d="$out/$net/$b/$m-$s"

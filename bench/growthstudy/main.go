@@ -4,6 +4,7 @@
 // accuracy-vs-MACs plot per seed network and a JSON line of rows.
 //
 //	growthstudy width 'cnn:c{w},p,c{w},g' 1000000   # model string at most 1M MACs
+//	growthstudy rounds 'cnn:c8,p,c8,g' 1000000      # growth rounds that at most double the MACs each
 //	growthstudy table MANIFEST OUTPREFIX            # MANIFEST: net budget method seed rundir (tab-separated)
 //	growthstudy clones RUNDIR...                    # cosine similarity of split off-springs
 package main
@@ -49,13 +50,45 @@ func run(args []string) error {
 		fmt.Println(model)
 		return nil
 	}
+	if len(args) == 3 && args[0] == "rounds" {
+		budget, err := strconv.ParseFloat(args[2], 64)
+		if err != nil {
+			return fmt.Errorf("budget %q: %v", args[2], err)
+		}
+		r, err := doublingRounds(args[1], []int{1, 28, 28}, 10, budget)
+		if err != nil {
+			return err
+		}
+		fmt.Println(r)
+		return nil
+	}
 	if len(args) == 3 && args[0] == "table" {
 		return table(args[1], args[2])
 	}
 	if len(args) >= 2 && args[0] == "clones" {
 		return clones(args[1:])
 	}
-	return fmt.Errorf("usage: growthstudy width TEMPLATE BUDGET | growthstudy table MANIFEST OUTPREFIX | growthstudy clones RUNDIR...")
+	return fmt.Errorf("usage: growthstudy width TEMPLATE BUDGET | growthstudy rounds MODEL BUDGET | growthstudy table MANIFEST OUTPREFIX | growthstudy clones RUNDIR...")
+}
+
+// doublingRounds is the number of growth rounds in which a net of model's
+// cost reaches budget MACs when no round more than doubles the cost: a round
+// splits each unit at most once, and a round that must nearly double every
+// layer leaves the methods no choice (they all split almost every unit).
+func doublingRounds(model string, in []int, classes int, budget float64) (int, error) {
+	relu, err := nn.ParseActivation("relu")
+	if err != nil {
+		return 0, err
+	}
+	net, err := nn.ParseModel(model, in, classes, relu, nil)
+	if err != nil {
+		return 0, err
+	}
+	ratio := budget / float64(net.MACs())
+	if !(ratio > 1) {
+		return 0, fmt.Errorf("%q already costs %d MACs, not less than the budget %g", model, net.MACs(), budget)
+	}
+	return max(1, int(math.Ceil(math.Log2(ratio)-1e-9))), nil
 }
 
 // uniformWidth returns the template with {w} replaced by the largest width
