@@ -27,6 +27,18 @@ type SolverOptions struct {
 	// for the Rayleigh solver (the last pass is averaged into the estimate).
 	RayleighEpochs int
 	Seed           uint64
+	// Sample, in (0, 1), makes the batched Lanczos iterate on that
+	// fraction of the statistics examples and then take each found
+	// direction's exact Rayleigh quotient (see solveBatched); 0 or 1 uses
+	// every row throughout. Layers whose matrices are formed (small K)
+	// are always exact.
+	Sample float64
+	// MinOnly makes the batched Lanczos stop on λ_min's residual alone
+	// (methods that never use λ_max); λ_max is then an estimate.
+	MinOnly bool
+	// Tol is the batched Lanczos's relative residual tolerance (0:
+	// batchedTol).
+	Tol float64
 }
 
 // Solver names an eigen-solver.
@@ -54,7 +66,7 @@ func Solve(ctx context.Context, st *LayerStats, opts SolverOptions) ([]Eigen, er
 		return nil, Solvers.Check("solver", opts.Solver)
 	}
 	if opts.Solver != Dense && !st.FormCheaper() {
-		return solveBatched(ctx, st, opts.Seed)
+		return solveBatched(ctx, st, opts)
 	}
 	var mats [][]float64
 	if st.FormCheaper() {

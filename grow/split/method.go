@@ -21,6 +21,14 @@ type Options struct {
 	OutJitter float64
 	// Balanced makes splits balanced (Scheme.Balanced).
 	Balanced bool
+	// Sample is SolverOptions.Sample; Exact turns off the approximations
+	// of a growth step's solves (Sample < 1, and λ_min-only convergence
+	// for the methods that use only λ_min).
+	Sample float64
+	Tol    float64 // SolverOptions.Tol, unless Exact
+	Exact  bool
+
+	minOnly bool
 }
 
 // jitter sets the scheme's uneven outgoing share with a seed fixed by the
@@ -40,7 +48,7 @@ func init() {
 	for _, name := range Names {
 		grow.RegisterMethod(name, func(c grow.Config) (grow.Method, error) {
 			return New(name, Options{Solver: Solver(c.Solver), RayleighEpochs: c.RayleighEpochs, C: c.SignedC, OutJitter: c.OutJitter,
-				Balanced: c.SplitParam == grow.Balanced})
+				Balanced: c.SplitParam == grow.Balanced, Sample: c.LanczosSample, Tol: c.LanczosTol, Exact: c.ExactGrowth})
 		})
 	}
 }
@@ -88,7 +96,9 @@ func (m *Splitting) LastStats() []grow.NeuronStat { return m.last }
 // Propose computes every growable neuron's splitting spectrum and one
 // candidate per neuron with its best scheme.
 func (m *Splitting) Propose(ctx context.Context, env *grow.Env) ([]grow.Candidate, error) {
-	eigs, err := Spectra(ctx, env, m.opts)
+	o := m.opts
+	o.minOnly = !o.Exact && m.name != "signed" // signed splits along v_max too
+	eigs, err := Spectra(ctx, env, o)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +139,11 @@ func Spectra(ctx context.Context, env *grow.Env, o Options) ([]LayerEigen, error
 	}
 	out := make([]LayerEigen, len(stats))
 	for k, st := range stats {
-		eig, err := Solve(ctx, st, SolverOptions{Solver: o.Solver, RayleighEpochs: o.RayleighEpochs, Seed: env.Seed ^ uint64(env.Round)<<40})
+		so := SolverOptions{Solver: o.Solver, RayleighEpochs: o.RayleighEpochs, Seed: env.Seed ^ uint64(env.Round)<<40, MinOnly: o.minOnly}
+		if !o.Exact {
+			so.Sample, so.Tol = o.Sample, o.Tol
+		}
+		eig, err := Solve(ctx, st, so)
 		if err != nil {
 			return nil, err
 		}

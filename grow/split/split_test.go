@@ -444,3 +444,77 @@ func TestConvStatsStreamed(t *testing.T) {
 		}
 	}
 }
+
+// The growth step's approximate solves on a streamed convolution: λ_min
+// alone to a looser tolerance stays within that tolerance of the dense
+// λ_min; on a subsample of the examples, each logged λ is the exact
+// Rayleigh quotient vᵀ S_i v of its vector over all rows (so λ_min bounds
+// the dense one from above, λ_max from below). Both are bitwise the same
+// for 1–3 threads, and the zero options are the exact solver.
+func TestApproximateSolves(t *testing.T) {
+	defer tensor.SetThreads(tensor.Threads())
+	f := newFixture(t, "cnn:c12,c5,p", "softplus", []int{2, 7, 7}, 17)
+	defer func(m int) { explicitRowsMax = m }(explicitRowsMax)
+	explicitRowsMax = 0
+	stats, _, err := Collect(context.Background(), f.net, f.b, f.steps, f.net.Growable())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := stats[1]
+	dense, err := Solve(context.Background(), explicitRows(st), SolverOptions{Solver: "dense"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scale := make([]float64, len(dense))
+	for i, e := range dense {
+		scale[i] = math.Max(math.Abs(e.LambdaMin), math.Abs(e.LambdaMax))
+	}
+	opts := []SolverOptions{
+		{Seed: 3, MinOnly: true, Tol: 1e-3},
+		{Seed: 3, MinOnly: true, Tol: 1e-3, Sample: 0.5},
+	}
+	for _, o := range opts {
+		var first []Eigen
+		for _, th := range []int{1, 2, 3} {
+			tensor.SetThreads(th)
+			got, err := Solve(context.Background(), st, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, e := range dense {
+				g := got[i]
+				if g.LambdaMin < e.LambdaMin-1e-6*scale[i] || g.LambdaMax > e.LambdaMax+1e-6*scale[i] {
+					t.Errorf("%+v neuron %d: (%g, %g) outside the dense spectrum (%g, %g)", o, i, g.LambdaMin, g.LambdaMax, e.LambdaMin, e.LambdaMax)
+				}
+				if o.Sample == 0 && g.LambdaMin-e.LambdaMin > 2e-3*scale[i] {
+					t.Errorf("neuron %d: λ_min %g, dense %g: beyond the tolerance", i, g.LambdaMin, e.LambdaMin)
+				}
+				if o.Sample > 0 {
+					if q := st.Quad(i, g.VMin); math.Abs(q-g.LambdaMin) > 1e-5*scale[i] {
+						t.Errorf("neuron %d: λ_min %g is not v_minᵀ S v_min = %g", i, g.LambdaMin, q)
+					}
+					if q := st.Quad(i, g.VMax); math.Abs(q-g.LambdaMax) > 1e-5*scale[i] {
+						t.Errorf("neuron %d: λ_max %g is not v_maxᵀ S v_max = %g", i, g.LambdaMax, q)
+					}
+				}
+			}
+			if first == nil {
+				first = got
+				continue
+			}
+			for i := range got {
+				if got[i].LambdaMin != first[i].LambdaMin || got[i].LambdaMax != first[i].LambdaMax || !slices.Equal(got[i].VMin, first[i].VMin) {
+					t.Errorf("%+v, %d threads: neuron %d differs from the single-thread run", o, th, i)
+				}
+			}
+		}
+	}
+	// Sample 1 and the zero value are the exact solver.
+	a, _ := Solve(context.Background(), st, SolverOptions{Seed: 3})
+	b, _ := Solve(context.Background(), st, SolverOptions{Seed: 3, Sample: 1, Tol: batchedTol})
+	for i := range a {
+		if a[i].LambdaMin != b[i].LambdaMin || a[i].LambdaMax != b[i].LambdaMax {
+			t.Errorf("neuron %d: Sample 1 differs from the exact solver", i)
+		}
+	}
+}

@@ -102,7 +102,7 @@ func BenchmarkSolveBatchedConv(b *testing.B) {
 // one.
 func benchProduct(b *testing.B, neurons int) {
 	st := synthConv(128, 16, 14, 14, 16)
-	p := newBatchedProduct(st)
+	p := newBatchedProduct(st, st.M)
 	for b.Loop() {
 		v := p.start(neurons)
 		for k := range v {
