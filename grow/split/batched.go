@@ -192,6 +192,9 @@ type batchedProduct struct {
 	out []float64
 	nb  int
 	hi  int // rows [0, hi) take part
+	// ct is C over rows [0, hi) transposed (units × hi): scaling a
+	// neuron's row of U reads its coefficients contiguously.
+	ct  []float32
 	run func() []float64
 }
 
@@ -201,6 +204,16 @@ const productRows = 512 // explicit rows per block
 // example boundary.
 func newBatchedProduct(st *LayerStats, hi int) *batchedProduct {
 	p := &batchedProduct{st: st, hi: hi, nb: st.blocks(0, hi, productRows)}
+	u := st.Units
+	p.ct = make([]float32, u*hi)
+	tensor.ParallelFor(u, func(i0, i1 int) {
+		for i := i0; i < i1; i++ {
+			row := p.ct[i*hi : (i+1)*hi]
+			for r := range row {
+				row[r] = st.C[r*u+i]
+			}
+		}
+	})
 	p.run = func() []float64 {
 		nc := min(p.nb, productChunks)
 		tensor.ParallelFor(nc, p.chunkRange)
@@ -247,8 +260,9 @@ func (p *batchedProduct) chunkRange(lo, hi int) {
 			}
 			for jj, i := range p.idx {
 				row := ch.u[jj*n : (jj+1)*n]
+				c := p.ct[i*p.hi+blk.lo : i*p.hi+blk.lo+n]
 				for r := range row {
-					row[r] *= st.C[(blk.lo+r)*st.Units+i]
+					row[r] *= c[r]
 				}
 			}
 			if blk.colMajor {

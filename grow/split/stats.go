@@ -176,6 +176,20 @@ func activationAfter(net *nn.Net, li int) (actIdx int, scale []float32, err erro
 // gathers the statistics of every layer in layers. It also returns the
 // mean loss over the batches.
 func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, layers []int) ([]*LayerStats, float64, error) {
+	return CollectWith(ctx, net, b, steps, layers, CollectOptions{})
+}
+
+// CollectOptions tune Collect.
+type CollectOptions struct {
+	// Pairs forms small convolutions' per-batch matrices (LayerStats.BatchS)
+	// from the rows' pairwise products, S_i = Cᵀ·[p_a p_b]_{a≤b}: half the
+	// flops of Pᵀ·(c_i⊙P) for all neurons when K+1 ≤ 2·Units, summed in a
+	// different order (the matrices differ at float32 rounding).
+	Pairs bool
+}
+
+// CollectWith is Collect with options.
+func CollectWith(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, layers []int, o CollectOptions) ([]*LayerStats, float64, error) {
 	type plan struct {
 		stream bool // form per-batch matrices (LayerStats.BatchS)
 		st     *LayerStats
@@ -308,10 +322,15 @@ func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, lay
 				for i := range all {
 					all[i] = i
 				}
-				sums := view.formSums(all)
-				bs := make([]float64, 0, units*st.K*st.K)
-				for i := range all {
-					bs = append(bs, symmetric(sums, st.K, units, i, 1)...)
+				var bs []float64
+				if o.Pairs && st.K+1 <= 2*units {
+					bs = view.formPairs()
+				} else {
+					sums := view.formSums(all)
+					bs = make([]float64, 0, units*st.K*st.K)
+					for i := range all {
+						bs = append(bs, symmetric(sums, st.K, units, i, 1)...)
+					}
 				}
 				st.BatchS = append(st.BatchS, bs)
 			}
@@ -538,6 +557,61 @@ func (st *LayerStats) formSums(units []int) []float64 {
 		}
 	}
 	return acc
+}
+
+// formPairs returns every neuron's Σ_m C[m,i] p_m p_mᵀ (K×K each, side
+// by side) from the rows' pairwise products: for a run of examples,
+// Qᵀ[(a,b), m] = p_ma·p_mb (a ≤ b) is built from the patches' rows and
+// the upper triangles come out of one GEMM, Cᵀ·Q (Units × K(K+1)/2),
+// summed in float32 per run and in float64 over runs, in a fixed order.
+func (st *LayerStats) formPairs() []float64 {
+	K, U, pos := st.K, st.Units, st.pos()
+	np := K * (K + 1) / 2
+	group := max(1, 2048/pos) // examples per GEMM
+	examples := st.M / pos
+	var buf, qt, part []float32
+	qt = grow32(qt, np*group*pos)
+	part = grow32(part, U*np)
+	acc := make([]float64, U*np)
+	for e0 := 0; e0 < examples; e0 += group {
+		g := min(group, examples-e0)
+		n := g * pos
+		for e := 0; e < g; e++ {
+			var blk rowBlock
+			blk, buf = st.block(0, st.M, 0, e0+e, buf)
+			// blk.a is K×pos, column-major rows: row a is contiguous.
+			pi := 0
+			for a := 0; a < K; a++ {
+				ra := blk.a[a*pos : (a+1)*pos]
+				for b := a; b < K; b++ {
+					rb := blk.a[b*pos : (b+1)*pos]
+					dst := qt[pi*n+e*pos : pi*n+(e+1)*pos]
+					for r, x := range ra {
+						dst[r] = x * rb[r]
+					}
+					pi++
+				}
+			}
+		}
+		c := st.C[e0*pos*U : (e0*pos+n)*U] // n×U, row-major
+		tensor.Gemm(true, true, U, np, n, 1, c, U, qt, n, 0, part, np)
+		for k, v := range part {
+			acc[k] += float64(v)
+		}
+	}
+	out := make([]float64, U*K*K)
+	for i := 0; i < U; i++ {
+		s := out[i*K*K : (i+1)*K*K]
+		pi := 0
+		for a := 0; a < K; a++ {
+			for b := a; b < K; b++ {
+				v := acc[i*np+pi]
+				s[a*K+b], s[b*K+a] = v, v
+				pi++
+			}
+		}
+	}
+	return out
 }
 
 // Quad returns vᵀ S_i v.

@@ -2,6 +2,7 @@ package split
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -117,3 +118,37 @@ func benchProduct(b *testing.B, neurons int) {
 
 func BenchmarkBatchedProduct1(b *testing.B)  { benchProduct(b, 1) }
 func BenchmarkBatchedProduct16(b *testing.B) { benchProduct(b, 16) }
+
+// The pairwise-product forming (CollectOptions.Pairs) on the same layer.
+func BenchmarkFormPairsConvPooled(b *testing.B) {
+	st := synthConv(128, 1, 28, 28, 16)
+	for b.Loop() {
+		st.formPairs()
+	}
+}
+
+// formPairs gives formSums' matrices to float32 rounding, with and
+// without a bias coordinate, for a partial last group of examples.
+func TestFormPairs(t *testing.T) {
+	for _, bias := range []bool{false, true} {
+		st := synthConv(7, 2, 28, 28, 5)
+		if bias {
+			st.Bias, st.K = true, st.K+1
+		}
+		all := make([]int, st.Units)
+		for i := range all {
+			all[i] = i
+		}
+		sums := st.formSums(all)
+		got := st.formPairs()
+		K := st.K
+		for i := range all {
+			want := symmetric(sums, K, st.Units, i, 1)
+			for k, w := range want {
+				if g := got[i*K*K+k]; math.Abs(g-w) > 1e-5*(1+math.Abs(w)) {
+					t.Fatalf("bias %v neuron %d entry %d: %g vs %g", bias, i, k, g, w)
+				}
+			}
+		}
+	}
+}
