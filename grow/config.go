@@ -148,7 +148,7 @@ const ExactLanczosTol = 1e-4
 // DefaultConfig is the configuration the CLI starts from.
 func DefaultConfig() Config {
 	return Config{Method: "fast", Rounds: 4, EpochsPerRound: 1, GrowRatio: 0.3, Eps: 0.01, EpsRel: 0.1, LRSpan: "round",
-		Cost: "energy", SplitBatches: 10, MeasureBatches: 1, LanczosSample: 1, LanczosTol: 1e-3, Solver: "lanczos", RayleighEpochs: 10,
+		Cost: "energy", SplitBatches: 10, MeasureBatches: 1, LanczosSample: 1, LanczosTol: 1e-2, Solver: "lanczos", RayleighEpochs: 10,
 		SignedC: 3, SlimLambda: 1e-4}
 }
 

@@ -89,7 +89,10 @@ type Config struct {
 	// split.SolverOptions.Sample); 1 iterates on all. 0: the default.
 	LanczosSample float64 `json:"lanczos_sample,omitempty"`
 	// LanczosTol is the splitting methods' batched Lanczos tolerance
-	// (relative residual); 0: the default.
+	// (relative residual) for a λ_min of at least a tenth of the spectral
+	// scale in magnitude; one nearer zero converges to min(LanczosTol,
+	// 1e-3). Solves stop on λ_min alone (λ_max is then an estimate) for
+	// s2d and fast. 0: the default.
 	LanczosTol float64 `json:"lanczos_tol,omitempty"`
 	// ExactGrowth undoes the growth step's approximations: Lanczos on
 	// every statistics row converging both ends of each spectrum, losses

@@ -28,6 +28,7 @@ func cmdSplitStats(ctx context.Context, args []string) error {
 	round := fs.Int("round", 0, "growth round whose statistics batches to draw (a grow run draws round r's for its r-th growth step)")
 	tol := fs.Float64("lanczos-tol", 0, "batched Lanczos tolerance (0: the exact solver's, 1e-4)")
 	sample := fs.Float64("lanczos-sample", 1, "fraction of the examples the batched Lanczos iterates on before exact Rayleigh quotients")
+	loose := fs.Float64("lanczos-loose-tol", 0, "with --min-only: tolerance for a λ_min of at least a tenth of the spectral scale (0: --lanczos-tol)")
 	minOnly := fs.Bool("min-only", false, "batched Lanczos stops on λ_min alone (λ_max an estimate)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -39,8 +40,8 @@ func cmdSplitStats(ctx context.Context, args []string) error {
 	if *batches <= 0 || *batch <= 0 || *round < 0 {
 		return errors.New("--split-batches and --batch must be positive, --round not negative")
 	}
-	if !(*tol >= 0 && *tol < 1) || !(*sample > 0 && *sample <= 1) {
-		return errors.New("--lanczos-tol must be in [0, 1), --lanczos-sample in (0, 1]")
+	if !(*tol >= 0 && *tol < 1) || !(*loose >= 0 && *loose < 1) || !(*sample > 0 && *sample <= 1) {
+		return errors.New("--lanczos-tol and --lanczos-loose-tol must be in [0, 1), --lanczos-sample in (0, 1]")
 	}
 	solv, err := split.Solvers.Parse("solver", *solver)
 	if err != nil {
@@ -70,7 +71,7 @@ func cmdSplitStats(ctx context.Context, args []string) error {
 	var out []neuron
 	solveStart := time.Now()
 	for _, st := range stats {
-		eig, err := split.Solve(ctx, st, split.SolverOptions{Solver: solv, RayleighEpochs: *epochs, Seed: *seed, Tol: *tol, Sample: *sample, MinOnly: *minOnly})
+		eig, err := split.Solve(ctx, st, split.SolverOptions{Solver: solv, RayleighEpochs: *epochs, Seed: *seed, Tol: *tol, LooseTol: *loose, Sample: *sample, MinOnly: *minOnly})
 		if err != nil {
 			return err
 		}

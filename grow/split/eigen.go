@@ -39,6 +39,9 @@ type SolverOptions struct {
 	// Tol is the batched Lanczos's relative residual tolerance (0:
 	// batchedTol).
 	Tol float64
+	// LooseTol is linalg.LanczosOptions.LooseTol for the batched Lanczos
+	// with MinOnly (0: Tol throughout).
+	LooseTol float64
 }
 
 // Solver names an eigen-solver.
