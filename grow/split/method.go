@@ -142,7 +142,7 @@ type LayerEigen struct {
 // Spectra collects the statistics of every growable layer and solves for
 // both ends of each neuron's spectrum.
 func Spectra(ctx context.Context, env *grow.Env, o Options) ([]LayerEigen, error) {
-	stats, _, err := CollectWith(ctx, env.Net, env.Stats, env.Steps, env.Layers, CollectOptions{Pairs: !o.Exact})
+	stats, _, err := CollectWith(ctx, env.Net, env.Stats, env.Steps, env.Layers, CollectOptions{Pairs: !o.Exact, Fast32: !o.Exact})
 	if err != nil {
 		return nil, err
 	}

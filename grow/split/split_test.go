@@ -519,3 +519,42 @@ func TestApproximateSolves(t *testing.T) {
 		}
 	}
 }
+
+// The float32 ReLU-surrogate coefficients and the pairwise forming
+// (CollectWith's approximate options) give Collect's statistics to float32
+// rounding; expNeg32 is e^x to a few float32 ulps.
+func TestCollectApproximate(t *testing.T) {
+	for _, act := range []string{"relu", "leakyrelu:0.2"} {
+		f := newFixture(t, "cnn:c12,c5,p", act, []int{2, 7, 7}, 17)
+		ex, _, err := Collect(context.Background(), f.net, f.b, f.steps, f.net.Growable())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ap, _, err := CollectWith(context.Background(), f.net, f.b, f.steps, f.net.Growable(), CollectOptions{Pairs: true, Fast32: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range ex {
+			a, b := ex[k], ap[k]
+			for m := range a.C {
+				if d := math.Abs(float64(a.C[m] - b.C[m])); d > 1e-6*math.Abs(float64(a.C[m]))+1e-30 {
+					t.Fatalf("%s layer %d coefficient %d: %g vs %g", act, a.Layer, m, b.C[m], a.C[m])
+				}
+			}
+			ma, mb := a.DenseMatrices(), b.DenseMatrices()
+			for i := range ma {
+				for j := range ma[i] {
+					if d := math.Abs(ma[i][j] - mb[i][j]); d > 1e-5*(1+math.Abs(ma[i][j])) {
+						t.Fatalf("%s layer %d neuron %d entry %d: %g vs %g", act, a.Layer, i, j, mb[i][j], ma[i][j])
+					}
+				}
+			}
+		}
+	}
+	for x := float32(0); x > -87; x -= 0.01 {
+		want := math.Exp(float64(x))
+		if got := float64(expNeg32(x)); math.Abs(got-want) > 4e-7*want+1e-38 {
+			t.Fatalf("expNeg32(%v) = %g, want %g", x, got, want)
+		}
+	}
+}
