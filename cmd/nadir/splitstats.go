@@ -29,6 +29,7 @@ func cmdSplitStats(ctx context.Context, args []string) error {
 	tol := fs.Float64("lanczos-tol", 0, "batched Lanczos tolerance (0: the exact solver's, 1e-4)")
 	sample := fs.Float64("lanczos-sample", 1, "fraction of the examples the batched Lanczos iterates on before exact Rayleigh quotients")
 	loose := fs.Float64("lanczos-loose-tol", 0, "with --min-only: tolerance for a λ_min of at least a tenth of the spectral scale (0: --lanczos-tol)")
+	maxIter := fs.Int("lanczos-max-iter", 0, "cap on the batched Lanczos's products per neuron (0: none)")
 	minOnly := fs.Bool("min-only", false, "batched Lanczos stops on λ_min alone (λ_max an estimate)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -71,7 +72,7 @@ func cmdSplitStats(ctx context.Context, args []string) error {
 	var out []neuron
 	solveStart := time.Now()
 	for _, st := range stats {
-		eig, err := split.Solve(ctx, st, split.SolverOptions{Solver: solv, RayleighEpochs: *epochs, Seed: *seed, Tol: *tol, LooseTol: *loose, Sample: *sample, MinOnly: *minOnly})
+		eig, err := split.Solve(ctx, st, split.SolverOptions{Solver: solv, RayleighEpochs: *epochs, Seed: *seed, Tol: *tol, LooseTol: *loose, MaxIter: *maxIter, Sample: *sample, MinOnly: *minOnly})
 		if err != nil {
 			return err
 		}

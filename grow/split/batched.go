@@ -59,7 +59,7 @@ func solveBatched(ctx context.Context, st *LayerStats, opts SolverOptions) ([]Ei
 				<-done
 			}}
 			r := rand.New(rand.NewPCG(opts.Seed, uint64(st.Layer)<<32|uint64(i)))
-			ex, err := linalg.Lanczos(op, linalg.LanczosOptions{Tol: tol, MinOnly: opts.MinOnly, LooseTol: opts.LooseTol}, r)
+			ex, err := linalg.Lanczos(op, linalg.LanczosOptions{Tol: tol, MinOnly: opts.MinOnly, LooseTol: opts.LooseTol, MaxIter: opts.MaxIter}, r)
 			if errors.Is(err, linalg.ErrNotConverged) {
 				err = nil // best estimates
 			}

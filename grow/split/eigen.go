@@ -42,6 +42,9 @@ type SolverOptions struct {
 	// LooseTol is linalg.LanczosOptions.LooseTol for the batched Lanczos
 	// with MinOnly (0: Tol throughout).
 	LooseTol float64
+	// MaxIter caps the batched Lanczos's products per neuron (0: its
+	// default); a neuron still unconverged then reports its best Ritz pair.
+	MaxIter int
 }
 
 // Solver names an eigen-solver.

@@ -472,6 +472,7 @@ func TestApproximateSolves(t *testing.T) {
 	opts := []SolverOptions{
 		{Seed: 3, MinOnly: true, Tol: 1e-3},
 		{Seed: 3, MinOnly: true, Tol: 1e-3, LooseTol: 1e-2},
+		{Seed: 3, MinOnly: true, Tol: 1e-3, LooseTol: 1e-2, MaxIter: 10},
 		{Seed: 3, MinOnly: true, Tol: 1e-3, Sample: 0.5},
 	}
 	for _, o := range opts {
