@@ -578,8 +578,11 @@ func (st *LayerStats) formSums(units []int) []float64 {
 
 // reluCoefficients writes the coefficients g·σ″(z)·b² of a ReLU layer's
 // rows in float32 (CollectOptions.Fast32); z and g are [n, units, pos],
-// dst is [n·pos, units].
+// dst is [n·pos, units]. Behind a max pool most gradients are 0 in no
+// predictable pattern: the rows with a gradient are listed first without
+// a branch, then σ″ is computed for them alone.
 func reluCoefficients(dst, z, g []float32, n, units, pos int, scale []float32, beta, mult float32) {
+	idx := make([]int32, pos)
 	for e := 0; e < n; e++ {
 		for i := 0; i < units; i++ {
 			bb := mult * beta
@@ -589,17 +592,20 @@ func reluCoefficients(dst, z, g []float32, n, units, pos int, scale []float32, b
 			base := (e*units + i) * pos
 			gs, zs := g[base:base+pos], z[base:base+pos]
 			d := dst[e*pos*units+i:]
+			k := 0
 			for q, gv := range gs {
-				if gv == 0 {
-					d[q*units] = gv * 0
-					continue
-				}
+				d[q*units] = gv * 0 // keeps the zero's sign, as gv·σ″·b² would
+				idx[k] = int32(q)
+				u := math.Float32bits(gv) &^ (1 << 31)
+				k += int((u | -u) >> 31) // 1 when gv ≠ 0
+			}
+			for _, q := range idx[:k] {
 				x := beta * zs[q]
 				if x > 0 {
 					x = -x
 				}
 				ex := expNeg32(x)
-				d[q*units] = gv * (ex / ((1 + ex) * (1 + ex))) * bb
+				d[int(q)*units] = gs[q] * (ex / ((1 + ex) * (1 + ex))) * bb
 			}
 		}
 	}

@@ -152,3 +152,23 @@ func TestFormPairs(t *testing.T) {
 		}
 	}
 }
+
+// The float32 ReLU-surrogate coefficients (CollectOptions.Fast32) of the
+// growth benchmark's first layer for one batch: 128 images, 16 units,
+// 28×28 positions, a gradient on one position in four (a max pool's).
+func BenchmarkReluCoefficients(b *testing.B) {
+	n, units, pos := 128, 16, 784
+	r := rand.New(rand.NewPCG(1, 2))
+	z := make([]float32, n*units*pos)
+	g := make([]float32, n*units*pos)
+	for i := range z {
+		z[i] = float32(r.NormFloat64())
+		if r.IntN(4) == 0 {
+			g[i] = float32(r.NormFloat64())
+		}
+	}
+	dst := make([]float32, n*units*pos)
+	for b.Loop() {
+		reluCoefficients(dst, z, g, n, units, pos, nil, 3, 1)
+	}
+}
