@@ -552,10 +552,77 @@ func TestCollectApproximate(t *testing.T) {
 			}
 		}
 	}
+	// Bitwise the same for any thread count.
+	defer tensor.SetThreads(tensor.Threads())
+	f := newFixture(t, "cnn:c12,c5,p", "relu", []int{2, 7, 7}, 17)
+	var first []*LayerStats
+	for _, th := range []int{1, 3} {
+		tensor.SetThreads(th)
+		st, _, err := CollectWith(context.Background(), f.net, f.b, f.steps, f.net.Growable(), CollectOptions{Pairs: true, Fast32: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = st
+			continue
+		}
+		for k := range st {
+			if !slices.Equal(st[k].C, first[k].C) || len(st[k].BatchS) != len(first[k].BatchS) {
+				t.Fatalf("layer %d: coefficients differ with %d threads", st[k].Layer, th)
+			}
+			for b := range st[k].BatchS {
+				if !slices.Equal(st[k].BatchS[b], first[k].BatchS[b]) {
+					t.Fatalf("layer %d batch %d: matrices differ with %d threads", st[k].Layer, b, th)
+				}
+			}
+		}
+	}
 	for x := float32(0); x > -87; x -= 0.01 {
 		want := math.Exp(float64(x))
 		if got := float64(expNeg32(x)); math.Abs(got-want) > 4e-7*want+1e-38 {
 			t.Fatalf("expNeg32(%v) = %g, want %g", x, got, want)
+		}
+	}
+}
+
+// With Exact the splitting methods' spectra are those of Collect and the
+// exact solver (Solve with only a seed: both ends, tolerance 1e-4, every
+// row), bitwise; without it they differ (the approximations are on).
+func TestExactSpectra(t *testing.T) {
+	defer func(m int) { explicitRowsMax = m }(explicitRowsMax)
+	explicitRowsMax = 0 // the second layer takes the batched path
+	f := newFixture(t, "cnn:c12,c5,p", "relu", []int{2, 7, 7}, 17)
+	env := f.env()
+	ref, _, err := Collect(context.Background(), f.net, f.b, f.steps, env.Layers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []Eigen
+	for _, st := range ref {
+		e, err := Solve(context.Background(), st, SolverOptions{Seed: env.Seed ^ uint64(env.Round)<<40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, e...)
+	}
+	for _, exact := range []bool{true, false} {
+		les, err := Spectra(context.Background(), env, Options{Exact: exact, Tol: 1e-2, Sample: 1, minOnly: !exact})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []Eigen
+		for _, le := range les {
+			got = append(got, le.Eigen...)
+		}
+		same := len(got) == len(want)
+		for i := range got {
+			if !same {
+				break
+			}
+			same = got[i].LambdaMin == want[i].LambdaMin && got[i].LambdaMax == want[i].LambdaMax && slices.Equal(got[i].VMin, want[i].VMin)
+		}
+		if same != exact {
+			t.Errorf("exact %v: spectra equal to the exact solver's: %v", exact, same)
 		}
 	}
 }
