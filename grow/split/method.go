@@ -135,10 +135,10 @@ const nearNullTol = 1e-3
 // approxMaxIter caps the approximate solves' products per neuron: the
 // last sweeps of a layer serve a few slow neurons at most of a full
 // sweep's cost (the patches are rebuilt for all rows). On the growth
-// benchmark (seeds 0–2, s2d and fast) the cap binds only in the second
-// growth step, where it kept the chosen neurons and their λ_min within
-// 4e-5 of the spectral scale, and moved the slowest neurons' λ_min by up
-// to 6% of theirs (bench/PROFILE.md).
+// benchmark (seeds 0–2, s2d and fast) it binds mostly in the second
+// growth step, where the chosen neurons stayed the same and their λ_min
+// within 4e-5 of the spectral scale; it moved the slowest (unchosen)
+// neurons' λ_min by up to 6% of theirs (bench/PROFILE.md).
 const approxMaxIter = 8
 
 // LayerEigen are one layer's spectra.
