@@ -94,10 +94,12 @@ type Config struct {
 	// 1e-3). Solves stop on λ_min alone (λ_max is then an estimate) for
 	// s2d and fast. 0: the default.
 	LanczosTol float64 `json:"lanczos_tol,omitempty"`
-	// ExactGrowth undoes the growth step's approximations: Lanczos on
-	// every statistics row converging both ends of each spectrum, losses
-	// measured on every statistics batch (MeasureBatches = SplitBatches,
-	// LanczosSample = 1, LanczosTol = 1e-4, whatever they were set to).
+	// ExactGrowth undoes the growth step's approximations: statistics in
+	// float64 coefficients and the per-neuron forming order, Lanczos on
+	// every statistics row converging both ends of each spectrum to 1e-4
+	// without a cap on products, losses measured on every statistics batch
+	// (MeasureBatches = SplitBatches, LanczosSample = 1, LanczosTol = 1e-4,
+	// whatever they were set to).
 	ExactGrowth    bool    `json:"exact_growth,omitempty"`
 	Solver         string  `json:"solver"`
 	RayleighEpochs int     `json:"rayleigh_epochs"`

@@ -131,7 +131,7 @@ func growFlags(fs *flag.FlagSet, f *runFlags, g *grow.Config) {
 	fs.IntVar(&g.MeasureBatches, "measure-batches", g.MeasureBatches, "statistics batches each split's logged loss change (measured) is measured on")
 	fs.Float64Var(&g.LanczosSample, "lanczos-sample", g.LanczosSample, "fraction of the statistics examples the Lanczos iterations use before the found directions' exact Rayleigh quotients (1: all)")
 	fs.Float64Var(&g.LanczosTol, "lanczos-tol", g.LanczosTol, "splitting methods' Lanczos tolerance (relative residual) for a λ_min of at least a tenth of the spectral scale; one nearer zero converges to min(this, 1e-3) (--exact-growth: 1e-4, both spectrum ends)")
-	fs.BoolVar(&g.ExactGrowth, "exact-growth", false, "no growth-step approximations: Lanczos on all statistics with both spectrum ends converged, losses measured on all statistics batches")
+	fs.BoolVar(&g.ExactGrowth, "exact-growth", false, "no growth-step approximations: float64 statistics, Lanczos on all statistics rows with both spectrum ends converged to 1e-4 and no cap on products, losses measured on all statistics batches (main's logged values)")
 	fs.StringVar(&g.Solver, "solver", g.Solver, "eigen-solver: "+split.Solvers.Help())
 	fs.IntVar(&g.RayleighEpochs, "rayleigh-epochs", g.RayleighEpochs, "passes over the statistics for --solver rayleigh")
 	fs.Float64Var(&g.SignedC, "signed-c", g.SignedC, "signed splitting: bound on the total absolute off-spring weight")
