@@ -612,21 +612,14 @@ func reluCoefficients(dst, z, g []float32, n, units, pos int, scale []float32, b
 }
 
 // expNeg32 is e^x for x ≤ 0 in float32 (Cephes expf: Cody–Waite range
-// reduction and a degree-6 polynomial, about 1 ulp).
+// reduction and a degree-6 polynomial, about 1 ulp), e^-87 below -87.
+// Small enough to inline into the coefficient loop.
 func expNeg32(x float32) float32 {
-	if x < -87 {
-		return 0
-	}
+	x = max(x, -87)
 	n := float32(int32(x*1.44269504088896341 - 0.5)) // round(x·log₂e), x ≤ 0
 	r := x - n*0.693359375 + n*2.12194440e-4
-	p := float32(1.9875691500e-4)
-	p = p*r + 1.3981999507e-3
-	p = p*r + 8.3334519073e-3
-	p = p*r + 4.1665795894e-2
-	p = p*r + 1.6666665459e-1
-	p = p*r + 5.0000001201e-1
-	p = p*r*r + r + 1
-	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
+	p := ((((1.9875691500e-4*r+1.3981999507e-3)*r+8.3334519073e-3)*r+4.1665795894e-2)*r+1.6666665459e-1)*r + 5.0000001201e-1
+	return (p*r*r + r + 1) * math.Float32frombits(uint32(int32(n)+127)<<23)
 }
 
 // formPairs returns every neuron's Σ_m C[m,i] p_m p_mᵀ (K×K each, side
