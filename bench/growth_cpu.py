@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """CPU time of the growth benchmark's phases (issue 13).
 
-Usage: bench/growth_cpu.py NADIR_BINARY METHOD SEED OUT_DIR
+Usage: bench/growth_cpu.py NADIR_BINARY METHOD SEED OUT_DIR [EXTRA_GROW_FLAGS...]
 
 Runs the growth benchmark once with --threads 1 under /usr/bin/time, samples
 the process's CPU time (the sum of its threads' /proc schedstat run times)
@@ -15,7 +15,7 @@ shutil.rmtree(out, ignore_errors=True)
 cmd = ['/usr/bin/time', '-f', '%M %U %S', '-o', out + '.time', binary, 'grow', '--threads', '1', '--data', 'fashion-mnist',
        '--max-train', '10000', '--model', 'cnn:c16,p,c16,p,c16,c16,p,c16,c16,p,c16,c16,g', '--batch', '128', '--lr', '0.1',
        '--schedule', 'const', '--wd', '1e-4', '--optimizer', 'sgd', '--epochs', '2', '--epochs-per-round', '2', '--rounds', '2',
-       '--grow-ratio', '0.35', '--split-batches', '7', '--method', method, '--seed', seed, '--quiet', '--out', out]
+       '--grow-ratio', '0.35', '--split-batches', '7', '--method', method, '--seed', seed, '--quiet', '--out', out] + sys.argv[5:]
 p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 child = None
 samples = []

@@ -142,14 +142,19 @@ func ParseGrowRatio(v string, c *Config) error {
 	return nil
 }
 
+// ExactLanczosTol is the batched Lanczos tolerance of ExactGrowth.
+const ExactLanczosTol = 1e-4
+
 // DefaultConfig is the configuration the CLI starts from.
 func DefaultConfig() Config {
 	return Config{Method: "fast", Rounds: 4, EpochsPerRound: 1, GrowRatio: 0.3, Eps: 0.01, EpsRel: 0.1, LRSpan: "round",
-		Cost: "energy", SplitBatches: 10, Solver: "lanczos", RayleighEpochs: 10, SignedC: 3, SlimLambda: 1e-4}
+		Cost: "energy", SplitBatches: 10, MeasureBatches: 1, LanczosSample: 1, LanczosTol: 1e-2, Solver: "lanczos", RayleighEpochs: 10,
+		SignedC: 3, SlimLambda: 1e-4}
 }
 
 // Validate fills the fields whose zero value means "the default" (GrowRatio,
-// Cost, SplitBatches, Solver, RayleighEpochs, SignedC: those of
+// Cost, SplitBatches, MeasureBatches, LanczosSample, Solver,
+// RayleighEpochs, SignedC: those of
 // DefaultConfig) and checks the rest. Errors are *option.Error naming the
 // field as config.json does ("grow.rounds"). Select may stay empty: the
 // engine then takes the method's own rule.
@@ -166,6 +171,18 @@ func (c *Config) Validate() error {
 	}
 	if c.Solver == "" {
 		c.Solver = d.Solver
+	}
+	if c.ExactGrowth {
+		c.LanczosSample, c.MeasureBatches, c.LanczosTol = 1, c.SplitBatches, ExactLanczosTol
+	}
+	if c.LanczosTol == 0 {
+		c.LanczosTol = d.LanczosTol
+	}
+	if c.MeasureBatches == 0 {
+		c.MeasureBatches = d.MeasureBatches
+	}
+	if c.LanczosSample == 0 {
+		c.LanczosSample = d.LanczosSample
 	}
 	if c.RayleighEpochs == 0 {
 		c.RayleighEpochs = d.RayleighEpochs
@@ -196,6 +213,12 @@ func (c *Config) Validate() error {
 		return f("eps", c.Eps, "must be >= 0")
 	case c.SplitBatches < 0:
 		return f("split_batches", c.SplitBatches, "must be positive")
+	case c.MeasureBatches < 0:
+		return f("measure_batches", c.MeasureBatches, "must be positive")
+	case !(c.LanczosSample > 0 && c.LanczosSample <= 1):
+		return f("lanczos_sample", c.LanczosSample, "must be in (0, 1]")
+	case !(c.LanczosTol > 0 && c.LanczosTol < 1):
+		return f("lanczos_tol", c.LanczosTol, "must be in (0, 1)")
 	case c.MaxWidth < 0:
 		return f("max_width", c.MaxWidth, "must be >= 0")
 	case c.RayleighEpochs < 0:

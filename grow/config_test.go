@@ -3,6 +3,7 @@ package grow_test
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -51,6 +52,9 @@ func TestConfigErrorsNameFields(t *testing.T) {
 		"grow.rounds":           func(c *grow.Config) { c.Rounds = -1 },
 		"grow.epochs_per_round": func(c *grow.Config) { c.EpochsPerRound = -2 },
 		"grow.split_batches":    func(c *grow.Config) { c.SplitBatches = -1 },
+		"grow.measure_batches":  func(c *grow.Config) { c.MeasureBatches = -1 },
+		"grow.lanczos_sample":   func(c *grow.Config) { c.LanczosSample = 1.5 },
+		"grow.lanczos_tol":      func(c *grow.Config) { c.LanczosTol = -1e-3 },
 		"grow.select":           func(c *grow.Config) { c.Select = "best" },
 		"grow.split_param":      func(c *grow.Config) { c.SplitParam = "half" },
 		"grow.method":           func(c *grow.Config) { c.Method = "magic" },
@@ -87,5 +91,32 @@ func TestConfigErrorsNameFields(t *testing.T) {
 	var e grow.Engine
 	if _, err := e.Run(context.Background()); err == nil {
 		t.Error("an empty engine ran")
+	}
+}
+
+// ExactGrowth overrides the growth step's approximations; without it the
+// zero values take the defaults.
+func TestExactGrowthConfig(t *testing.T) {
+	c := grow.Config{Method: "s2d", SplitBatches: 7, MeasureBatches: 2, LanczosSample: 0.5, LanczosTol: 1e-2, ExactGrowth: true}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.MeasureBatches != 7 || c.LanczosSample != 1 || c.LanczosTol != grow.ExactLanczosTol {
+		t.Errorf("exact growth: %+v", c)
+	}
+	c = grow.Config{Method: "s2d"}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	d := grow.DefaultConfig()
+	if c.MeasureBatches != d.MeasureBatches || c.LanczosSample != d.LanczosSample || c.LanczosTol != d.LanczosTol {
+		t.Errorf("defaults not filled: %+v", c)
+	}
+	for _, v := range []float64{math.NaN(), 1, 2} {
+		c := grow.DefaultConfig()
+		c.LanczosTol = v
+		if err := c.Validate(); err == nil {
+			t.Errorf("lanczos_tol %v accepted", v)
+		}
 	}
 }

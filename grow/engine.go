@@ -71,17 +71,40 @@ type Config struct {
 	// then only chooses the widths.
 	Reinit bool `json:"reinit,omitempty"`
 	// LineageCap bounds the splits per lineage per round (0: none).
-	LineageCap     int       `json:"lineage_cap,omitempty"`
-	AllowPositive  bool      `json:"allow_positive"`
-	MaxWidth       int       `json:"max_width"`
-	Select         Selection `json:"select"` // empty: the method's own rule
-	Cost           string    `json:"cost"`
-	Budget         string    `json:"budget,omitempty"`
-	SplitBatches   int       `json:"split_batches"`
-	Solver         string    `json:"solver"`
-	RayleighEpochs int       `json:"rayleigh_epochs"`
-	SignedC        float64   `json:"signed_c"`
-	From           string    `json:"from,omitempty"` // scratch / prune: the grown run to match
+	LineageCap    int       `json:"lineage_cap,omitempty"`
+	AllowPositive bool      `json:"allow_positive"`
+	MaxWidth      int       `json:"max_width"`
+	Select        Selection `json:"select"` // empty: the method's own rule
+	Cost          string    `json:"cost"`
+	Budget        string    `json:"budget,omitempty"`
+	SplitBatches  int       `json:"split_batches"`
+	// MeasureBatches is how many of the statistics batches (the first
+	// ones) each applied split's loss change is measured on (the logged
+	// `measured`, a diagnostic: selection does not use it); at least
+	// SplitBatches measures on all of them. 0: the default.
+	MeasureBatches int `json:"measure_batches,omitempty"`
+	// LanczosSample is the fraction of the statistics examples the
+	// splitting methods' batched Lanczos iterates on before each found
+	// direction's exact Rayleigh quotient is taken over all of them (see
+	// split.SolverOptions.Sample); 1 iterates on all. 0: the default.
+	LanczosSample float64 `json:"lanczos_sample,omitempty"`
+	// LanczosTol is the splitting methods' batched Lanczos tolerance
+	// (relative residual) for a λ_min of at least a tenth of the spectral
+	// scale in magnitude; one nearer zero converges to min(LanczosTol,
+	// 1e-3). Solves stop on λ_min alone (λ_max is then an estimate) for
+	// s2d and fast. 0: the default.
+	LanczosTol float64 `json:"lanczos_tol,omitempty"`
+	// ExactGrowth undoes the growth step's approximations: statistics in
+	// float64 coefficients and the per-neuron forming order, Lanczos on
+	// every statistics row converging both ends of each spectrum to 1e-4
+	// without a cap on products, losses measured on every statistics batch
+	// (MeasureBatches = SplitBatches, LanczosSample = 1, LanczosTol = 1e-4,
+	// whatever they were set to).
+	ExactGrowth    bool    `json:"exact_growth,omitempty"`
+	Solver         string  `json:"solver"`
+	RayleighEpochs int     `json:"rayleigh_epochs"`
+	SignedC        float64 `json:"signed_c"`
+	From           string  `json:"from,omitempty"` // scratch / prune: the grown run to match
 	// NetworkSlimming makes prune network slimming: the wide network trains
 	// with an L1 penalty SlimLambda·Σ|γ| on its BatchNorm scales, then the
 	// channels of smallest |γ| are pruned globally down to the budget.
@@ -539,7 +562,7 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 	for _, h := range e.Hooks {
 		h.PhaseStart(fmt.Sprintf("round %d: split", round), len(chosen))
 	}
-	losses := NewSplitLosses(net, b, steps)
+	losses := NewSplitLosses(net, b, steps[:min(len(steps), e.Cfg.MeasureBatches)])
 	first := len(net.Layers)
 	if len(chosen) > 0 {
 		first = cands[chosen[0]].Layer

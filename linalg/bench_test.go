@@ -1,6 +1,7 @@
 package linalg
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -98,5 +99,27 @@ func BenchmarkKnapsack(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// Lanczos stopping on λ_min alone with the growth step's tolerances (1e-3,
+// 1e-2 for a separated λ_min) against both ends at 1e-4: products per solve.
+func BenchmarkLanczosMinOnly(b *testing.B) {
+	for _, s := range benchSizes {
+		for _, o := range []LanczosOptions{{Tol: 1e-4}, {Tol: 1e-3, MinOnly: true, LooseTol: 1e-2}} {
+			b.Run(fmt.Sprintf("n=%d/m=%d/minOnly=%v", s.n, s.m, o.MinOnly), func(b *testing.B) {
+				op := splittingOp(s.n, s.m)
+				r := rand.New(rand.NewPCG(1, 2))
+				iters := 0
+				for b.Loop() {
+					e, err := Lanczos(op, o, r)
+					if err != nil && !errors.Is(err, ErrNotConverged) {
+						b.Fatal(err)
+					}
+					iters = e.Iters
+				}
+				b.ReportMetric(float64(iters), "products")
+			})
+		}
 	}
 }

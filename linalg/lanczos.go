@@ -22,6 +22,19 @@ type LanczosOptions struct {
 	// min(n, 300); values above n are reduced to n, where the Krylov basis
 	// spans the whole space and the result is exact.
 	MaxIter int
+	// MinOnly stops on the smallest pair's residual alone: callers that
+	// use only λ_min save the products the largest pair needs to converge.
+	// Max and VMax are then the Ritz pair at the stop, an estimate (Max is
+	// a lower bound of λ_max, ResMax says how far off it may be).
+	MinOnly bool
+	// LooseTol, when above Tol with MinOnly, is the tolerance for a
+	// smallest Ritz value of at least a tenth of the spectral scale in
+	// magnitude: a clearly separated end of the spectrum, which a loose
+	// residual locates well (its eigenvalue error is about the residual
+	// squared over the gap). A smallest Ritz value near zero may instead sit
+	// in a cluster of near-null eigenvalues that hides the true λ_min from
+	// a short Krylov space, so it still needs Tol.
+	LooseTol float64
 }
 
 // breakdownTol: a new Lanczos vector shorter than breakdownTol·‖S‖ is
@@ -76,12 +89,21 @@ func Lanczos(op Operator, opts LanczosOptions, r *rand.Rand) (Extremes, error) {
 	case maxIter < 0:
 		return Extremes{}, fmt.Errorf("linalg: Lanczos MaxIter %d, need ≥ 0", opts.MaxIter)
 	}
-	return lanczos(op, tol, min(maxIter, n), r, nil)
+	switch {
+	case opts.LooseTol == 0:
+	case !(opts.LooseTol > 0) || math.IsInf(opts.LooseTol, 0):
+		return Extremes{}, fmt.Errorf("linalg: Lanczos loose tolerance %g, need > 0", opts.LooseTol)
+	}
+	loose := tol
+	if opts.MinOnly && opts.LooseTol > tol {
+		loose = opts.LooseTol
+	}
+	return lanczos(op, tol, loose, min(maxIter, n), opts.MinOnly, r, nil)
 }
 
 // lanczos is Lanczos with validated options; a non-nil start (unit norm) replaces
 // the random start vector, which lets tests place it in a chosen subspace.
-func lanczos(op Operator, tol float64, maxIter int, r *rand.Rand, start []float64) (Extremes, error) {
+func lanczos(op Operator, tol, loose float64, maxIter int, minOnly bool, r *rand.Rand, start []float64) (Extremes, error) {
 	n := op.Dim()
 	var (
 		basis    = make([]float64, 0, maxIter*n) // rows q_0 … q_{k-1}
@@ -133,7 +155,11 @@ func lanczos(op Operator, tol float64, maxIter int, r *rand.Rand, start []float6
 		e.ResMin = b*math.Abs(sMin[k-1]) + rMin
 		e.ResMax = b*math.Abs(sMax[k-1]) + rMax
 		lim := tol * max(math.Abs(e.Min), math.Abs(e.Max))
-		converged := e.ResMin <= lim && e.ResMax <= lim
+		limMin := lim
+		if scale := max(math.Abs(e.Min), math.Abs(e.Max)); loose > tol && math.Abs(e.Min) >= 0.1*scale {
+			limMin = loose * scale
+		}
+		converged := e.ResMin <= limMin && (minOnly || e.ResMax <= lim)
 		if block > 0 && converged {
 			// After a restart the old block's Ritz pairs are exact, so the
 			// global test passes at once; the new block must also have
@@ -141,7 +167,11 @@ func lanczos(op Operator, tol float64, maxIter int, r *rand.Rand, start []float6
 			// hide a larger or smaller eigenvalue.
 			tb.d, tb.e = alpha[block:k], beta[block:k-1]
 			m := k - block
-			for _, theta := range []float64{tb.eigval(0), tb.eigval(m - 1)} {
+			ends := []float64{tb.eigval(0), tb.eigval(m - 1)}
+			if minOnly {
+				ends = ends[:1]
+			}
+			for _, theta := range ends {
 				rb := tb.eigvec(theta, sb[:m])
 				if b*math.Abs(sb[m-1])+rb > lim {
 					converged = false

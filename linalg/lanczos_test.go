@@ -324,7 +324,7 @@ func TestLanczosRestart(t *testing.T) {
 	for i := range start {
 		start[i] /= sn
 	}
-	got, err := lanczos(op, 1e-8, n, r, start)
+	got, err := lanczos(op, 1e-8, 1e-8, n, false, r, start)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,6 +399,77 @@ func TestLanczosTolerance(t *testing.T) {
 	scale := max(math.Abs(tight.Min), math.Abs(tight.Max))
 	if res := residual(op, loose.Min, loose.VMin); res > 2e-3*scale {
 		t.Errorf("loose residual %g > Tol·‖S‖ = %g", res, 1e-3*scale)
+	}
+}
+
+// TestLanczosMinOnly: with λ_min well separated and λ_max not, stopping on
+// the smallest pair alone takes fewer products and still meets the
+// tolerance on it; the largest pair is then an estimate from below.
+func TestLanczosMinOnly(t *testing.T) {
+	n := 200
+	a := make([]float64, n*n)
+	a[0] = -3
+	for i := 1; i < n; i++ {
+		a[i*n+i] = float64(i-1) / float64(n-2) // 0 … 1, gaps 1/198 at the top
+	}
+	op := Dense{N: n, Data: a}
+	both, err := Lanczos(op, LanczosOptions{Tol: 1e-6}, rand.New(rand.NewPCG(3, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	min, err := Lanczos(op, LanczosOptions{Tol: 1e-6, MinOnly: true}, rand.New(rand.NewPCG(3, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if min.Iters >= both.Iters {
+		t.Errorf("MinOnly took %d products, both ends %d", min.Iters, both.Iters)
+	}
+	if res := residual(op, min.Min, min.VMin); res > 2e-6*3 {
+		t.Errorf("MinOnly residual %g > Tol·‖S‖", res)
+	}
+	if math.Abs(min.Min+3) > 1e-9 {
+		t.Errorf("MinOnly λ_min %v, want -3", min.Min)
+	}
+	if min.Max > 1+1e-12 || min.Max < 0.5 {
+		t.Errorf("MinOnly λ_max estimate %v, want a lower bound near 1", min.Max)
+	}
+}
+
+// TestLanczosLooseTol: with MinOnly, LooseTol applies to a λ_min that is a
+// clearly separated end of the spectrum (fewer products, the eigenvalue
+// still close) but not to one near zero, which converges as with Tol alone.
+func TestLanczosLooseTol(t *testing.T) {
+	diag := func(lmin float64) Dense {
+		n := 150
+		a := make([]float64, n*n)
+		a[0] = lmin
+		for i := 1; i < n; i++ {
+			a[i*n+i] = math.Pow(float64(i)/float64(n-1), 3) // a cluster near 0 … 1
+		}
+		return Dense{N: n, Data: a}
+	}
+	run := func(op Dense, loose float64) Extremes {
+		e, err := Lanczos(op, LanczosOptions{Tol: 1e-6, MinOnly: true, LooseTol: loose}, rand.New(rand.NewPCG(5, 6)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	sep := diag(-0.5)
+	tight, loose := run(sep, 0), run(sep, 1e-2)
+	if loose.Iters >= tight.Iters {
+		t.Errorf("separated λ_min: LooseTol took %d products, Tol alone %d", loose.Iters, tight.Iters)
+	}
+	if math.Abs(loose.Min+0.5) > 1e-3 {
+		t.Errorf("separated λ_min %v with LooseTol, want -0.5 to 1e-3", loose.Min)
+	}
+	near := diag(-1e-3)
+	tight, loose = run(near, 0), run(near, 1e-2)
+	if loose.Iters != tight.Iters || loose.Min != tight.Min {
+		t.Errorf("λ_min near zero: LooseTol (%d products, %v) differs from Tol alone (%d, %v)", loose.Iters, loose.Min, tight.Iters, tight.Min)
+	}
+	if _, err := Lanczos(sep, LanczosOptions{LooseTol: -1}, rand.New(rand.NewPCG(5, 6))); err == nil {
+		t.Error("negative LooseTol accepted")
 	}
 }
 

@@ -25,6 +25,12 @@ func cmdSplitStats(ctx context.Context, args []string) error {
 	dataFlag := fs.String("data", "", "dataset (default: the run's)")
 	seed := fs.Uint64("seed", 1, "seed of the statistics batches and solvers")
 	asJSON := fs.Bool("json", false, "print the spectra as JSON")
+	round := fs.Int("round", 0, "growth round whose statistics batches to draw (a grow run draws round r's for its r-th growth step)")
+	tol := fs.Float64("lanczos-tol", 0, "batched Lanczos tolerance (0: the exact solver's, 1e-4)")
+	sample := fs.Float64("lanczos-sample", 1, "fraction of the examples the batched Lanczos iterates on before exact Rayleigh quotients")
+	loose := fs.Float64("lanczos-loose-tol", 0, "with --min-only: tolerance for a λ_min of at least a tenth of the spectral scale (0: --lanczos-tol)")
+	maxIter := fs.Int("lanczos-max-iter", 0, "cap on the batched Lanczos's products per neuron (0: none)")
+	minOnly := fs.Bool("min-only", false, "batched Lanczos stops on λ_min alone (λ_max an estimate)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -32,8 +38,11 @@ func cmdSplitStats(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return errors.New("usage: nadir split-stats DIR|CKPT [--solver " + strings.Join(split.Solvers.Strings(), "|") + "]")
 	}
-	if *batches <= 0 || *batch <= 0 {
-		return errors.New("--split-batches and --batch must be positive")
+	if *batches <= 0 || *batch <= 0 || *round < 0 {
+		return errors.New("--split-batches and --batch must be positive, --round not negative")
+	}
+	if !(*tol >= 0 && *tol < 1) || !(*loose >= 0 && *loose < 1) || !(*sample > 0 && *sample <= 1) {
+		return errors.New("--lanczos-tol and --lanczos-loose-tol must be in [0, 1), --lanczos-sample in (0, 1]")
 	}
 	solv, err := split.Solvers.Parse("solver", *solver)
 	if err != nil {
@@ -47,7 +56,7 @@ func cmdSplitStats(ctx context.Context, args []string) error {
 	if len(layers) == 0 {
 		return errors.New("the network has nothing splittable")
 	}
-	b, steps := grow.StatsBatches(ds.Train, *batch, *batches, *seed, 0)
+	b, steps := grow.StatsBatches(ds.Train, *batch, *batches, *seed, *round)
 	start := time.Now()
 	stats, _, err := split.Collect(ctx, net, b, steps, layers)
 	if err != nil {
@@ -63,7 +72,7 @@ func cmdSplitStats(ctx context.Context, args []string) error {
 	var out []neuron
 	solveStart := time.Now()
 	for _, st := range stats {
-		eig, err := split.Solve(ctx, st, split.SolverOptions{Solver: solv, RayleighEpochs: *epochs, Seed: *seed})
+		eig, err := split.Solve(ctx, st, split.SolverOptions{Solver: solv, RayleighEpochs: *epochs, Seed: *seed, Tol: *tol, LooseTol: *loose, MaxIter: *maxIter, Sample: *sample, MinOnly: *minOnly})
 		if err != nil {
 			return err
 		}

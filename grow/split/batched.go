@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sort"
 
@@ -21,13 +22,30 @@ import (
 // instead of b separate scalar passes over P. The set of solvers in each
 // sweep depends only on the data (each solver's path is deterministic), so
 // results do not depend on scheduling.
-func solveBatched(ctx context.Context, st *LayerStats, seed uint64) ([]Eigen, error) {
+//
+// With opts.Sample in (0, 1) the iterations use only the first
+// ⌈Sample·examples⌉ statistics examples (the batches are a seeded shuffle
+// of the training set, so these are a random subset), scaled to estimate
+// S_i; then one product over all rows gives each found direction's exact
+// Rayleigh quotient, which replaces the subsample's Ritz value: λ_min is
+// then vᵀ S_i v of the direction a split applies (an upper bound of the
+// exact λ_min), λ_max that of the subsample's top Ritz vector (a lower
+// bound). opts.MinOnly stops each solve on λ_min's residual alone.
+func solveBatched(ctx context.Context, st *LayerStats, opts SolverOptions) ([]Eigen, error) {
 	type request struct {
 		i      int
 		v, dst []float64
 		done   chan struct{}
 	}
 	units, K := st.Units, st.K
+	examples, subEx := st.M/st.pos(), st.M/st.pos()
+	if opts.Sample > 0 && opts.Sample < 1 {
+		subEx = max(1, int(math.Ceil(opts.Sample*float64(examples))))
+	}
+	tol := batchedTol
+	if opts.Tol > 0 {
+		tol = opts.Tol
+	}
 	reqs := make(chan request)
 	fin := make(chan struct{})
 	out := make([]Eigen, units)
@@ -40,8 +58,8 @@ func solveBatched(ctx context.Context, st *LayerStats, seed uint64) ([]Eigen, er
 				reqs <- request{i: i, v: v, dst: dst, done: done}
 				<-done
 			}}
-			r := rand.New(rand.NewPCG(seed, uint64(st.Layer)<<32|uint64(i)))
-			ex, err := linalg.Lanczos(op, linalg.LanczosOptions{Tol: batchedTol}, r)
+			r := rand.New(rand.NewPCG(opts.Seed, uint64(st.Layer)<<32|uint64(i)))
+			ex, err := linalg.Lanczos(op, linalg.LanczosOptions{Tol: tol, MinOnly: opts.MinOnly, LooseTol: opts.LooseTol, MaxIter: opts.MaxIter}, r)
 			if errors.Is(err, linalg.ErrNotConverged) {
 				err = nil // best estimates
 			}
@@ -55,7 +73,8 @@ func solveBatched(ctx context.Context, st *LayerStats, seed uint64) ([]Eigen, er
 	var (
 		pending []request
 		active  = units
-		prod    = newBatchedProduct(st)
+		prod    = newBatchedProduct(st, subEx*st.pos())
+		inv     = float64(examples) / float64(subEx) / float64(st.Batches)
 	)
 	for active > 0 {
 		select {
@@ -77,7 +96,6 @@ func solveBatched(ctx context.Context, st *LayerStats, seed uint64) ([]Eigen, er
 			}
 		}
 		o := prod.run()
-		inv := 1 / float64(st.Batches)
 		for j, r := range pending {
 			for k := range r.dst {
 				r.dst[k] = o[j*st.K+k] * inv
@@ -97,7 +115,45 @@ func solveBatched(ctx context.Context, st *LayerStats, seed uint64) ([]Eigen, er
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if subEx < examples {
+		exactQuotients(st, out)
+	}
 	return out, nil
+}
+
+// exactQuotients replaces each neuron's λ_min and λ_max by the Rayleigh
+// quotients vᵀ S_i v of its VMin and VMax over all rows: one product of
+// 2·Units vectors.
+func exactQuotients(st *LayerStats, eig []Eigen) {
+	K := st.K
+	prod := newBatchedProduct(st, st.M)
+	v32 := prod.start(2 * st.Units)
+	for i, e := range eig {
+		for j, v := range [2][]float64{e.VMin, e.VMax} {
+			prod.idx[2*i+j] = i
+			for k, x := range v {
+				v32[(2*i+j)*K+k] = float32(x)
+			}
+		}
+	}
+	o := prod.run()
+	inv := 1 / float64(st.Batches)
+	for i := range eig {
+		q := [2]float64{}
+		for j, v := range [2][]float64{eig[i].VMin, eig[i].VMax} {
+			var num, den float64
+			for k, x := range v {
+				// The product saw v rounded to float32: use that v.
+				x32 := float64(float32(x))
+				num += x32 * o[(2*i+j)*K+k] * inv
+				den += x32 * x32
+			}
+			if den > 0 {
+				q[j] = num / den
+			}
+		}
+		eig[i].LambdaMin, eig[i].LambdaMax = q[0], q[1]
+	}
 }
 
 // batchedTol is the batched solver's relative residual tolerance. Each
@@ -135,13 +191,29 @@ type batchedProduct struct {
 	}
 	out []float64
 	nb  int
+	hi  int // rows [0, hi) take part
+	// ct is C over rows [0, hi) transposed (units × hi): scaling a
+	// neuron's row of U reads its coefficients contiguously.
+	ct  []float32
 	run func() []float64
 }
 
 const productRows = 512 // explicit rows per block
 
-func newBatchedProduct(st *LayerStats) *batchedProduct {
-	p := &batchedProduct{st: st, nb: st.blocks(0, st.M, productRows)}
+// newBatchedProduct makes products over rows [0, hi), which ends on an
+// example boundary.
+func newBatchedProduct(st *LayerStats, hi int) *batchedProduct {
+	p := &batchedProduct{st: st, hi: hi, nb: st.blocks(0, hi, productRows)}
+	u := st.Units
+	p.ct = make([]float32, u*hi)
+	tensor.ParallelFor(u, func(i0, i1 int) {
+		for i := i0; i < i1; i++ {
+			row := p.ct[i*hi : (i+1)*hi]
+			for r := range row {
+				row[r] = st.C[r*u+i]
+			}
+		}
+	})
 	p.run = func() []float64 {
 		nc := min(p.nb, productChunks)
 		tensor.ParallelFor(nc, p.chunkRange)
@@ -174,7 +246,7 @@ func (p *batchedProduct) chunkRange(lo, hi int) {
 		clear(ch.acc)
 		for j := c * p.nb / nc; j < (c+1)*p.nb/nc; j++ {
 			var blk rowBlock
-			blk, ch.buf = st.block(0, st.M, productRows, j, ch.buf)
+			blk, ch.buf = st.block(0, p.hi, productRows, j, ch.buf)
 			// The neurons are the GEMMs' rows (Uᵀ = Vᵀ·P, accᵀ += Uᵀ·Pᵀ):
 			// a product costs about its row tiles, so the few neurons
 			// still running at the end of a solve take fewer of them than
@@ -188,8 +260,9 @@ func (p *batchedProduct) chunkRange(lo, hi int) {
 			}
 			for jj, i := range p.idx {
 				row := ch.u[jj*n : (jj+1)*n]
+				c := p.ct[i*p.hi+blk.lo : i*p.hi+blk.lo+n]
 				for r := range row {
-					row[r] *= st.C[(blk.lo+r)*st.Units+i]
+					row[r] *= c[r]
 				}
 			}
 			if blk.colMajor {

@@ -20,7 +20,12 @@
 // formed unless the dense reference solver asks for it, since S v is
 // O(rows·K) matrix-free. Solve finds both ends of each spectrum with
 // Lanczos (default), a dense decomposition or the stochastic Rayleigh
-// quotient method. Apply performs a scheme through nn's neuron surgery;
+// quotient method. In a growth step s2d and fast, which use λ_min only,
+// trade exactness for time unless Options.Exact: Lanczos stops on λ_min
+// alone (λ_max is then an estimate) with a looser tolerance for a clearly
+// negative λ_min and a cap on products, and Collect computes coefficients
+// and small layers' matrices in float32 orders (CollectOptions); what that
+// does to λ_min and the chosen neurons is measured in bench/PROFILE.md. Apply performs a scheme through nn's neuron surgery;
 // a balanced scheme (Options.Balanced) then rescales each off-spring's
 // whole path by √w_j instead of its outgoing weights by w_j — the same
 // function through positively homogeneous layers, with every parameter at

@@ -27,6 +27,24 @@ type SolverOptions struct {
 	// for the Rayleigh solver (the last pass is averaged into the estimate).
 	RayleighEpochs int
 	Seed           uint64
+	// Sample, in (0, 1), makes the batched Lanczos iterate on that
+	// fraction of the statistics examples and then take each found
+	// direction's exact Rayleigh quotient (see solveBatched); 0 or 1 uses
+	// every row throughout. Layers whose matrices are formed (small K)
+	// are always exact.
+	Sample float64
+	// MinOnly makes the batched Lanczos stop on λ_min's residual alone
+	// (methods that never use λ_max); λ_max is then an estimate.
+	MinOnly bool
+	// Tol is the batched Lanczos's relative residual tolerance (0:
+	// batchedTol).
+	Tol float64
+	// LooseTol is linalg.LanczosOptions.LooseTol for the batched Lanczos
+	// with MinOnly (0: Tol throughout).
+	LooseTol float64
+	// MaxIter caps the batched Lanczos's products per neuron (0: its
+	// default); a neuron still unconverged then reports its best Ritz pair.
+	MaxIter int
 }
 
 // Solver names an eigen-solver.
@@ -54,7 +72,7 @@ func Solve(ctx context.Context, st *LayerStats, opts SolverOptions) ([]Eigen, er
 		return nil, Solvers.Check("solver", opts.Solver)
 	}
 	if opts.Solver != Dense && !st.FormCheaper() {
-		return solveBatched(ctx, st, opts.Seed)
+		return solveBatched(ctx, st, opts)
 	}
 	var mats [][]float64
 	if st.FormCheaper() {

@@ -21,6 +21,16 @@ type Options struct {
 	OutJitter float64
 	// Balanced makes splits balanced (Scheme.Balanced).
 	Balanced bool
+	// Sample is SolverOptions.Sample; Exact turns off the approximations
+	// of a growth step's solves (Sample < 1, and λ_min-only convergence
+	// for the methods that use only λ_min).
+	Sample float64
+	// Tol is the Lanczos tolerance of a clearly negative λ_min (at most
+	// nearNullTol for one near zero), unless Exact.
+	Tol   float64
+	Exact bool
+
+	minOnly bool
 }
 
 // jitter sets the scheme's uneven outgoing share with a seed fixed by the
@@ -40,7 +50,7 @@ func init() {
 	for _, name := range Names {
 		grow.RegisterMethod(name, func(c grow.Config) (grow.Method, error) {
 			return New(name, Options{Solver: Solver(c.Solver), RayleighEpochs: c.RayleighEpochs, C: c.SignedC, OutJitter: c.OutJitter,
-				Balanced: c.SplitParam == grow.Balanced})
+				Balanced: c.SplitParam == grow.Balanced, Sample: c.LanczosSample, Tol: c.LanczosTol, Exact: c.ExactGrowth})
 		})
 	}
 }
@@ -88,7 +98,9 @@ func (m *Splitting) LastStats() []grow.NeuronStat { return m.last }
 // Propose computes every growable neuron's splitting spectrum and one
 // candidate per neuron with its best scheme.
 func (m *Splitting) Propose(ctx context.Context, env *grow.Env) ([]grow.Candidate, error) {
-	eigs, err := Spectra(ctx, env, m.opts)
+	o := m.opts
+	o.minOnly = !o.Exact && m.name != "signed" // signed splits along v_max too
+	eigs, err := Spectra(ctx, env, o)
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +125,22 @@ func (m *Splitting) Propose(ctx context.Context, env *grow.Env) ([]grow.Candidat
 	return out, nil
 }
 
+// nearNullTol bounds the Lanczos tolerance of a λ_min near zero (under a
+// tenth of the spectral scale) in the approximate solves: a looser one can
+// stop on the cluster of near-null eigenvalues of a layer with few rows
+// per θ coordinate and miss a negative λ_min (measured on the growth
+// benchmark's 1×1 layers: λ_min −0.046 reported as −6e-5 at 1e-2).
+const nearNullTol = 1e-3
+
+// approxMaxIter caps the approximate solves' products per neuron: the
+// last sweeps of a layer serve a few slow neurons at most of a full
+// sweep's cost (the patches are rebuilt for all rows). On the growth
+// benchmark (seeds 0–2, s2d and fast) it binds mostly in the second
+// growth step, where the chosen neurons stayed the same and their λ_min
+// within 4e-5 of the spectral scale; it moved the slowest (unchosen)
+// neurons' λ_min by up to 6% of theirs (bench/PROFILE.md).
+const approxMaxIter = 8
+
 // LayerEigen are one layer's spectra.
 type LayerEigen struct {
 	Layer int
@@ -123,13 +151,19 @@ type LayerEigen struct {
 // Spectra collects the statistics of every growable layer and solves for
 // both ends of each neuron's spectrum.
 func Spectra(ctx context.Context, env *grow.Env, o Options) ([]LayerEigen, error) {
-	stats, _, err := Collect(ctx, env.Net, env.Stats, env.Steps, env.Layers)
+	stats, _, err := CollectWith(ctx, env.Net, env.Stats, env.Steps, env.Layers, CollectOptions{Pairs: !o.Exact, Fast32: !o.Exact})
 	if err != nil {
 		return nil, err
 	}
 	out := make([]LayerEigen, len(stats))
 	for k, st := range stats {
-		eig, err := Solve(ctx, st, SolverOptions{Solver: o.Solver, RayleighEpochs: o.RayleighEpochs, Seed: env.Seed ^ uint64(env.Round)<<40})
+		so := SolverOptions{Solver: o.Solver, RayleighEpochs: o.RayleighEpochs, Seed: env.Seed ^ uint64(env.Round)<<40, MinOnly: o.minOnly}
+		if !o.Exact {
+			so.Sample = o.Sample
+			so.Tol, so.LooseTol = min(o.Tol, nearNullTol), o.Tol
+			so.MaxIter = approxMaxIter
+		}
+		eig, err := Solve(ctx, st, so)
 		if err != nil {
 			return nil, err
 		}

@@ -444,3 +444,185 @@ func TestConvStatsStreamed(t *testing.T) {
 		}
 	}
 }
+
+// The growth step's approximate solves on a streamed convolution: λ_min
+// alone to a looser tolerance stays within that tolerance of the dense
+// λ_min; on a subsample of the examples, each logged λ is the exact
+// Rayleigh quotient vᵀ S_i v of its vector over all rows (so λ_min bounds
+// the dense one from above, λ_max from below). Both are bitwise the same
+// for 1–3 threads, and the zero options are the exact solver.
+func TestApproximateSolves(t *testing.T) {
+	defer tensor.SetThreads(tensor.Threads())
+	f := newFixture(t, "cnn:c12,c5,p", "softplus", []int{2, 7, 7}, 17)
+	defer func(m int) { explicitRowsMax = m }(explicitRowsMax)
+	explicitRowsMax = 0
+	stats, _, err := Collect(context.Background(), f.net, f.b, f.steps, f.net.Growable())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := stats[1]
+	dense, err := Solve(context.Background(), explicitRows(st), SolverOptions{Solver: "dense"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scale := make([]float64, len(dense))
+	for i, e := range dense {
+		scale[i] = math.Max(math.Abs(e.LambdaMin), math.Abs(e.LambdaMax))
+	}
+	opts := []SolverOptions{
+		{Seed: 3, MinOnly: true, Tol: 1e-3},
+		{Seed: 3, MinOnly: true, Tol: 1e-3, LooseTol: 1e-2},
+		{Seed: 3, MinOnly: true, Tol: 1e-3, LooseTol: 1e-2, MaxIter: 10},
+		{Seed: 3, MinOnly: true, Tol: 1e-3, Sample: 0.5},
+	}
+	for _, o := range opts {
+		var first []Eigen
+		for _, th := range []int{1, 2, 3} {
+			tensor.SetThreads(th)
+			got, err := Solve(context.Background(), st, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, e := range dense {
+				g := got[i]
+				if g.LambdaMin < e.LambdaMin-1e-6*scale[i] || g.LambdaMax > e.LambdaMax+1e-6*scale[i] {
+					t.Errorf("%+v neuron %d: (%g, %g) outside the dense spectrum (%g, %g)", o, i, g.LambdaMin, g.LambdaMax, e.LambdaMin, e.LambdaMax)
+				}
+				if o.Sample == 0 && g.LambdaMin-e.LambdaMin > 2*max(o.Tol, o.LooseTol)*scale[i] {
+					t.Errorf("neuron %d: λ_min %g, dense %g: beyond the tolerance", i, g.LambdaMin, e.LambdaMin)
+				}
+				if o.Sample > 0 {
+					if q := st.Quad(i, g.VMin); math.Abs(q-g.LambdaMin) > 1e-5*scale[i] {
+						t.Errorf("neuron %d: λ_min %g is not v_minᵀ S v_min = %g", i, g.LambdaMin, q)
+					}
+					if q := st.Quad(i, g.VMax); math.Abs(q-g.LambdaMax) > 1e-5*scale[i] {
+						t.Errorf("neuron %d: λ_max %g is not v_maxᵀ S v_max = %g", i, g.LambdaMax, q)
+					}
+				}
+			}
+			if first == nil {
+				first = got
+				continue
+			}
+			for i := range got {
+				if got[i].LambdaMin != first[i].LambdaMin || got[i].LambdaMax != first[i].LambdaMax || !slices.Equal(got[i].VMin, first[i].VMin) {
+					t.Errorf("%+v, %d threads: neuron %d differs from the single-thread run", o, th, i)
+				}
+			}
+		}
+	}
+	// Sample 1 and the zero value are the exact solver.
+	a, _ := Solve(context.Background(), st, SolverOptions{Seed: 3})
+	b, _ := Solve(context.Background(), st, SolverOptions{Seed: 3, Sample: 1, Tol: batchedTol})
+	for i := range a {
+		if a[i].LambdaMin != b[i].LambdaMin || a[i].LambdaMax != b[i].LambdaMax {
+			t.Errorf("neuron %d: Sample 1 differs from the exact solver", i)
+		}
+	}
+}
+
+// The float32 ReLU-surrogate coefficients and the pairwise forming
+// (CollectWith's approximate options) give Collect's statistics to float32
+// rounding; expNeg32 is e^x to a few float32 ulps.
+func TestCollectApproximate(t *testing.T) {
+	for _, act := range []string{"relu", "leakyrelu:0.2"} {
+		f := newFixture(t, "cnn:c12,c5,p", act, []int{2, 7, 7}, 17)
+		ex, _, err := Collect(context.Background(), f.net, f.b, f.steps, f.net.Growable())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ap, _, err := CollectWith(context.Background(), f.net, f.b, f.steps, f.net.Growable(), CollectOptions{Pairs: true, Fast32: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range ex {
+			a, b := ex[k], ap[k]
+			for m := range a.C {
+				if d := math.Abs(float64(a.C[m] - b.C[m])); d > 1e-6*math.Abs(float64(a.C[m]))+1e-30 {
+					t.Fatalf("%s layer %d coefficient %d: %g vs %g", act, a.Layer, m, b.C[m], a.C[m])
+				}
+			}
+			ma, mb := a.DenseMatrices(), b.DenseMatrices()
+			for i := range ma {
+				for j := range ma[i] {
+					if d := math.Abs(ma[i][j] - mb[i][j]); d > 1e-5*(1+math.Abs(ma[i][j])) {
+						t.Fatalf("%s layer %d neuron %d entry %d: %g vs %g", act, a.Layer, i, j, mb[i][j], ma[i][j])
+					}
+				}
+			}
+		}
+	}
+	// Bitwise the same for any thread count.
+	defer tensor.SetThreads(tensor.Threads())
+	f := newFixture(t, "cnn:c12,c5,p", "relu", []int{2, 7, 7}, 17)
+	var first []*LayerStats
+	for _, th := range []int{1, 3} {
+		tensor.SetThreads(th)
+		st, _, err := CollectWith(context.Background(), f.net, f.b, f.steps, f.net.Growable(), CollectOptions{Pairs: true, Fast32: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = st
+			continue
+		}
+		for k := range st {
+			if !slices.Equal(st[k].C, first[k].C) || len(st[k].BatchS) != len(first[k].BatchS) {
+				t.Fatalf("layer %d: coefficients differ with %d threads", st[k].Layer, th)
+			}
+			for b := range st[k].BatchS {
+				if !slices.Equal(st[k].BatchS[b], first[k].BatchS[b]) {
+					t.Fatalf("layer %d batch %d: matrices differ with %d threads", st[k].Layer, b, th)
+				}
+			}
+		}
+	}
+	for x := float32(0); x > -87; x -= 0.01 {
+		want := math.Exp(float64(x))
+		if got := float64(expNeg32(x)); math.Abs(got-want) > 4e-7*want+1e-38 {
+			t.Fatalf("expNeg32(%v) = %g, want %g", x, got, want)
+		}
+	}
+}
+
+// With Exact the splitting methods' spectra are those of Collect and the
+// exact solver (Solve with only a seed: both ends, tolerance 1e-4, every
+// row), bitwise; without it they differ (the approximations are on).
+func TestExactSpectra(t *testing.T) {
+	defer func(m int) { explicitRowsMax = m }(explicitRowsMax)
+	explicitRowsMax = 0 // the second layer takes the batched path
+	f := newFixture(t, "cnn:c12,c5,p", "relu", []int{2, 7, 7}, 17)
+	env := f.env()
+	ref, _, err := Collect(context.Background(), f.net, f.b, f.steps, env.Layers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []Eigen
+	for _, st := range ref {
+		e, err := Solve(context.Background(), st, SolverOptions{Seed: env.Seed ^ uint64(env.Round)<<40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, e...)
+	}
+	for _, exact := range []bool{true, false} {
+		les, err := Spectra(context.Background(), env, Options{Exact: exact, Tol: 1e-2, Sample: 1, minOnly: !exact})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []Eigen
+		for _, le := range les {
+			got = append(got, le.Eigen...)
+		}
+		same := len(got) == len(want)
+		for i := range got {
+			if !same {
+				break
+			}
+			same = got[i].LambdaMin == want[i].LambdaMin && got[i].LambdaMax == want[i].LambdaMax && slices.Equal(got[i].VMin, want[i].VMin)
+		}
+		if same != exact {
+			t.Errorf("exact %v: spectra equal to the exact solver's: %v", exact, same)
+		}
+	}
+}

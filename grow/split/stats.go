@@ -176,12 +176,34 @@ func activationAfter(net *nn.Net, li int) (actIdx int, scale []float32, err erro
 // gathers the statistics of every layer in layers. It also returns the
 // mean loss over the batches.
 func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, layers []int) ([]*LayerStats, float64, error) {
+	return CollectWith(ctx, net, b, steps, layers, CollectOptions{})
+}
+
+// CollectOptions tune Collect.
+type CollectOptions struct {
+	// Pairs forms small convolutions' per-batch matrices (LayerStats.BatchS)
+	// from the rows' pairwise products, S_i = Cᵀ·[p_a p_b]_{a≤b}: half the
+	// flops of Pᵀ·(c_i⊙P) for all neurons when K+1 ≤ 2·Units, summed in a
+	// different order (the matrices differ at float32 rounding).
+	Pairs bool
+	// Fast32 computes the ReLU (and leaky ReLU) surrogate's σ″ and the
+	// coefficients in float32 with a float32 exponential (relative error
+	// about 1e-7 against the float64 path).
+	Fast32 bool
+}
+
+// CollectWith is Collect with options.
+func CollectWith(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, layers []int, o CollectOptions) ([]*LayerStats, float64, error) {
 	type plan struct {
 		stream bool // form per-batch matrices (LayerStats.BatchS)
 		st     *LayerStats
 		act    int
 		scale  []float32
 		d2     func(float64) float64
+		// relu: the surrogate σ″ = beta·e/(1+e)², e = exp(−|beta·z|),
+		// times mult (1 − slope for leaky ReLU), for Fast32.
+		relu       bool
+		beta, mult float32
 	}
 	plans := make([]plan, len(layers))
 	for k, li := range layers {
@@ -196,6 +218,12 @@ func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, lay
 		}
 		a := net.Layers[act].(*nn.Act).A
 		plans[k] = plan{st: st, act: act, scale: scale, d2: a.SplitD2}
+		if o.Fast32 && (a.Kind == nn.ReLU || a.Kind == nn.LeakyReLU) {
+			plans[k].relu, plans[k].beta, plans[k].mult = true, float32(a.SurrogateBeta), 1
+			if a.Kind == nn.LeakyReLU {
+				plans[k].mult = float32(1 - a.Beta)
+			}
+		}
 	}
 	var (
 		x     *tensor.Tensor
@@ -280,7 +308,10 @@ func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, lay
 				return nil, 0, fmt.Errorf("layer %d: %s has no splitting statistics", st.Layer, l.Spec().Kind)
 			}
 			// Coefficients; z and g are laid out [n, units, pos].
-			for e := 0; e < n; e++ {
+			if pl.relu {
+				reluCoefficients(dstC, z.Data, g.Data, n, units, pos, pl.scale, pl.beta, pl.mult)
+			}
+			for e := 0; e < n && !pl.relu; e++ {
 				for i := 0; i < units; i++ {
 					bb := float64(1)
 					if pl.scale != nil {
@@ -308,10 +339,15 @@ func Collect(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int, lay
 				for i := range all {
 					all[i] = i
 				}
-				sums := view.formSums(all)
-				bs := make([]float64, 0, units*st.K*st.K)
-				for i := range all {
-					bs = append(bs, symmetric(sums, st.K, units, i, 1)...)
+				var bs []float64
+				if o.Pairs && st.K+1 <= 2*units {
+					bs = view.formPairs()
+				} else {
+					sums := view.formSums(all)
+					bs = make([]float64, 0, units*st.K*st.K)
+					for i := range all {
+						bs = append(bs, symmetric(sums, st.K, units, i, 1)...)
+					}
 				}
 				st.BatchS = append(st.BatchS, bs)
 			}
@@ -538,6 +574,107 @@ func (st *LayerStats) formSums(units []int) []float64 {
 		}
 	}
 	return acc
+}
+
+// reluCoefficients writes the coefficients g·σ″(z)·b² of a ReLU layer's
+// rows in float32 (CollectOptions.Fast32); z and g are [n, units, pos],
+// dst is [n·pos, units]. Behind a max pool most gradients are 0 in no
+// predictable pattern: the rows with a gradient are listed first without
+// a branch, then σ″ is computed for them alone.
+func reluCoefficients(dst, z, g []float32, n, units, pos int, scale []float32, beta, mult float32) {
+	idx := make([]int32, pos)
+	for e := 0; e < n; e++ {
+		for i := 0; i < units; i++ {
+			bb := mult * beta
+			if scale != nil {
+				bb *= scale[i] * scale[i]
+			}
+			base := (e*units + i) * pos
+			gs, zs := g[base:base+pos], z[base:base+pos]
+			d := dst[e*pos*units+i:]
+			k := 0
+			for q, gv := range gs {
+				d[q*units] = gv * 0 // keeps the zero's sign, as gv·σ″·b² would
+				idx[k] = int32(q)
+				u := math.Float32bits(gv) &^ (1 << 31)
+				k += int((u | -u) >> 31) // 1 when gv ≠ 0
+			}
+			for _, q := range idx[:k] {
+				x := beta * zs[q]
+				if x > 0 {
+					x = -x
+				}
+				ex := expNeg32(x)
+				d[int(q)*units] = gs[q] * (ex / ((1 + ex) * (1 + ex))) * bb
+			}
+		}
+	}
+}
+
+// expNeg32 is e^x for x ≤ 0 in float32 (Cephes expf: Cody–Waite range
+// reduction and a degree-6 polynomial, about 1 ulp), e^-87 below -87.
+// Small enough to inline into the coefficient loop.
+func expNeg32(x float32) float32 {
+	x = max(x, -87)
+	n := float32(int32(x*1.44269504088896341 - 0.5)) // round(x·log₂e), x ≤ 0
+	r := x - n*0.693359375 + n*2.12194440e-4
+	p := ((((1.9875691500e-4*r+1.3981999507e-3)*r+8.3334519073e-3)*r+4.1665795894e-2)*r+1.6666665459e-1)*r + 5.0000001201e-1
+	return (p*r*r + r + 1) * math.Float32frombits(uint32(int32(n)+127)<<23)
+}
+
+// formPairs returns every neuron's Σ_m C[m,i] p_m p_mᵀ (K×K each, side
+// by side) from the rows' pairwise products: for a run of examples,
+// Qᵀ[(a,b), m] = p_ma·p_mb (a ≤ b) is built from the patches' rows and
+// the upper triangles come out of one GEMM, Cᵀ·Q (Units × K(K+1)/2),
+// summed in float32 per run and in float64 over runs, in a fixed order.
+func (st *LayerStats) formPairs() []float64 {
+	K, U, pos := st.K, st.Units, st.pos()
+	np := K * (K + 1) / 2
+	group := max(1, 2048/pos) // examples per GEMM
+	examples := st.M / pos
+	var buf, qt, part []float32
+	qt = grow32(qt, np*group*pos)
+	part = grow32(part, U*np)
+	acc := make([]float64, U*np)
+	for e0 := 0; e0 < examples; e0 += group {
+		g := min(group, examples-e0)
+		n := g * pos
+		for e := 0; e < g; e++ {
+			var blk rowBlock
+			blk, buf = st.block(0, st.M, 0, e0+e, buf)
+			// blk.a is K×pos, column-major rows: row a is contiguous.
+			pi := 0
+			for a := 0; a < K; a++ {
+				ra := blk.a[a*pos : (a+1)*pos]
+				for b := a; b < K; b++ {
+					rb := blk.a[b*pos : (b+1)*pos]
+					dst := qt[pi*n+e*pos : pi*n+(e+1)*pos]
+					for r, x := range ra {
+						dst[r] = x * rb[r]
+					}
+					pi++
+				}
+			}
+		}
+		c := st.C[e0*pos*U : (e0*pos+n)*U] // n×U, row-major
+		tensor.Gemm(true, true, U, np, n, 1, c, U, qt, n, 0, part, np)
+		for k, v := range part {
+			acc[k] += float64(v)
+		}
+	}
+	out := make([]float64, U*K*K)
+	for i := 0; i < U; i++ {
+		s := out[i*K*K : (i+1)*K*K]
+		pi := 0
+		for a := 0; a < K; a++ {
+			for b := a; b < K; b++ {
+				v := acc[i*np+pi]
+				s[a*K+b], s[b*K+a] = v, v
+				pi++
+			}
+		}
+	}
+	return out
 }
 
 // Quad returns vᵀ S_i v.

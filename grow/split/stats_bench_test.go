@@ -2,6 +2,7 @@ package split
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -102,7 +103,7 @@ func BenchmarkSolveBatchedConv(b *testing.B) {
 // one.
 func benchProduct(b *testing.B, neurons int) {
 	st := synthConv(128, 16, 14, 14, 16)
-	p := newBatchedProduct(st)
+	p := newBatchedProduct(st, st.M)
 	for b.Loop() {
 		v := p.start(neurons)
 		for k := range v {
@@ -117,3 +118,62 @@ func benchProduct(b *testing.B, neurons int) {
 
 func BenchmarkBatchedProduct1(b *testing.B)  { benchProduct(b, 1) }
 func BenchmarkBatchedProduct16(b *testing.B) { benchProduct(b, 16) }
+
+// The pairwise-product forming (CollectOptions.Pairs) on the same layer.
+func BenchmarkFormPairsConvPooled(b *testing.B) {
+	st := synthConv(128, 1, 28, 28, 16)
+	for b.Loop() {
+		st.formPairs()
+	}
+}
+
+// formPairs gives formSums' matrices to float32 rounding (of sums over
+// thousands of rows, so relative to each matrix's largest entry), with and
+// without a bias coordinate, for a partial last group of examples.
+func TestFormPairs(t *testing.T) {
+	for _, bias := range []bool{false, true} {
+		st := synthConv(7, 2, 28, 28, 5)
+		if bias {
+			st.Bias, st.K = true, st.K+1
+		}
+		all := make([]int, st.Units)
+		for i := range all {
+			all[i] = i
+		}
+		sums := st.formSums(all)
+		got := st.formPairs()
+		K := st.K
+		for i := range all {
+			want := symmetric(sums, K, st.Units, i, 1)
+			var big float64 // float32 sums of a few thousand rows: error relative to the largest entry
+			for _, w := range want {
+				big = math.Max(big, math.Abs(w))
+			}
+			for k, w := range want {
+				if g := got[i*K*K+k]; math.Abs(g-w) > 1e-5*(1+big) {
+					t.Fatalf("bias %v neuron %d entry %d: %g vs %g", bias, i, k, g, w)
+				}
+			}
+		}
+	}
+}
+
+// The float32 ReLU-surrogate coefficients (CollectOptions.Fast32) of the
+// growth benchmark's first layer for one batch: 128 images, 16 units,
+// 28×28 positions, a gradient on one position in four (a max pool's).
+func BenchmarkReluCoefficients(b *testing.B) {
+	n, units, pos := 128, 16, 784
+	r := rand.New(rand.NewPCG(1, 2))
+	z := make([]float32, n*units*pos)
+	g := make([]float32, n*units*pos)
+	for i := range z {
+		z[i] = float32(r.NormFloat64())
+		if r.IntN(4) == 0 {
+			g[i] = float32(r.NormFloat64())
+		}
+	}
+	dst := make([]float32, n*units*pos)
+	for b.Loop() {
+		reluCoefficients(dst, z, g, n, units, pos, nil, 3, 1)
+	}
+}
