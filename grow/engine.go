@@ -70,6 +70,13 @@ type Config struct {
 	// cleared) once growth has ended, for the epochs that are left: growth
 	// then only chooses the widths.
 	Reinit bool `json:"reinit,omitempty"`
+	// RankAtStep ranks scored candidates by their predicted loss change at
+	// the step each would be applied with, (ε²/2)·Score, instead of by Score
+	// alone. The two orders differ only with EpsRel, where ε is a fraction
+	// of the unit's weight norm: after a BatchNorm the loss does not depend
+	// on a filter's scale, so λ_min scales as 1/‖θ‖² and ranking by it
+	// alone favours the layers whose weights happen to be small.
+	RankAtStep bool `json:"rank_at_step,omitempty"`
 	// LineageCap bounds the splits per lineage per round (0: none).
 	LineageCap    int       `json:"lineage_cap,omitempty"`
 	AllowPositive bool      `json:"allow_positive"`
@@ -540,14 +547,15 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 			cands[i].Cost = unitCost[cands[i].Layer] * float64(cands[i].Added)
 		}
 	}
+	ranked := e.rankCands(net, cands)
 	var chosen []int
 	if e.Cfg.Select == Knapsack {
-		chosen, err = SelectKnapsack(cands, lim, unitCost)
+		chosen, err = SelectKnapsack(ranked, lim, unitCost)
 		if err != nil {
 			return RoundRecord{}, err
 		}
 	} else {
-		chosen = SelectRatio(cands, lim)
+		chosen = SelectRatio(ranked, lim)
 	}
 	// Apply from the last layer backwards (and, within a layer, in unit
 	// order) so that a split of a layer's inputs also halves and duplicates
@@ -671,6 +679,26 @@ func (e *Engine) recordLineage(net *nn.Net, c Candidate) {
 		lin = append(lin, id)
 	}
 	e.State.Lineage[c.Layer] = lin
+}
+
+// rankCands returns the candidates as selection sees them: cands itself,
+// or with RankAtStep a copy whose scored candidates' Score is the
+// predicted loss change at their step up to a common factor, ‖θ‖²·Score
+// with EpsRel (the logged prediction keeps using cands).
+func (e *Engine) rankCands(net *nn.Net, cands []Candidate) []Candidate {
+	if !e.Cfg.RankAtStep || e.Cfg.EpsRel <= 0 {
+		return cands
+	}
+	out := make([]Candidate, len(cands))
+	copy(out, cands)
+	for i := range out {
+		if out[i].Unscored {
+			continue
+		}
+		n := UnitNorm(net, out[i].Layer, out[i].Unit)
+		out[i].Score *= n * n
+	}
+	return out
 }
 
 // Step is the split step ε for unit u of producer layer li: EpsRel times
