@@ -231,6 +231,8 @@ func (c *Config) Validate() error {
 		return f("perturb", c.Perturb, "must be in [0, 1]")
 	case c.Shrink < 0 || c.Shrink > 1:
 		return f("shrink", c.Shrink, "must be in [0, 1] (0: no shrinking)")
+	case c.LayerFloor < 0 || c.LayerFloor > 1:
+		return f("layer_floor", c.LayerFloor, "must be in [0, 1]")
 	case c.LineageCap < 0:
 		return f("lineage_cap", c.LineageCap, "must be >= 0")
 	case c.SlimLambda < 0:

@@ -77,6 +77,14 @@ type Config struct {
 	// on a filter's scale, so λ_min scales as 1/‖θ‖² and ranking by it
 	// alone favours the layers whose weights happen to be small.
 	RankAtStep bool `json:"rank_at_step,omitempty"`
+	// LayerFloor, when positive, makes every growable layer add at least
+	// LayerFloor × its share of uniform growth each round before the rule
+	// chooses the rest: round(LayerFloor·(g−1)·width) units, its best
+	// candidates, where g is the round's uniform width factor (1+GrowRatio,
+	// or with GrowAuto √(target/cost), as the cost of a conv layer grows with
+	// the product of two widths). 1 makes every layer grow at least as a
+	// uniformly scaled network would; the rule then adds nothing.
+	LayerFloor float64 `json:"layer_floor,omitempty"`
 	// LineageCap bounds the splits per lineage per round (0: none).
 	LineageCap    int       `json:"lineage_cap,omitempty"`
 	AllowPositive bool      `json:"allow_positive"`
@@ -541,6 +549,12 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		if e.Cfg.GrowAuto {
 			lim.RoundCost = roundTarget(total, e.Budget.Value, e.Cfg.Rounds-round+1) - total
 		}
+		if e.Cfg.LayerFloor > 0 && e.Cfg.GrowAuto && total > 0 {
+			lim.Floor = floors(lim.Widths, e.Cfg.LayerFloor, math.Sqrt(target/total))
+		}
+	}
+	if e.Cfg.LayerFloor > 0 && lim.Floor == nil {
+		lim.Floor = floors(lim.Widths, e.Cfg.LayerFloor, 1+e.Cfg.GrowRatio)
 	}
 	for i := range cands {
 		if cands[i].Cost <= 0 {
@@ -679,6 +693,16 @@ func (e *Engine) recordLineage(net *nn.Net, c Candidate) {
 		lin = append(lin, id)
 	}
 	e.State.Lineage[c.Layer] = lin
+}
+
+// floors is Limits.Floor for Config.LayerFloor phi and the round's uniform
+// width factor g.
+func floors(widths map[int]int, phi, g float64) map[int]int {
+	f := make(map[int]int, len(widths))
+	for li, w := range widths {
+		f[li] = int(math.Round(phi * max(g-1, 0) * float64(w)))
+	}
+	return f
 }
 
 // rankCands returns the candidates as selection sees them: cands itself,

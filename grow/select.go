@@ -33,6 +33,49 @@ type Limits struct {
 	// every round.
 	LineageCap int
 	Lineage    map[int][]int
+	// Floor, when set, is how many units each layer adds first: its own
+	// best candidates (most negative Score, Score < 0 unless unscored),
+	// within the round's limits, before the rule chooses among the rest.
+	// It keeps a layer whose splitting gains are small next to others' (a
+	// first conv layer with 9 inputs) from never growing.
+	Floor map[int]int
+}
+
+// floorPass takes each layer's Floor best candidates, visiting them in
+// order (most negative Score first). It returns the picks, the units added
+// per layer, the budget cost spent, the units added and the lineage counts.
+func (l Limits) floorPass(cands []Candidate, order []int) (out []int, added map[int]int, spent float64, units int, taken map[[2]int]int) {
+	added, taken = map[int]int{}, map[[2]int]int{}
+	if len(l.Floor) == 0 {
+		return nil, added, 0, 0, taken
+	}
+	for _, i := range order {
+		c := cands[i]
+		if added[c.Layer]+c.Added > l.Floor[c.Layer] || (!c.Unscored && c.Score >= 0) {
+			continue
+		}
+		if !l.fits(c, added, spent) || l.lineageFull(c, taken) {
+			continue
+		}
+		l.take(c, taken)
+		out = append(out, i)
+		units += c.Added
+		added[c.Layer] += c.Added
+		if l.BudgetCost != nil {
+			spent += l.BudgetCost[c.Layer] * float64(c.Added)
+		}
+	}
+	return out, added, spent, units, taken
+}
+
+// byScore returns the candidates' indices, most negative Score first.
+func byScore(cands []Candidate) []int {
+	order := make([]int, len(cands))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return cands[order[a]].Score < cands[order[b]].Score })
+	return order
 }
 
 // lineageFull reports whether c's lineage already has LineageCap picks,
@@ -83,20 +126,19 @@ func SelectRatio(cands []Candidate, l Limits) []int {
 	if l.RoundCost > 0 {
 		budget = 1 << 30 // the round's cost bounds it (fits)
 	}
-	order := make([]int, len(cands))
-	for i := range order {
-		order[i] = i
+	order := byScore(cands)
+	out, added, spent, units, taken := l.floorPass(cands, order)
+	floor := make(map[int]bool, len(out))
+	for _, i := range out {
+		floor[i] = true
 	}
-	sort.SliceStable(order, func(a, b int) bool { return cands[order[a]].Score < cands[order[b]].Score })
-	added := map[int]int{}
-	taken := map[[2]int]int{}
-	var spent float64
-	units := 0
-	var out []int
 	for _, i := range order {
 		c := cands[i]
 		if !c.Unscored && !l.AllowPositive && c.Score >= 0 {
 			break
+		}
+		if floor[i] {
+			continue
 		}
 		if units+c.Added > budget {
 			continue
@@ -120,12 +162,17 @@ func SelectRatio(cands []Candidate, l Limits) []int {
 // Σ_ℓ units_ℓ cost_ℓ (or Σ β_i BudgetCost_i ≤ RoundCost) and per-layer width caps, keeping β ≥ 0.99, then
 // topped up greedily; the final budget is enforced on the result.
 func SelectKnapsack(cands []Candidate, l Limits, unitCost map[int]float64) ([]int, error) {
+	floorPicks, added, spent, _, taken := l.floorPass(cands, byScore(cands))
+	floor := make(map[int]bool, len(floorPicks))
+	for _, i := range floorPicks {
+		floor[i] = true
+	}
 	var items []linalg.Item
 	var idx []int
 	layerOf := map[int]int{}
 	var caps []int
 	for i, c := range cands {
-		if c.Score >= 0 && !c.Unscored {
+		if (c.Score >= 0 && !c.Unscored) || floor[i] {
 			continue
 		}
 		li, ok := layerOf[c.Layer]
@@ -134,7 +181,7 @@ func SelectKnapsack(cands []Candidate, l Limits, unitCost map[int]float64) ([]in
 			layerOf[c.Layer] = li
 			cp := 1 << 30
 			if mw := l.MaxWidth[c.Layer]; mw > 0 {
-				cp = max(0, mw-l.Widths[c.Layer])
+				cp = max(0, mw-l.Widths[c.Layer]-added[c.Layer])
 			}
 			caps = append(caps, cp)
 		}
@@ -153,7 +200,7 @@ func SelectKnapsack(cands []Candidate, l Limits, unitCost map[int]float64) ([]in
 		idx = append(idx, i)
 	}
 	if len(items) == 0 {
-		return nil, nil
+		return floorPicks, nil
 	}
 	var b float64
 	for layer, w := range l.Widths {
@@ -162,14 +209,20 @@ func SelectKnapsack(cands []Candidate, l Limits, unitCost map[int]float64) ([]in
 	if l.RoundCost > 0 {
 		b = l.RoundCost
 	}
+	for _, i := range floorPicks {
+		c := cands[i]
+		if l.RoundCost > 0 {
+			b -= l.BudgetCost[c.Layer] * float64(c.Added)
+		} else {
+			b -= c.Cost
+		}
+	}
+	b = max(b, 0)
 	chosen, err := linalg.SelectKnapsack(linalg.KnapsackProblem{Items: items, GroupBudget: []float64{b}, LayerCap: caps}, 0.99)
 	if err != nil {
 		return nil, fmt.Errorf("knapsack selection: %w", err)
 	}
-	added := map[int]int{}
-	taken := map[[2]int]int{}
-	var spent float64
-	var out []int
+	out := floorPicks
 	for _, k := range chosen {
 		c := cands[idx[k]]
 		if !l.fits(c, added, spent) || l.lineageFull(c, taken) {
