@@ -562,25 +562,12 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 		}
 	}
 	ranked := e.rankCands(net, cands)
-	var chosen []int
-	if e.Cfg.Select == Knapsack {
-		chosen, err = SelectKnapsack(ranked, lim, unitCost)
-		if err != nil {
-			return RoundRecord{}, err
-		}
-	} else {
-		chosen = SelectRatio(ranked, lim)
+	mo, ok := e.Method.(interface{ MeasureOnce() bool })
+	once := ok && mo.MeasureOnce()
+	chosen, err := e.selectFitted(net, cands, ranked, lim, unitCost, target, !once)
+	if err != nil {
+		return RoundRecord{}, err
 	}
-	// Apply from the last layer backwards (and, within a layer, in unit
-	// order) so that a split of a layer's inputs also halves and duplicates
-	// the displacement coordinates of that layer's freshly split neurons.
-	sort.Slice(chosen, func(a, b int) bool {
-		ca, cb := cands[chosen[a]], cands[chosen[b]]
-		if ca.Layer != cb.Layer {
-			return ca.Layer > cb.Layer
-		}
-		return ca.Unit < cb.Unit
-	})
 	for _, h := range e.Hooks {
 		h.PhaseStart(fmt.Sprintf("round %d: split", round), len(chosen))
 	}
@@ -591,9 +578,7 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 	}
 	before := losses.Loss(first)
 	// A method whose edits act jointly (MeasureOnce) gets the loss measured
-	// once after all its edits instead of after each one.
-	mo, ok := e.Method.(interface{ MeasureOnce() bool })
-	once := ok && mo.MeasureOnce()
+	// once after all its edits instead of after each one (once).
 	start0 := before
 	rec := RoundRecord{}
 	for k, ci := range chosen {
@@ -693,6 +678,115 @@ func (e *Engine) recordLineage(net *nn.Net, c Candidate) {
 		lin = append(lin, id)
 	}
 	e.State.Lineage[c.Layer] = lin
+}
+
+// selectFitted runs the selection rule and returns the chosen candidates
+// in the order they are applied: from the last layer backwards (and,
+// within a layer, in unit order), so that a split of a layer's inputs also
+// halves and duplicates the displacement coordinates of that layer's
+// freshly split neurons.
+//
+// The rule prices every unit at the widths before the round, but a unit's
+// cost grows with its neighbours' widths (its fan-in and fan-out), so a
+// selection can overshoot the round's target; applied in this order, the
+// picks the budget check then drops are always the earliest layers'. With
+// fit (edits that add units, priced as the apply loop prices them) the
+// selection is therefore replayed on a copy of the architecture and, while
+// picks would be dropped, redone with the round's cost reduced by theirs.
+func (e *Engine) selectFitted(net *nn.Net, cands, ranked []Candidate, lim Limits, unitCost map[int]float64, target float64, fit bool) ([]int, error) {
+	// pick selects with the round's cost reduced by r and reports the cost
+	// of the picks the budget check would drop.
+	pick := func(r float64) ([]int, float64, error) {
+		l := lim
+		if l.RoundCost > 0 {
+			l.RoundCost = max(l.RoundCost-r, 0)
+		}
+		l.Remaining = max(l.Remaining-r, 0)
+		var chosen []int
+		if e.Cfg.Select == Knapsack {
+			var err error
+			if chosen, err = SelectKnapsack(ranked, l, unitCost); err != nil {
+				return nil, 0, err
+			}
+		} else {
+			chosen = SelectRatio(ranked, l)
+		}
+		sort.Slice(chosen, func(a, b int) bool {
+			ca, cb := cands[chosen[a]], cands[chosen[b]]
+			if ca.Layer != cb.Layer {
+				return ca.Layer > cb.Layer
+			}
+			return ca.Unit < cb.Unit
+		})
+		if !fit || e.Budget == nil {
+			return chosen, 0, nil
+		}
+		over, err := e.overshoot(net, cands, chosen, target)
+		return chosen, over, err
+	}
+	chosen, over, err := pick(0)
+	if err != nil || over == 0 {
+		return chosen, err
+	}
+	// The smallest reduction that drops nothing: grow it by the overshoot
+	// until nothing is dropped, then bisect between the last two.
+	lo, hi := 0.0, over
+	best := chosen
+	for range 8 {
+		c, o, err := pick(hi)
+		if err != nil {
+			return nil, err
+		}
+		if o == 0 {
+			best = c
+			break
+		}
+		lo, hi = hi, hi+o
+	}
+	for range 6 {
+		mid := (lo + hi) / 2
+		c, o, err := pick(mid)
+		if err != nil {
+			return nil, err
+		}
+		if o == 0 {
+			best, hi = c, mid
+		} else {
+			lo = mid
+		}
+	}
+	return best, nil
+}
+
+// overshoot replays the apply loop's budget check for chosen (in apply
+// order) on a parameter-free copy of net's architecture and returns the
+// budget cost of the picks it would drop.
+func (e *Engine) overshoot(net *nn.Net, cands []Candidate, chosen []int, target float64) (float64, error) {
+	cp, err := nn.Build(net.Spec(), nil)
+	if err != nil {
+		return 0, err
+	}
+	var over float64
+	for _, ci := range chosen {
+		c := cands[ci]
+		total, err1 := e.budgetM.Total(cp)
+		unit, err2 := e.budgetM.Neuron(cp, c.Layer)
+		if err1 != nil || err2 != nil {
+			return 0, errors.Join(err1, err2)
+		}
+		if total+unit*float64(c.Added) > target {
+			over += unit * float64(c.Added)
+			continue
+		}
+		units := make([]nn.NewUnit, c.Added)
+		for i := range units {
+			units[i].Like = -1
+		}
+		if err := cp.AddUnits(c.Layer, units); err != nil {
+			return 0, err
+		}
+	}
+	return over, nil
 }
 
 // floors is Limits.Floor for Config.LayerFloor phi and the round's uniform

@@ -15,6 +15,7 @@ import (
 	"github.com/nadir-ml/nadir/grow/split"
 	"github.com/nadir-ml/nadir/nn"
 	"github.com/nadir-ml/nadir/optim"
+	"github.com/nadir-ml/nadir/run"
 	"github.com/nadir-ml/nadir/train"
 )
 
@@ -207,11 +208,24 @@ func TestGrowAutoReachesBudget(t *testing.T) {
 			if m == "random-split" && sel == grow.Knapsack {
 				continue
 			}
-			e, hist := runEngineWith(t, filepath.Join(t.TempDir(), "a"), m, "params=200", func(e *grow.Engine) {
+			dir := filepath.Join(t.TempDir(), "a")
+			e, hist := runEngineWith(t, dir, m, "params=200", func(e *grow.Engine) {
 				e.Cfg.GrowAuto, e.Cfg.Budget, e.Cfg.Select = true, "params=200", sel
 			})
 			if len(hist) != 4 {
 				t.Fatalf("%s/%s: %d round records", m, sel, len(hist))
+			}
+			// The selection is fitted to the round's target at the prices
+			// the splits will have: the apply loop drops nothing (it would
+			// drop the first layer's picks, applied last).
+			recs, err := run.ReadLog(filepath.Join(dir, run.LogFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, g := range run.Events[run.GrowStep](recs) {
+				if g.Splits != g.Selected {
+					t.Errorf("%s/%s: round %d applied %d of %d selected splits", m, sel, g.Round, g.Splits, g.Selected)
+				}
 			}
 			for r := 1; r < len(hist); r++ {
 				p, left := float64(hist[r-1].Params), float64(len(hist)-r)
