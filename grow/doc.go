@@ -55,4 +55,14 @@
 // step r of R may grow the cost C to C·(B/C)^(1/(R−r+1)), the same factor
 // every round, so that the last step ends just under the budget B instead
 // of wherever a fixed ratio's R rounds happen to stop.
+//
+// Selection prices a unit at the widths before the round, but a unit's cost
+// grows with its neighbours' widths; the engine replays a selection on a
+// copy of the architecture in the order the splits are applied and shrinks
+// the round's cost until nothing would be dropped at the exact prices
+// (otherwise the picks dropped are always the first layers'). Two knobs
+// change what is chosen: RankAtStep ranks splits by their predicted loss
+// change at the step they are applied with (with EpsRel, ‖θ‖²·λ_min instead
+// of λ_min), and LayerFloor makes every layer take a share of uniform growth
+// first (Limits.Floor).
 package grow
