@@ -245,6 +245,9 @@ func CollectWith(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int,
 	for _, s := range steps {
 		examples += len(b.Indices(s))
 	}
+	// Only the layers' output gradients are needed, not the parameters'.
+	defer func(v bool) { net.NoParamGrad = v }(net.NoParamGrad)
+	net.NoParamGrad = true
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, 0, err
