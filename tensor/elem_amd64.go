@@ -60,3 +60,8 @@ func maxPool2BiasReLUAVX512(dst, x *float32, ow, w, rows int, b float32)
 //
 //go:noescape
 func softplusD2TimesAVX512(dst, z, grad *float32, n int, beta, scale float32)
+
+// mulAVX512 sets dst[i] = a[i]·b[i] for i < n.
+//
+//go:noescape
+func mulAVX512(dst, a, b *float32, n int)

@@ -635,3 +635,49 @@ spd2_tail:
 spd2_done:
 	VZEROUPPER
 	RET
+
+// func mulAVX512(dst, a, b *float32, n int)
+TEXT ·mulAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+
+mul_32:
+	CMPQ    CX, $32
+	JLT     mul_16
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMULPS  (DX), Z0, Z0
+	VMULPS  64(DX), Z1, Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DI
+	ADDQ    $128, DX
+	SUBQ    $32, CX
+	JMP     mul_32
+
+mul_16:
+	CMPQ    CX, $16
+	JLT     mul_tail
+	VMOVUPS (SI), Z0
+	VMULPS  (DX), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	ADDQ    $64, DX
+	SUBQ    $16, CX
+
+mul_tail:
+	TESTQ     CX, CX
+	JZ        mul_done
+	TAILMASK
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z (DX), K1, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+
+mul_done:
+	VZEROUPPER
+	RET

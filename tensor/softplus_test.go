@@ -111,3 +111,25 @@ func BenchmarkSoftplusD2Times(b *testing.B) {
 		SoftplusD2Times(dst, z, g, 3, 3)
 	}
 }
+
+// Mul is the elementwise product, bitwise, on every tail length and an
+// unaligned start.
+func TestMul(t *testing.T) {
+	withElemPaths(t, func(t *testing.T, asm bool) {
+		r := rand.New(rand.NewPCG(6, 6))
+		for _, n := range append(elemLens, 4099) {
+			a, b := randSlice(r, n+1)[1:], randSlice(r, n)
+			dst := make([]float32, n+1)
+			dst[n] = 7
+			Mul(dst, a, b)
+			for i := range n {
+				if math.Float32bits(dst[i]) != math.Float32bits(a[i]*b[i]) {
+					t.Fatalf("n=%d i=%d: %g·%g = %g", n, i, a[i], b[i], dst[i])
+				}
+			}
+			if dst[n] != 7 {
+				t.Fatalf("n=%d: wrote past the end", n)
+			}
+		}
+	})
+}

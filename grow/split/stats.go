@@ -664,10 +664,7 @@ func (st *LayerStats) formPairs() []float64 {
 				ra := blk.a[a*pos : (a+1)*pos]
 				for b := a; b < K; b++ {
 					rb := blk.a[b*pos : (b+1)*pos]
-					dst := qt[pi*n+e*pos : pi*n+(e+1)*pos]
-					for r, x := range ra {
-						dst[r] = x * rb[r]
-					}
+					tensor.Mul(qt[pi*n+e*pos:pi*n+(e+1)*pos], ra, rb)
 					pi++
 				}
 			}
