@@ -56,6 +56,7 @@ type Conv2D struct {
 	x, y, dx *tensor.Tensor // x: copy of the last input
 	src      []float32      // the input being copied into x, during Forward
 	skipDx   bool           // Backward forms no input gradient (first layer)
+	skipDW   bool           // Backward forms no parameter gradients (statistics passes)
 	dy       []float32      // the gradient being back-propagated
 	n        int            // batch size of the current pass
 	chunks   []convScratch
@@ -260,10 +261,12 @@ func (c *Conv2D) forwardDense() {
 func (c *Conv2D) backwardDense() {
 	n, kin, op, p := c.n, c.in[0]*c.in[1]*c.in[2], c.out*c.oh*c.ow, c.oh*c.ow
 	c.denseTaps(false)
-	c.dbig = resize(c.dbig, op*kin)
-	tensor.Gemm(true, false, op, kin, n, 1, c.dy, op, c.x.Data, kin, 0, c.dbig, kin)
-	c.denseTaps(true)
-	if c.B != nil {
+	if !c.skipDW {
+		c.dbig = resize(c.dbig, op*kin)
+		tensor.Gemm(true, false, op, kin, n, 1, c.dy, op, c.x.Data, kin, 0, c.dbig, kin)
+		c.denseTaps(true)
+	}
+	if c.B != nil && !c.skipDW {
 		s := &c.chunks[0]
 		s.db = resize(s.db, c.out)
 		clear(s.db)
@@ -310,14 +313,16 @@ func (c *Conv2D) backwardCentre(s *convScratch, n0, n1 int) {
 	cin, out, kk := c.in[0], c.out, c.k*c.k
 	g := n1 - n0
 	x, dy := c.x.Data[n0*cin:n1*cin], c.dy[n0*out:n1*out]
-	s.dcols = resize(s.dcols, out*cin)
-	tensor.Gemm(true, false, out, cin, g, 1, dy, out, x, cin, 0, s.dcols, cin)
-	for o := 0; o < out; o++ {
-		for j := 0; j < cin; j++ {
-			s.dW[o*c.W.Cols+j*kk+kk/2] += s.dcols[o*cin+j]
+	if !c.skipDW {
+		s.dcols = resize(s.dcols, out*cin)
+		tensor.Gemm(true, false, out, cin, g, 1, dy, out, x, cin, 0, s.dcols, cin)
+		for o := 0; o < out; o++ {
+			for j := 0; j < cin; j++ {
+				s.dW[o*c.W.Cols+j*kk+kk/2] += s.dcols[o*cin+j]
+			}
 		}
 	}
-	if s.db != nil {
+	if s.db != nil && !c.skipDW {
 		for i := 0; i < g; i++ {
 			tensor.AddPlaneSums(s.db, dy[i*out:(i+1)*out], 1)
 		}
@@ -629,12 +634,14 @@ func (c *Conv2D) backwardGroup(s *convScratch, i0, g int) {
 		for o := 0; o < out; o++ {
 			copy(s.ywide[o*gp+j*p:o*gp+(j+1)*p], dyi[o*p:(o+1)*p])
 		}
-		if s.db != nil {
+		if s.db != nil && !c.skipDW {
 			tensor.AddPlaneSums(s.db, dyi, p)
 		}
 	}
-	c.widePatches(s, i0, g, false)
-	tensor.Gemm(false, true, out, kg, gp, 1, s.ywide, gp, s.wide, gp, 1, s.dW, kg)
+	if !c.skipDW {
+		c.widePatches(s, i0, g, false)
+		tensor.Gemm(false, true, out, kg, gp, 1, s.ywide, gp, s.wide, gp, 1, s.dW, kg)
+	}
 	if c.skipDx {
 		return
 	}
@@ -699,12 +706,14 @@ func (c *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 		c.gatherFlipped()
 	}
 	tensor.ParallelFor(c.prepare(c.x.Shape[0]), c.bwd)
-	if c.W.Len() < 1<<14 {
+	switch {
+	case c.skipDW:
+	case c.W.Len() < 1<<14:
 		c.sum(0, c.W.Len())
-	} else {
+	default:
 		tensor.ParallelFor(c.W.Len(), c.sum)
 	}
-	if c.B != nil {
+	if c.B != nil && !c.skipDW {
 		nc := min(c.n, gradChunks)
 		for o := range c.B.Grad {
 			g := c.B.Grad[o]
@@ -724,6 +733,10 @@ func (c *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 // SkipInputGrad stops Backward from forming dL/dx (it returns nil): the
 // first layer's input gradient is a third of its backward and unused.
 func (c *Conv2D) SkipInputGrad(skip bool) { c.skipDx = skip }
+
+// SkipParamGrad stops Backward from forming the gradients of W and b
+// (their Grad is left as it is); dL/dx is unchanged, bitwise.
+func (c *Conv2D) SkipParamGrad(skip bool) { c.skipDW = skip }
 
 func (c *Conv2D) backwardChunks(lo, hi int) {
 	nc := min(c.n, gradChunks)
@@ -757,7 +770,9 @@ func (c *Conv2D) backwardChunks(lo, hi int) {
 			dxi := c.dx.Data[i*cin*h*w : (i+1)*cin*h*w]
 			dyi := c.dy[i*c.out*p : (i+1)*c.out*p]
 			if c.depthwise {
-				tensor.DepthwiseBackwardFilter(s.dW, dyi, xi, cin, h, w, c.k, c.k, c.stride, c.pad)
+				if !c.skipDW {
+					tensor.DepthwiseBackwardFilter(s.dW, dyi, xi, cin, h, w, c.k, c.k, c.stride, c.pad)
+				}
 				if !c.skipDx {
 					clear(dxi)
 					tensor.DepthwiseBackwardInput(dxi, dyi, c.W.Data, cin, h, w, c.k, c.k, c.stride, c.pad)
@@ -767,17 +782,22 @@ func (c *Conv2D) backwardChunks(lo, hi int) {
 				// dWflip (out·k·k × C) += D · Xᵀ and dX = wt · D.
 				hw, okk := h*w, c.out*c.k*c.k
 				tensor.Im2Col(s.dcols, dyi, c.out, c.oh, c.ow, c.k, c.k, 1, c.k-1-c.pad)
-				tensor.Gemm(false, true, okk, cin, hw, 1, s.dcols, hw, xi, hw, 1, s.dWt, cin)
+				if !c.skipDW {
+					tensor.Gemm(false, true, okk, cin, hw, 1, s.dcols, hw, xi, hw, 1, s.dWt, cin)
+				}
 				tensor.Gemm(false, false, cin, hw, okk, 1, c.wt, okk, s.dcols, hw, 0, dxi, hw)
 			} else {
 				for g := 0; g < c.grp; g++ {
 					dyg := dyi[g*og*p : (g+1)*og*p]
 					wg := c.W.Data[g*og*kg : (g+1)*og*kg]
-					cols := c.patches(s.cols, xi, i, g)
 					// dW_g += dY_g · colsᵀ; dcols = W_gᵀ · dY_g.
-					if narrow {
+					switch {
+					case c.skipDW:
+					case narrow:
+						cols := c.patches(s.cols, xi, i, g)
 						tensor.Gemm(false, true, kg, og, p, 1, cols, p, dyg, p, 1, s.dWt, og)
-					} else {
+					default:
+						cols := c.patches(s.cols, xi, i, g)
 						tensor.Gemm(false, true, og, kg, p, 1, dyg, p, cols, p, 1, s.dW[g*og*kg:], kg)
 					}
 					if c.skipDx {
@@ -793,9 +813,12 @@ func (c *Conv2D) backwardChunks(lo, hi int) {
 					tensor.Col2Im(dxg, s.dcols, cg, h, w, c.k, c.k, c.stride, c.pad)
 				}
 			}
-			if s.db != nil {
+			if s.db != nil && !c.skipDW {
 				tensor.AddPlaneSums(s.db, dyi, p)
 			}
+		}
+		if c.skipDW {
+			continue
 		}
 		if narrow {
 			for o := 0; o < og; o++ {

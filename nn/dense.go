@@ -19,10 +19,15 @@ type Dense struct {
 	x      *tensor.Tensor // cached input
 	y, dx  *tensor.Tensor
 	skipDx bool
+	skipDW bool
 }
 
 // SkipInputGrad stops Backward from forming dL/dx (it returns nil).
 func (d *Dense) SkipInputGrad(skip bool) { d.skipDx = skip }
+
+// SkipParamGrad stops Backward from forming the gradients of W and b
+// (their Grad is left as it is); dL/dx is unchanged, bitwise.
+func (d *Dense) SkipParamGrad(skip bool) { d.skipDW = skip }
 
 // NewDense makes an in→out layer with Kaiming-uniform weights drawn from r
 // (PyTorch's default scale, bound 1/sqrt(in)).
@@ -82,8 +87,10 @@ func (d *Dense) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 
 func (d *Dense) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	n, out := dy.Shape[0], d.W.Rows
-	tensor.Gemm(true, false, out, d.in, n, 1, dy.Data, out, d.x.Data, d.in, 1, d.W.Grad, d.in)
-	if d.B != nil {
+	if !d.skipDW {
+		tensor.Gemm(true, false, out, d.in, n, 1, dy.Data, out, d.x.Data, d.in, 1, d.W.Grad, d.in)
+	}
+	if d.B != nil && !d.skipDW {
 		g := d.B.Grad
 		for i := 0; i < n; i++ {
 			row := dy.Data[i*out : (i+1)*out]

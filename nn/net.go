@@ -22,6 +22,12 @@ type Net struct {
 	// network's input. Training never needs it, so by default the first
 	// layer skips that product (a third of an MLP's first-layer backward).
 	InputGrad bool
+	// NoParamGrad makes Backward leave the parameter gradients of
+	// convolutions and dense layers alone (ParamGradSkipper): passes that
+	// need only the gradients of the layers' outputs (Grad), such as the
+	// splitting statistics, skip those products. Every Grad(i) is bitwise
+	// the same.
+	NoParamGrad bool
 
 	outs   []*tensor.Tensor // output of each layer in the last Forward
 	grads  []*tensor.Tensor // dL/d(output) of each layer in the last Backward
@@ -41,6 +47,12 @@ type Net struct {
 // dL/d(input) when nobody needs it.
 type InputGradSkipper interface {
 	SkipInputGrad(skip bool)
+}
+
+// ParamGradSkipper is implemented by layers that can skip forming their
+// parameters' gradients (Net.NoParamGrad).
+type ParamGradSkipper interface {
+	SkipParamGrad(skip bool)
 }
 
 // NewNet checks that the layers' shapes chain and returns the network.
@@ -157,7 +169,8 @@ func (n *Net) forwardBNReLU(i int, x *tensor.Tensor, train bool) (z, y, pooled *
 	return z, a.y, nil, true
 }
 
-// Backward propagates dL/d(output) and accumulates parameter gradients.
+// Backward propagates dL/d(output) and accumulates parameter gradients
+// (unless NoParamGrad).
 // Unless InputGrad is set, layers before the first one with parameters are
 // skipped and that layer does not form its input gradient (nothing needs
 // it), and Backward returns nil.
@@ -171,6 +184,9 @@ func (n *Net) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	for i, l := range n.Layers {
 		if s, ok := l.(InputGradSkipper); ok {
 			s.SkipInputGrad(i == first && !n.InputGrad)
+		}
+		if s, ok := l.(ParamGradSkipper); ok {
+			s.SkipParamGrad(n.NoParamGrad)
 		}
 	}
 	for i := len(n.Layers) - 1; i >= 0; i-- {

@@ -11,7 +11,9 @@
 // too (hand-written, in conv_amd64.s), tested against the portable code, as
 // do the elementwise passes of training (elem_amd64.s): BatchNorm's float64
 // sums (Moments64, SumDot64) and affine maps (AffineReLU, LinComb), ReLU
-// and its gradient, and the 2×2 stride-2 max pool.
+// and its gradient, the 2×2 stride-2 max pool, and two passes of the
+// splitting statistics (SoftplusD2Times, Mul), which give the portable
+// code's bits.
 //
 // Kernels parallelise over a fixed partition of the work (ParallelFor),
 // never over a scheduler-dependent one, so results are identical from run

@@ -168,3 +168,22 @@ func ReLUGrad(dx, dy, z []float32) {
 func fma32(a, x, b float32) float32 {
 	return float32(float64(a)*float64(x) + float64(b))
 }
+
+// Mul sets dst[i] = a[i]·b[i] for i < len(a) (one rounding each, so both
+// paths give the same bits).
+func Mul(dst, a, b []float32) {
+	n := len(a)
+	need("Mul", "dst", dst, n)
+	need("Mul", "b", b, n)
+	if n == 0 {
+		return
+	}
+	if elemAVX512 {
+		mulAVX512(&dst[0], &a[0], &b[0], n)
+		return
+	}
+	dst, b = dst[:n], b[:n]
+	for i, v := range a {
+		dst[i] = v * b[i]
+	}
+}

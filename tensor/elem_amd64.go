@@ -55,3 +55,13 @@ func maxPool2AVX512(dst *float32, arg *int32, x *float32, ow, w, rows, base int)
 //
 //go:noescape
 func maxPool2BiasReLUAVX512(dst, x *float32, ow, w, rows int, b float32)
+
+// softplusD2TimesAVX512 is SoftplusD2Times over n values.
+//
+//go:noescape
+func softplusD2TimesAVX512(dst, z, grad *float32, n int, beta, scale float32)
+
+// mulAVX512 sets dst[i] = a[i]·b[i] for i < n.
+//
+//go:noescape
+func mulAVX512(dst, a, b *float32, n int)

@@ -536,3 +536,148 @@ mb_count:
 
 	VZEROUPPER
 	RET
+
+// SPD2 computes 16 lanes of SoftplusD2Times: Z0 holds g (and on return
+// the result), Z1 z; K2 is set to the lanes with g ≠ 0 (or NaN), which
+// alone take the computed value. Every step is one rounded operation in
+// the portable code's order. Constants: Z15 0, Z16 beta, Z17 scale, Z18
+// the sign bit, Z19 -87, Z20 log₂e, Z21 0.5, Z22 and Z23 the Cody–Waite
+// ln 2 parts, Z24-Z29 the polynomial, Z30 1, Z31 127 (int32).
+#define SPD2 \
+	VCMPPS     $4, Z15, Z0, K2; \
+	VMULPS     Z16, Z1, Z2; \
+	VCMPPS     $0x1e, Z15, Z2, K3; \
+	VXORPS     Z18, Z2, K3, Z2; \
+	VMAXPS     Z2, Z19, Z2; \
+	VMULPS     Z20, Z2, Z3; \
+	VSUBPS     Z21, Z3, Z3; \
+	VCVTTPS2DQ Z3, Z4; \
+	VCVTDQ2PS  Z4, Z5; \
+	VMULPS     Z22, Z5, Z6; \
+	VSUBPS     Z6, Z2, Z6; \
+	VMULPS     Z23, Z5, Z7; \
+	VADDPS     Z7, Z6, Z6; \
+	VMULPS     Z24, Z6, Z7; \
+	VADDPS     Z25, Z7, Z7; \
+	VMULPS     Z6, Z7, Z7; \
+	VADDPS     Z26, Z7, Z7; \
+	VMULPS     Z6, Z7, Z7; \
+	VADDPS     Z27, Z7, Z7; \
+	VMULPS     Z6, Z7, Z7; \
+	VADDPS     Z28, Z7, Z7; \
+	VMULPS     Z6, Z7, Z7; \
+	VADDPS     Z29, Z7, Z7; \
+	VMULPS     Z6, Z7, Z7; \
+	VMULPS     Z6, Z7, Z7; \
+	VADDPS     Z6, Z7, Z7; \
+	VADDPS     Z30, Z7, Z7; \
+	VPADDD     Z31, Z4, Z4; \
+	VPSLLD     $23, Z4, Z4; \
+	VMULPS     Z4, Z7, Z7; \
+	VADDPS     Z30, Z7, Z8; \
+	VMULPS     Z8, Z8, Z8; \
+	VDIVPS     Z8, Z7, Z8; \
+	VMULPS     Z8, Z0, Z8; \
+	VMULPS     Z17, Z8, Z8; \
+	VMOVAPS    Z8, K2, Z0
+
+// BCAST32 broadcasts the 32-bit pattern c into every lane of z.
+#define BCAST32(c, z) \
+	MOVL         c, AX; \
+	VPBROADCASTD AX, z
+
+// func softplusD2TimesAVX512(dst, z, grad *float32, n int, beta, scale float32)
+TEXT ·softplusD2TimesAVX512(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), DI
+	MOVQ         z+8(FP), SI
+	MOVQ         grad+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS beta+32(FP), Z16
+	VBROADCASTSS scale+36(FP), Z17
+	VPXORD       Z15, Z15, Z15
+	BCAST32($0x80000000, Z18)
+	BCAST32($0xc2ae0000, Z19)
+	BCAST32($0x3fb8aa3b, Z20)
+	BCAST32($0x3f000000, Z21)
+	BCAST32($0x3f318000, Z22)
+	BCAST32($0x395e8083, Z23)
+	BCAST32($0x39506967, Z24)
+	BCAST32($0x3ab743ce, Z25)
+	BCAST32($0x3c088908, Z26)
+	BCAST32($0x3d2aa9c1, Z27)
+	BCAST32($0x3e2aaaaa, Z28)
+	BCAST32($0x3f000000, Z29)
+	BCAST32($0x3f800000, Z30)
+	BCAST32($127, Z31)
+
+spd2_16:
+	CMPQ    CX, $16
+	JLT     spd2_tail
+	VMOVUPS (DX), Z0
+	VMOVUPS (SI), Z1
+	SPD2
+	VMOVUPS Z0, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	ADDQ    $64, DX
+	SUBQ    $16, CX
+	JMP     spd2_16
+
+spd2_tail:
+	TESTQ     CX, CX
+	JZ        spd2_done
+	TAILMASK
+	VMOVUPS.Z (DX), K1, Z0
+	VMOVUPS.Z (SI), K1, Z1
+	SPD2
+	VMOVUPS   Z0, K1, (DI)
+
+spd2_done:
+	VZEROUPPER
+	RET
+
+// func mulAVX512(dst, a, b *float32, n int)
+TEXT ·mulAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+
+mul_32:
+	CMPQ    CX, $32
+	JLT     mul_16
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMULPS  (DX), Z0, Z0
+	VMULPS  64(DX), Z1, Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DI
+	ADDQ    $128, DX
+	SUBQ    $32, CX
+	JMP     mul_32
+
+mul_16:
+	CMPQ    CX, $16
+	JLT     mul_tail
+	VMOVUPS (SI), Z0
+	VMULPS  (DX), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	ADDQ    $64, DX
+	SUBQ    $16, CX
+
+mul_tail:
+	TESTQ     CX, CX
+	JZ        mul_done
+	TAILMASK
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z (DX), K1, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+
+mul_done:
+	VZEROUPPER
+	RET

@@ -21,3 +21,7 @@ func maxPool2AVX512(dst *float32, arg *int32, x *float32, ow, w, rows, base int)
 }
 
 func maxPool2BiasReLUAVX512(dst, x *float32, ow, w, rows int, b float32) { panic(noElemAsm) }
+
+func softplusD2TimesAVX512(dst, z, grad *float32, n int, beta, scale float32) { panic(noElemAsm) }
+
+func mulAVX512(dst, a, b *float32, n int) { panic(noElemAsm) }

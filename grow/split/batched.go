@@ -192,10 +192,12 @@ type batchedProduct struct {
 	out []float64
 	nb  int
 	hi  int // rows [0, hi) take part
-	// ct is C over rows [0, hi) transposed (units × hi): scaling a
-	// neuron's row of U reads its coefficients contiguously.
-	ct  []float32
-	run func() []float64
+	// ct is C transposed (units × rows, rows ctStride apart; at least
+	// [0, hi)): scaling a neuron's row of U reads its coefficients
+	// contiguously. It is the statistics' CT where Collect wrote that.
+	ct       []float32
+	ctStride int
+	run      func() []float64
 }
 
 const productRows = 512 // explicit rows per block
@@ -205,15 +207,19 @@ const productRows = 512 // explicit rows per block
 func newBatchedProduct(st *LayerStats, hi int) *batchedProduct {
 	p := &batchedProduct{st: st, hi: hi, nb: st.blocks(0, hi, productRows)}
 	u := st.Units
-	p.ct = make([]float32, u*hi)
-	tensor.ParallelFor(u, func(i0, i1 int) {
-		for i := i0; i < i1; i++ {
-			row := p.ct[i*hi : (i+1)*hi]
-			for r := range row {
-				row[r] = st.C[r*u+i]
+	if st.CT != nil {
+		p.ct, p.ctStride = st.CT, st.M
+	} else {
+		p.ct, p.ctStride = make([]float32, u*hi), hi
+		tensor.ParallelFor(u, func(i0, i1 int) {
+			for i := i0; i < i1; i++ {
+				row := p.ct[i*hi : (i+1)*hi]
+				for r := range row {
+					row[r] = st.C[r*u+i]
+				}
 			}
-		}
-	})
+		})
+	}
 	p.run = func() []float64 {
 		nc := min(p.nb, productChunks)
 		tensor.ParallelFor(nc, p.chunkRange)
@@ -260,7 +266,7 @@ func (p *batchedProduct) chunkRange(lo, hi int) {
 			}
 			for jj, i := range p.idx {
 				row := ch.u[jj*n : (jj+1)*n]
-				c := p.ct[i*p.hi+blk.lo : i*p.hi+blk.lo+n]
+				c := p.ct[i*p.ctStride+blk.lo : i*p.ctStride+blk.lo+n]
 				for r := range row {
 					row[r] *= c[r]
 				}

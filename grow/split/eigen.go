@@ -67,6 +67,7 @@ func Solve(ctx context.Context, st *LayerStats, opts SolverOptions) ([]Eigen, er
 	switch opts.Solver {
 	case "", Lanczos, Dense:
 	case Rayleigh:
+		st.rowMajor() // before the parallel operators
 		return solveRayleigh(ctx, st, opts)
 	default:
 		return nil, Solvers.Check("solver", opts.Solver)
@@ -74,6 +75,7 @@ func Solve(ctx context.Context, st *LayerStats, opts SolverOptions) ([]Eigen, er
 	if opts.Solver != Dense && !st.FormCheaper() {
 		return solveBatched(ctx, st, opts)
 	}
+	st.rowMajor()
 	var mats [][]float64
 	if st.FormCheaper() {
 		mats = st.DenseMatrices()

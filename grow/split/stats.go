@@ -48,6 +48,13 @@ type LayerStats struct {
 	X    []float32
 	Geom ConvGeom
 	C    []float32
+	// CT, when set instead of C, holds the same coefficients unit-major:
+	// CT[i*M + m] is C[m*Units+i]. Collect's float32 ReLU path
+	// (CollectOptions.Fast32) writes them so, contiguous per example and
+	// unit as the network lays out z and g, and the batched products read
+	// a neuron's coefficients contiguously. Paths that read rows of C
+	// (formed matrices, Op) convert once (rowMajor).
+	CT []float32
 	// Batches is the number of statistics batches.
 	Batches int
 	// BatchRows[b] is the first row of batch b (len Batches+1), for the
@@ -238,6 +245,9 @@ func CollectWith(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int,
 	for _, s := range steps {
 		examples += len(b.Indices(s))
 	}
+	// Only the layers' output gradients are needed, not the parameters'.
+	defer func(v bool) { net.NoParamGrad = v }(net.NoParamGrad)
+	net.NoParamGrad = true
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, 0, err
@@ -266,15 +276,29 @@ func CollectWith(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int,
 			}
 			stream := plans[k].stream
 			m0 := st.M
+			// Coefficients go to C, or unit-major to CT with rows
+			// ctStride apart (all rows of the statistics, or of one
+			// streamed batch).
+			var dstC []float32
+			ctStride := examples * pos
 			switch {
+			case pl.relu && stream:
+				m0, ctStride = 0, rows
+				st.CT = grow32(st.CT, rows*units)
+			case pl.relu:
+				if st.M == 0 {
+					st.CT = make([]float32, examples*pos*units)
+				}
 			case stream:
 				m0 = 0 // the batch goes to the start of X and C, then away
 				st.C = grow32(st.C, rows*units)
 			case st.M == 0:
 				st.C = make([]float32, examples*pos*units)
 			}
-			st.C = grow32(st.C, (m0+rows)*units)
-			dstC := st.C[m0*units:]
+			if !pl.relu {
+				st.C = grow32(st.C, (m0+rows)*units)
+				dstC = st.C[m0*units:]
+			}
 			switch l := net.Layers[st.Layer].(type) {
 			case *nn.Dense:
 				if st.M == 0 {
@@ -309,7 +333,7 @@ func CollectWith(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int,
 			}
 			// Coefficients; z and g are laid out [n, units, pos].
 			if pl.relu {
-				reluCoefficients(dstC, z.Data, g.Data, n, units, pos, pl.scale, pl.beta, pl.mult)
+				reluCoefficients(st.CT, ctStride, m0, z.Data, g.Data, n, units, pos, pl.scale, pl.beta, pl.mult)
 			}
 			for e := 0; e < n && !pl.relu; e++ {
 				for i := 0; i < units; i++ {
@@ -360,7 +384,7 @@ func CollectWith(ctx context.Context, net *nn.Net, b *data.Batcher, steps []int,
 	for k, pl := range plans {
 		pl.st.BatchRows = append(pl.st.BatchRows, pl.st.M)
 		if pl.st.BatchS != nil {
-			pl.st.X, pl.st.C = nil, nil
+			pl.st.X, pl.st.C, pl.st.CT = nil, nil, nil
 		}
 		pl.st.expandSmall()
 		out[k] = pl.st
@@ -380,6 +404,23 @@ func grow32(s []float32, n int) []float32 {
 	return t
 }
 
+// rowMajor makes C from CT (and drops CT) for the paths that read rows of
+// coefficients. It is called before any concurrent use (Solve, Op,
+// BatchOp, the forming functions).
+func (st *LayerStats) rowMajor() {
+	if st.C != nil || st.CT == nil {
+		return
+	}
+	u, M := st.Units, st.M
+	st.C = make([]float32, M*u)
+	for i := 0; i < u; i++ {
+		for m, v := range st.CT[i*M : (i+1)*M] {
+			st.C[m*u+i] = v
+		}
+	}
+	st.CT = nil
+}
+
 // Operator is neuron i's splitting matrix as a matrix-free linear map.
 type Operator struct {
 	st *LayerStats
@@ -392,11 +433,13 @@ type Operator struct {
 
 // Op returns S_i as an operator over all rows.
 func (st *LayerStats) Op(i int) *Operator {
+	st.rowMajor()
 	return &Operator{st: st, i: i, lo: 0, hi: st.M, b0: 0, b1: st.Batches, scale: 1 / float64(st.Batches)}
 }
 
 // BatchOp returns batch b's unbiased estimate of S_i.
 func (st *LayerStats) BatchOp(i, b int) *Operator {
+	st.rowMajor()
 	return &Operator{st: st, i: i, lo: st.BatchRows[b], hi: st.BatchRows[b+1], b0: b, b1: b + 1, scale: 1}
 }
 
@@ -520,6 +563,7 @@ func symmetric(acc []float64, K, U, ii int, scale float64) []float64 {
 // patches, or up to a few thousand explicit rows) is summed in float32
 // inside one GEMM, the blocks in float64, in a fixed order.
 func (st *LayerStats) formSums(units []int) []float64 {
+	st.rowMajor()
 	K, U := st.K, len(units)
 	KU := K * U
 	rows := max(64, min(2048, (1<<21)/KU))
@@ -577,12 +621,10 @@ func (st *LayerStats) formSums(units []int) []float64 {
 }
 
 // reluCoefficients writes the coefficients g·σ″(z)·b² of a ReLU layer's
-// rows in float32 (CollectOptions.Fast32); z and g are [n, units, pos],
-// dst is [n·pos, units]. Behind a max pool most gradients are 0 in no
-// predictable pattern: the rows with a gradient are listed first without
-// a branch, then σ″ is computed for them alone.
-func reluCoefficients(dst, z, g []float32, n, units, pos int, scale []float32, beta, mult float32) {
-	idx := make([]int32, pos)
+// rows in float32 (CollectOptions.Fast32) to ct, unit-major with rows
+// stride apart, from row m0 on; z and g are [n, units, pos], so each
+// example's unit is one contiguous run in and out.
+func reluCoefficients(ct []float32, stride, m0 int, z, g []float32, n, units, pos int, scale []float32, beta, mult float32) {
 	for e := 0; e < n; e++ {
 		for i := 0; i < units; i++ {
 			bb := mult * beta
@@ -590,36 +632,10 @@ func reluCoefficients(dst, z, g []float32, n, units, pos int, scale []float32, b
 				bb *= scale[i] * scale[i]
 			}
 			base := (e*units + i) * pos
-			gs, zs := g[base:base+pos], z[base:base+pos]
-			d := dst[e*pos*units+i:]
-			k := 0
-			for q, gv := range gs {
-				d[q*units] = gv * 0 // keeps the zero's sign, as gv·σ″·b² would
-				idx[k] = int32(q)
-				u := math.Float32bits(gv) &^ (1 << 31)
-				k += int((u | -u) >> 31) // 1 when gv ≠ 0
-			}
-			for _, q := range idx[:k] {
-				x := beta * zs[q]
-				if x > 0 {
-					x = -x
-				}
-				ex := expNeg32(x)
-				d[int(q)*units] = gs[q] * (ex / ((1 + ex) * (1 + ex))) * bb
-			}
+			at := i*stride + m0 + e*pos
+			tensor.SoftplusD2Times(ct[at:at+pos], z[base:base+pos], g[base:base+pos], beta, bb)
 		}
 	}
-}
-
-// expNeg32 is e^x for x ≤ 0 in float32 (Cephes expf: Cody–Waite range
-// reduction and a degree-6 polynomial, about 1 ulp), e^-87 below -87.
-// Small enough to inline into the coefficient loop.
-func expNeg32(x float32) float32 {
-	x = max(x, -87)
-	n := float32(int32(x*1.44269504088896341 - 0.5)) // round(x·log₂e), x ≤ 0
-	r := x - n*0.693359375 + n*2.12194440e-4
-	p := ((((1.9875691500e-4*r+1.3981999507e-3)*r+8.3334519073e-3)*r+4.1665795894e-2)*r+1.6666665459e-1)*r + 5.0000001201e-1
-	return (p*r*r + r + 1) * math.Float32frombits(uint32(int32(n)+127)<<23)
 }
 
 // formPairs returns every neuron's Σ_m C[m,i] p_m p_mᵀ (K×K each, side
@@ -648,16 +664,18 @@ func (st *LayerStats) formPairs() []float64 {
 				ra := blk.a[a*pos : (a+1)*pos]
 				for b := a; b < K; b++ {
 					rb := blk.a[b*pos : (b+1)*pos]
-					dst := qt[pi*n+e*pos : pi*n+(e+1)*pos]
-					for r, x := range ra {
-						dst[r] = x * rb[r]
-					}
+					tensor.Mul(qt[pi*n+e*pos:pi*n+(e+1)*pos], ra, rb)
 					pi++
 				}
 			}
 		}
-		c := st.C[e0*pos*U : (e0*pos+n)*U] // n×U, row-major
-		tensor.Gemm(true, true, U, np, n, 1, c, U, qt, n, 0, part, np)
+		if st.CT != nil {
+			// U×n, rows st.M apart: the same products in the same order.
+			tensor.Gemm(false, true, U, np, n, 1, st.CT[e0*pos:], st.M, qt, n, 0, part, np)
+		} else {
+			c := st.C[e0*pos*U : (e0*pos+n)*U] // n×U, row-major
+			tensor.Gemm(true, true, U, np, n, 1, c, U, qt, n, 0, part, np)
+		}
 		for k, v := range part {
 			acc[k] += float64(v)
 		}

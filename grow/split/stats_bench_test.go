@@ -173,7 +173,14 @@ func BenchmarkReluCoefficients(b *testing.B) {
 		}
 	}
 	dst := make([]float32, n*units*pos)
-	for b.Loop() {
-		reluCoefficients(dst, z, g, n, units, pos, nil, 3, 1)
-	}
+	b.Run("unit-major", func(b *testing.B) {
+		for b.Loop() {
+			reluCoefficients(dst, n*pos, 0, z, g, n, units, pos, nil, 3, 1)
+		}
+	})
+	b.Run("rows-before", func(b *testing.B) { // the row-major path it replaced
+		for b.Loop() {
+			refReluCoefficients(dst, z, g, n, units, pos, nil, 3, 1)
+		}
+	})
 }
