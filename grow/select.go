@@ -41,31 +41,54 @@ type Limits struct {
 	Floor map[int]int
 }
 
+// picks is a selection in progress: the chosen candidates and what they
+// add and spend.
+type picks struct {
+	out   []int
+	added map[int]int    // units per layer
+	spent float64        // in the budget's units
+	units int            // units in all
+	taken map[[2]int]int // picks per lineage
+	in    map[int]bool   // chosen candidate indices
+}
+
+func newPicks() *picks {
+	return &picks{added: map[int]int{}, taken: map[[2]int]int{}, in: map[int]bool{}}
+}
+
+// try takes candidate i of cands if it fits l's limits and its lineage has
+// room, and reports whether it did.
+func (p *picks) try(l Limits, cands []Candidate, i int) bool {
+	c := cands[i]
+	if !l.fits(c, p.added, p.spent) || l.lineageFull(c, p.taken) {
+		return false
+	}
+	l.take(c, p.taken)
+	p.out = append(p.out, i)
+	p.in[i] = true
+	p.units += c.Added
+	p.added[c.Layer] += c.Added
+	if l.BudgetCost != nil {
+		p.spent += l.BudgetCost[c.Layer] * float64(c.Added)
+	}
+	return true
+}
+
 // floorPass takes each layer's Floor best candidates, visiting them in
-// order (most negative Score first). It returns the picks, the units added
-// per layer, the budget cost spent, the units added and the lineage counts.
-func (l Limits) floorPass(cands []Candidate, order []int) (out []int, added map[int]int, spent float64, units int, taken map[[2]int]int) {
-	added, taken = map[int]int{}, map[[2]int]int{}
+// order (most negative Score first).
+func (l Limits) floorPass(cands []Candidate, order []int) *picks {
+	p := newPicks()
 	if len(l.Floor) == 0 {
-		return nil, added, 0, 0, taken
+		return p
 	}
 	for _, i := range order {
 		c := cands[i]
-		if added[c.Layer]+c.Added > l.Floor[c.Layer] || (!c.Unscored && c.Score >= 0) {
+		if p.added[c.Layer]+c.Added > l.Floor[c.Layer] || (!c.Unscored && c.Score >= 0) {
 			continue
 		}
-		if !l.fits(c, added, spent) || l.lineageFull(c, taken) {
-			continue
-		}
-		l.take(c, taken)
-		out = append(out, i)
-		units += c.Added
-		added[c.Layer] += c.Added
-		if l.BudgetCost != nil {
-			spent += l.BudgetCost[c.Layer] * float64(c.Added)
-		}
+		p.try(l, cands, i)
 	}
-	return out, added, spent, units, taken
+	return p
 }
 
 // byScore returns the candidates' indices, most negative Score first.
@@ -127,34 +150,18 @@ func SelectRatio(cands []Candidate, l Limits) []int {
 		budget = 1 << 30 // the round's cost bounds it (fits)
 	}
 	order := byScore(cands)
-	out, added, spent, units, taken := l.floorPass(cands, order)
-	floor := make(map[int]bool, len(out))
-	for _, i := range out {
-		floor[i] = true
-	}
+	p := l.floorPass(cands, order)
 	for _, i := range order {
 		c := cands[i]
 		if !c.Unscored && !l.AllowPositive && c.Score >= 0 {
 			break
 		}
-		if floor[i] {
+		if p.in[i] || p.units+c.Added > budget {
 			continue
 		}
-		if units+c.Added > budget {
-			continue
-		}
-		if !l.fits(c, added, spent) || l.lineageFull(c, taken) {
-			continue
-		}
-		l.take(c, taken)
-		out = append(out, i)
-		units += c.Added
-		added[c.Layer] += c.Added
-		if l.BudgetCost != nil {
-			spent += l.BudgetCost[c.Layer] * float64(c.Added)
-		}
+		p.try(l, cands, i)
 	}
-	return out
+	return p.out
 }
 
 // SelectKnapsack is the energy-aware rule (METHODS.md §2.2): the LP
@@ -162,17 +169,13 @@ func SelectRatio(cands []Candidate, l Limits) []int {
 // Σ_ℓ units_ℓ cost_ℓ (or Σ β_i BudgetCost_i ≤ RoundCost) and per-layer width caps, keeping β ≥ 0.99, then
 // topped up greedily; the final budget is enforced on the result.
 func SelectKnapsack(cands []Candidate, l Limits, unitCost map[int]float64) ([]int, error) {
-	floorPicks, added, spent, _, taken := l.floorPass(cands, byScore(cands))
-	floor := make(map[int]bool, len(floorPicks))
-	for _, i := range floorPicks {
-		floor[i] = true
-	}
+	p := l.floorPass(cands, byScore(cands))
 	var items []linalg.Item
 	var idx []int
 	layerOf := map[int]int{}
 	var caps []int
 	for i, c := range cands {
-		if (c.Score >= 0 && !c.Unscored) || floor[i] {
+		if (c.Score >= 0 && !c.Unscored) || p.in[i] {
 			continue
 		}
 		li, ok := layerOf[c.Layer]
@@ -181,7 +184,7 @@ func SelectKnapsack(cands []Candidate, l Limits, unitCost map[int]float64) ([]in
 			layerOf[c.Layer] = li
 			cp := 1 << 30
 			if mw := l.MaxWidth[c.Layer]; mw > 0 {
-				cp = max(0, mw-l.Widths[c.Layer]-added[c.Layer])
+				cp = max(0, mw-l.Widths[c.Layer]-p.added[c.Layer])
 			}
 			caps = append(caps, cp)
 		}
@@ -200,7 +203,7 @@ func SelectKnapsack(cands []Candidate, l Limits, unitCost map[int]float64) ([]in
 		idx = append(idx, i)
 	}
 	if len(items) == 0 {
-		return floorPicks, nil
+		return p.out, nil
 	}
 	var b float64
 	for layer, w := range l.Widths {
@@ -209,7 +212,7 @@ func SelectKnapsack(cands []Candidate, l Limits, unitCost map[int]float64) ([]in
 	if l.RoundCost > 0 {
 		b = l.RoundCost
 	}
-	for _, i := range floorPicks {
+	for _, i := range p.out {
 		c := cands[i]
 		if l.RoundCost > 0 {
 			b -= l.BudgetCost[c.Layer] * float64(c.Added)
@@ -222,18 +225,8 @@ func SelectKnapsack(cands []Candidate, l Limits, unitCost map[int]float64) ([]in
 	if err != nil {
 		return nil, fmt.Errorf("knapsack selection: %w", err)
 	}
-	out := floorPicks
 	for _, k := range chosen {
-		c := cands[idx[k]]
-		if !l.fits(c, added, spent) || l.lineageFull(c, taken) {
-			continue
-		}
-		l.take(c, taken)
-		out = append(out, idx[k])
-		added[c.Layer] += c.Added
-		if l.BudgetCost != nil {
-			spent += l.BudgetCost[c.Layer] * float64(c.Added)
-		}
+		p.try(l, cands, idx[k])
 	}
-	return out, nil
+	return p.out, nil
 }
