@@ -30,7 +30,10 @@
 # the growth methods; default "--grow-ratio auto --reinit --exact-growth"), SLIM_LAMBDA,
 # THREADS (kernel threads per run), and the schedule TOTAL, SEED_EPOCHS,
 # ROUNDS (a number, or unset: per budget as above), PER_ROUND, FINAL (unset:
-# what is left of TOTAL).
+# what is left of TOTAL), GROWTH_FRACTION (the seed's and the rounds' epochs
+# before the last growth step pass over this fraction of the training set,
+# `nadir grow --growth-fraction`; "auto": the fraction that makes them one
+# pass in all; unset: the whole set).
 set -euo pipefail
 quick=0
 if [[ ${1:-} == --quick ]]; then quick=1; shift; fi
@@ -63,8 +66,18 @@ seed_epochs=${SEED_EPOCHS:-1} per_round=${PER_ROUND:-1}
 # schedule BUDGET: sets rounds, final and total for one budget.
 schedule() {
   rounds=${ROUNDS:-$("$out/growthstudy" rounds "$seed_model" "$1")}
-  if [[ -n ${FINAL:-} ]]; then final=$FINAL; else final=$((${TOTAL:-12} - seed_epochs - rounds * per_round)); fi
-  total=$((seed_epochs + rounds * per_round + final))
+  # Epochs before the last growth step; with GROWTH_FRACTION they count
+  # that fraction each (rounded to whole passes).
+  local early=$((seed_epochs + (rounds - 1) * per_round)) early_passes
+  frac_flag=()
+  case ${GROWTH_FRACTION:-} in
+    "") early_passes=$early ;;
+    auto) frac=$(awk -v n="$early" 'BEGIN { printf "%.9f", 1 / n }'); early_passes=1 ;;
+    *) frac=$GROWTH_FRACTION; early_passes=$(awk -v n="$early" -v f="$frac" 'BEGIN { printf "%d", n * f + 0.5 }') ;;
+  esac
+  [[ -n ${GROWTH_FRACTION:-} ]] && frac_flag=(--growth-fraction "$frac")
+  if [[ -n ${FINAL:-} ]]; then final=$FINAL; else final=$((${TOTAL:-12} - early_passes - per_round)); fi
+  total=$((early_passes + per_round + final))
   if ((final < 0)); then echo "schedule: $rounds rounds do not fit in ${TOTAL:-12} epochs" >&2; exit 2; fi
 }
 common=(--data fashion-mnist --max-train "$MAX_TRAIN" --lr 0.1 --wd 1e-4 --quiet ${THREADS:+--threads "$THREADS"})
@@ -84,7 +97,7 @@ for net in $NETS; do
         log "$net $b $m seed $s"
         "$bin" grow --method "$m" --model "$seed_model" --budget "macs=$b" --seed "$s" \
           --epochs "$seed_epochs" --rounds "$rounds" --epochs-per-round "$per_round" --final-epochs "$final" \
-          "${common[@]}" $GROW_FLAGS --out "$d" >/dev/null
+          "${common[@]}" "${frac_flag[@]}" $GROW_FLAGS --out "$d" >/dev/null
         printf '%s\t%s\t%s\t%s\t%s\n' "$net" "$b" "$m" "$s" "$d" >>"$manifest"
       done
       for m in $BASELINES; do

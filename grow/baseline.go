@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"math"
 	"path/filepath"
 
 	"github.com/nadir-ml/nadir/cost"
@@ -49,7 +50,7 @@ func PlanBaseline(c *Config) (*Baseline, error) {
 		return nil, option.Errorf("grow.from", c.From, "%v", err)
 	}
 	b := &Baseline{Spec: final, Final: final, PruneWidths: Widths(net)}
-	total := g.SeedEpochs + g.Rounds*g.EpochsPerRound + g.FinalEpochs
+	total := int(math.Round(g.Passes()))
 	c.SeedEpochs, c.Rounds, c.FinalEpochs = total, 0, 0
 	if c.Method == MethodPrune {
 		c.SeedEpochs, c.EpochsPerRound, c.Rounds = total/2, total-total/2, 1

@@ -233,6 +233,10 @@ func (c *Config) Validate() error {
 		return f("shrink", c.Shrink, "must be in [0, 1] (0: no shrinking)")
 	case c.LayerFloor < 0 || c.LayerFloor > 1:
 		return f("layer_floor", c.LayerFloor, "must be in [0, 1]")
+	case c.GrowthFraction < 0 || c.GrowthFraction > 1:
+		return f("growth_fraction", c.GrowthFraction, "must be in [0, 1] (0: all the data)")
+	case c.GrowthFraction > 0 && c.GrowthFraction < 1 && c.LRSpan == "run":
+		return f("growth_fraction", c.GrowthFraction, "needs lr span round: one schedule over the run assumes epochs of one length")
 	case c.LineageCap < 0:
 		return f("lineage_cap", c.LineageCap, "must be >= 0")
 	case c.SlimLambda < 0:
@@ -278,4 +282,18 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// Passes is how many passes over the training set the run's schedule
+// makes: its epochs, where those before the last growth step count
+// GrowthFraction each. A baseline matched to a grown run (PlanBaseline)
+// trains this many epochs, rounded.
+func (c Config) Passes() float64 {
+	all := float64(c.SeedEpochs + c.Rounds*c.EpochsPerRound + c.FinalEpochs)
+	f := c.GrowthFraction
+	if f <= 0 || f >= 1 || c.Rounds == 0 {
+		return all
+	}
+	part := float64(c.SeedEpochs + (c.Rounds-1)*c.EpochsPerRound)
+	return all - (1-f)*part
 }

@@ -85,6 +85,14 @@ type Config struct {
 	// the product of two widths). 1 makes every layer grow at least as a
 	// uniformly scaled network would; the rule then adds nothing.
 	LayerFloor float64 `json:"layer_floor,omitempty"`
+	// GrowthFraction, in (0, 1), makes every epoch before the last growth
+	// step (the seed's and the rounds') pass over that fraction of the
+	// training set, a different part in each phase: consecutive slices of
+	// one permutation drawn from the run's seed. The epochs after the last
+	// growth step use all of it. Growth then costs that fraction of its
+	// epochs; with Reinit the statistics need only rank the units, which a
+	// part of the data does nearly as well. 0 or 1: all the data.
+	GrowthFraction float64 `json:"growth_fraction,omitempty"`
 	// LineageCap bounds the splits per lineage per round (0: none).
 	LineageCap    int       `json:"lineage_cap,omitempty"`
 	AllowPositive bool      `json:"allow_positive"`
@@ -172,6 +180,9 @@ type Engine struct {
 	Prune func(net *nn.Net) error
 
 	prepared bool
+	// slice is 1 + the part of the training set the trainer holds (see
+	// Config.GrowthFraction); 0: all of it.
+	slice int
 }
 
 // Prepare validates the configuration (Cfg.Validate, filling defaults)
@@ -311,6 +322,7 @@ func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
 		switch e.State.Phase {
 		case PhaseTrain:
 			start := time.Now()
+			e.phaseData()
 			stats, err := t.RunPhase(ctx)
 			if err != nil {
 				return e.State.History, err
@@ -384,6 +396,34 @@ func (e *Engine) Run(ctx context.Context) ([]RoundRecord, error) {
 		}
 	}
 	return e.State.History, nil
+}
+
+// phaseData gives the trainer the examples of the phase about to train:
+// with a GrowthFraction, a phase before the last growth step (State.Round
+// of them have ended) passes over slice State.Round of one permutation of
+// the training set, wrapping around; the phases after it over all of it.
+func (e *Engine) phaseData() {
+	f, t := e.Cfg.GrowthFraction, e.Trainer
+	slice := 0
+	if f > 0 && f < 1 && e.State.Round < e.Cfg.Rounds && !e.budgetSpent() {
+		slice = 1 + e.State.Round
+	}
+	if slice == e.slice && (slice != 0 || t.Train == e.Data.Train) {
+		return
+	}
+	e.slice = slice
+	if slice == 0 {
+		t.SetTrain(e.Data.Train)
+		return
+	}
+	n := e.Data.Train.Len()
+	m := max(1, int(math.Ceil(f*float64(n))))
+	perm := rand.New(rand.NewPCG(t.Cfg.Seed^0x6a7d, 0)).Perm(n)
+	idx := make([]int, m)
+	for i := range idx {
+		idx[i] = perm[((slice-1)*m+i)%n]
+	}
+	t.SetTrain(e.Data.Train.Subset(idx))
 }
 
 // lastTrainLoss is the training loss of the last epoch in the event log:

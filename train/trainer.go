@@ -93,6 +93,14 @@ func (e *DivergedError) Error() string {
 	return fmt.Sprintf("training diverged at epoch %d step %d: %s %v (the last good checkpoint is kept)", e.Epoch+1, e.Step+1, what, e.Loss)
 }
 
+// SetTrain makes d the training set from the next epoch on (a growth run
+// trains its growth phases on parts of the data). A resumed run must set
+// the same set before it continues the epoch it was in.
+func (t *Trainer) SetTrain(d *data.Dataset) {
+	t.Train = d
+	t.batcher = nil
+}
+
 // BeginPhase starts a training phase of n epochs at the current epoch.
 func (t *Trainer) BeginPhase(epochs int) {
 	t.Pos.PhaseStart = t.Pos.Epoch

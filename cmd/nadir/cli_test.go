@@ -60,6 +60,7 @@ func TestBadInput(t *testing.T) {
 		{"bad grow ratio", []string{"grow", "--grow-ratio", "lots", "--out", run}, "flag -grow-ratio: must be a number"},
 		{"zero grow ratio", []string{"grow", "--grow-ratio", "0", "--out", run}, "(0, 10] or auto"},
 		{"auto grow ratio without budget", []string{"grow", "--grow-ratio", "auto", "--out", run}, "needs a budget"},
+		{"growth fraction above one", []string{"grow", "--growth-fraction", "2", "--out", run}, "growth-fraction"},
 		{"layer floor above one", []string{"grow", "--layer-floor", "1.5", "--out", run}, "layer-floor"},
 		{"negative eps-rel", []string{"grow", "--eps-rel", "-1", "--out", run}, "eps-rel"},
 		{"slimming without target", []string{"grow", "--method", "prune", "--network-slimming", "--out", run}, "budget"},

@@ -146,9 +146,10 @@ func TestResumeAfterSIGKILLGrow(t *testing.T) {
 	// The second run exercises the state the growth options add: lineages
 	// in the checkpoint, the run-long schedule, the optimiser reset,
 	// balanced splits and the restart after growth (read back from
-	// config.json on resume); the third the budget's round targets.
+	// config.json on resume); the third the budget's round targets; the
+	// fourth the part of the data a growth round trains on.
 	extra := [][]string{nil, {"--eps-rel", "0.1", "--lineage-cap", "1", "--lr-span", "run", "--reset-optim", "--split-param", "balanced", "--reinit"},
-		{"--grow-ratio", "auto", "--budget", "macs=20000"}}
+		{"--grow-ratio", "auto", "--budget", "macs=20000"}, {"--growth-fraction", "0.5", "--reinit"}}
 	for _, x := range extra {
 		args := func(out string) []string {
 			return append(append(append([]string(nil), base...), x...), "--out", out)
