@@ -49,7 +49,9 @@
 // gradient-to-value ratio), shrink-and-perturb after each growth step
 // (Shrink, Perturb; ShrinkPerturb) and a fresh initialisation of the grown
 // architecture once growth has ended (Reinit), so that growth only chooses
-// the widths. A budget that ends growth early turns the remaining rounds
+// the widths; with Reinit the epochs before the last growth step may pass
+// over a part of the training set each (GrowthFraction), so that growth
+// costs less of a fixed number of epochs. A budget that ends growth early turns the remaining rounds
 // into fine-tuning, so runs of one configuration train equally long.
 // With GrowAuto (--grow-ratio auto) a budget also sets each round's size:
 // step r of R may grow the cost C to C·(B/C)^(1/(R−r+1)), the same factor
