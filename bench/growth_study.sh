@@ -7,12 +7,16 @@
 # 1 seed epoch, then R growth rounds of 1 epoch, where R is the fewest rounds
 # in which no round more than doubles the MACs (`growthstudy rounds`: 2, 3, 4
 # for the three budgets), each growing to its share of the budget
-# (--grow-ratio auto); once the budget is reached the grown architecture
-# restarts from a fresh initialisation (--reinit) and trains the
-# TOTAL - 1 - R epochs left. Growth chooses the widths; the seed epochs and
-# rounds are the price it pays out of the same 12 epochs. The earlier
-# protocol (trained through growth: 2 + 4x2 + 2) is
-# SEED_EPOCHS=2 ROUNDS=4 PER_ROUND=2 FINAL=2 GROW_FLAGS=" ".
+# (--grow-ratio auto). The epochs before the last growth step (the seed's
+# and R - 1 rounds') each pass over 1/R of the training set, a different
+# part each (--growth-fraction; GROWTH_FRACTION=auto), so that growth costs
+# one pass in all; once the budget is reached the grown architecture
+# restarts from a fresh initialisation (--reinit) and trains the TOTAL - 1
+# epochs left on all of it. Growth chooses the widths and pays one epoch of
+# the 12 for it. GROWTH_FRACTION=1 is the protocol before growth fractions
+# (whole epochs: TOTAL - 1 - R epochs after the restart); the earlier
+# protocol trained through growth (2 + 4x2 + 2):
+# GROWTH_FRACTION=1 SEED_EPOCHS=2 ROUNDS=4 PER_ROUND=2 FINAL=2 GROW_FLAGS=" ".
 # Methods: s2d, fast, signed, random-split, new-neuron, firefly. Baselines at each budget:
 #   uniform-scratch  the seed template at the uniform width of at most N MACs, trained from scratch
 #   scratch          s2d's grown architecture retrained from scratch
@@ -32,8 +36,8 @@
 # ROUNDS (a number, or unset: per budget as above), PER_ROUND, FINAL (unset:
 # what is left of TOTAL), GROWTH_FRACTION (the seed's and the rounds' epochs
 # before the last growth step pass over this fraction of the training set,
-# `nadir grow --growth-fraction`; "auto": the fraction that makes them one
-# pass in all; unset: the whole set).
+# `nadir grow --growth-fraction`; "auto", the default: the fraction that
+# makes them one pass in all; 1: the whole set each).
 set -euo pipefail
 quick=0
 if [[ ${1:-} == --quick ]]; then quick=1; shift; fi
@@ -69,13 +73,11 @@ schedule() {
   # Epochs before the last growth step; with GROWTH_FRACTION they count
   # that fraction each (rounded to whole passes).
   local early=$((seed_epochs + (rounds - 1) * per_round)) early_passes
-  frac_flag=()
-  case ${GROWTH_FRACTION:-} in
-    "") early_passes=$early ;;
-    auto) frac=$(awk -v n="$early" 'BEGIN { printf "%.9f", 1 / n }'); early_passes=1 ;;
+  case ${GROWTH_FRACTION:-auto} in
+    auto) if ((early > 0)); then frac=$(awk -v n="$early" 'BEGIN { printf "%.9f", 1 / n }'); early_passes=1; else frac=1 early_passes=0; fi ;;
     *) frac=$GROWTH_FRACTION; early_passes=$(awk -v n="$early" -v f="$frac" 'BEGIN { printf "%d", n * f + 0.5 }') ;;
   esac
-  [[ -n ${GROWTH_FRACTION:-} ]] && frac_flag=(--growth-fraction "$frac")
+  frac_flag=(--growth-fraction "$frac")
   if [[ -n ${FINAL:-} ]]; then final=$FINAL; else final=$((${TOTAL:-12} - early_passes - per_round)); fi
   total=$((early_passes + per_round + final))
   if ((final < 0)); then echo "schedule: $rounds rounds do not fit in ${TOTAL:-12} epochs" >&2; exit 2; fi
