@@ -286,8 +286,10 @@ func (c *Config) Validate() error {
 
 // Passes is how many passes over the training set the run's schedule
 // makes: its epochs, where those before the last growth step count
-// GrowthFraction each. A baseline matched to a grown run (PlanBaseline)
-// trains this many epochs, rounded.
+// GrowthFraction each. It counts the schedule as configured: a budget that
+// ends growth early makes the later phases use all the data, so such a run
+// makes more passes than this. A baseline matched to a grown run
+// (PlanBaseline) trains this many epochs, rounded.
 func (c Config) Passes() float64 {
 	all := float64(c.SeedEpochs + c.Rounds*c.EpochsPerRound + c.FinalEpochs)
 	f := c.GrowthFraction

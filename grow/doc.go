@@ -51,8 +51,9 @@
 // architecture once growth has ended (Reinit), so that growth only chooses
 // the widths; with Reinit the epochs before the last growth step may pass
 // over a part of the training set each (GrowthFraction), so that growth
-// costs less of a fixed number of epochs. A budget that ends growth early turns the remaining rounds
-// into fine-tuning, so runs of one configuration train equally long.
+// costs less of a fixed number of epochs. A budget that ends growth early
+// turns the remaining rounds into fine-tuning, so runs of one configuration
+// train equally long.
 // With GrowAuto (--grow-ratio auto) a budget also sets each round's size:
 // step r of R may grow the cost C to C·(B/C)^(1/(R−r+1)), the same factor
 // every round, so that the last step ends just under the budget B instead

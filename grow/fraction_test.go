@@ -22,7 +22,7 @@ func (h *stepsHook) PhaseEnd()             {}
 
 // With a GrowthFraction the epochs before the last growth step pass over
 // that fraction of the training set and the epochs after it over all of
-// it; a baseline matched to the run trains its passes.
+// it; Passes counts the schedule's passes over the data.
 func TestGrowthFraction(t *testing.T) {
 	h := &stepsHook{}
 	e, hist := runEngineWith(t, filepath.Join(t.TempDir(), "f"), "s2d", "", func(e *grow.Engine) {
