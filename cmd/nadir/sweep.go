@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -34,7 +35,7 @@ var sweepOwned = map[string]string{"method": "--method", "seed": "--seed", "budg
 func cmdSweep(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
 	file := fs.String("file", "", "sweep file (JSON: methods, seeds, budgets, data, args); flags given too override its fields")
-	methods := fs.String("method", "fast", "methods, comma-separated: grow methods and uniform-scratch (train --scratch-model for the total epochs of a grow run)")
+	methods := fs.String("method", "fast", "methods, comma-separated: grow methods and uniform-scratch (train --scratch-model for as many epochs as a grow run makes passes over the data)")
 	seeds := fs.String("seed", "1", "seeds, comma-separated (or A-B)")
 	budgets := fs.String("budget", "", "grow --budget values, comma-separated (empty: none)")
 	datas := fs.String("data", "mnist", "datasets, comma-separated")
@@ -304,7 +305,8 @@ func canonicalArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // sweepTrials makes one trial per point: `grow` with the point's method,
 // budget and data, or for uniform-scratch `train` of --scratch-model for
-// the grow runs' total epochs. Every trial's flags are checked here, so a
+// the grow runs' passes over the data (grow.Config.Passes, rounded, as
+// grow.PlanBaseline matches scratch and prune). Every trial's flags are checked here, so a
 // typo fails at once instead of on every worker. Kernels run on one thread
 // unless --threads is given: the sweep's parallelism is across trials, and
 // a trial's result does not then depend on the machine that ran it.
@@ -361,7 +363,9 @@ func sweepTrials(spec sweep.Spec, scratchModel string) ([]dist.Trial, error) {
 				targs = append(targs, a)
 			}
 		}
-		total := g.SeedEpochs + g.Rounds*g.EpochsPerRound + g.FinalEpochs
+		// As many passes over the data as a grow run makes: with
+		// --growth-fraction its early epochs count a fraction each.
+		total := int(math.Round(g.Passes()))
 		targs = append(targs, "--model", scratchModel, "--epochs", strconv.Itoa(total))
 		if canon, err = canonicalArgs(tfs, targs); err != nil {
 			return nil, err

@@ -10,10 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/nadir-ml/nadir/dist"
+	"github.com/nadir-ml/nadir/sweep"
 )
 
 // noWallClock drops every "*seconds" field, the only ones that may differ
@@ -160,5 +162,36 @@ func TestWorkerBadInput(t *testing.T) {
 	var ee *exitError
 	if err == nil || strings.Contains(err.Error(), "\n") || !errors.As(err, &ee) || ee.code != 1 {
 		t.Errorf("unreachable server: %v", err)
+	}
+}
+
+// TestSweepScratchEpochsArePasses: the uniform-scratch baseline trains as
+// many epochs as a grow run makes passes over the data, so with
+// --growth-fraction the early epochs count their fraction (rounded as
+// grow.PlanBaseline rounds), not a whole epoch each.
+func TestSweepScratchEpochsArePasses(t *testing.T) {
+	// 1 seed epoch + 3 rounds of 1 + 8 final: 12 epochs, the 3 before the
+	// last growth step passing over the fraction each.
+	for _, c := range []struct {
+		fraction string
+		epochs   int
+	}{{"0", 12}, {"1", 12}, {"0.333333333", 10}, {"0.5", 11}, {"0.25", 10}} {
+		spec := sweep.Spec{Methods: []string{"fast", "uniform-scratch"}, Seeds: []uint64{1},
+			Args:      []string{"--model", "mlp:4", "--epochs", "1", "--rounds", "3", "--epochs-per-round", "1", "--final-epochs", "8", "--growth-fraction", c.fraction},
+			Baselines: map[string]string{"uniform-scratch": "train"}}
+		if err := spec.Check(); err != nil {
+			t.Fatal(err)
+		}
+		trials, err := sweepTrials(spec, "mlp:6")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(trials) != 2 || trials[1].Command != "train" {
+			t.Fatalf("trials %v, want grow then train", trials)
+		}
+		want := fmt.Sprintf("--epochs=%d", c.epochs)
+		if !slices.Contains(trials[1].Args, want) {
+			t.Errorf("--growth-fraction %s: uniform-scratch args %v, want %s", c.fraction, trials[1].Args, want)
+		}
 	}
 }
