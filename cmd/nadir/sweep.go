@@ -327,6 +327,12 @@ func sweepTrials(spec sweep.Spec, scratchModel string) ([]dist.Trial, error) {
 		}
 		if p.Method == "uniform-scratch" {
 			gargs[1] = "fast" // parse the growth schedule for its epochs
+			// Baselines have no budget of their own, but the schedule may
+			// need one to be valid (--grow-ratio auto); any of the grow
+			// runs' budgets will do, the epochs do not depend on it.
+			if b := spec.Budgets[0]; b != "" {
+				gargs = append(gargs, "--budget", b)
+			}
 		}
 		canon, err := canonicalArgs(gfs, gargs)
 		if err != nil {

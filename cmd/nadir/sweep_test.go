@@ -195,3 +195,33 @@ func TestSweepScratchEpochsArePasses(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepScratchWithBudgetSchedule: a schedule that is valid only with a
+// budget (--grow-ratio auto) serves uniform-scratch too, although the
+// baseline has no budget of its own.
+func TestSweepScratchWithBudgetSchedule(t *testing.T) {
+	spec := sweep.Spec{Methods: []string{"fast", "uniform-scratch"}, Seeds: []uint64{1}, Budgets: []string{"macs=20000", "macs=40000"},
+		Args:      []string{"--model", "mlp:4", "--rounds", "2", "--grow-ratio", "auto"},
+		Baselines: map[string]string{"uniform-scratch": "train"}}
+	if err := spec.Check(); err != nil {
+		t.Fatal(err)
+	}
+	trials, err := sweepTrials(spec, "mlp:6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(trials, func(t dist.Trial) bool { return t.Command == "train" })
+	if len(trials) != 3 || i < 0 {
+		t.Fatalf("trials %v, want two grow runs and one train", trials)
+	}
+	for _, a := range trials[i].Args {
+		if strings.HasPrefix(a, "--budget") || strings.HasPrefix(a, "--grow-ratio") {
+			t.Errorf("uniform-scratch args %v: %s is not a train flag", trials[i].Args, a)
+		}
+	}
+	// Without a budget the schedule is still refused.
+	spec.Budgets = []string{""}
+	if _, err := sweepTrials(spec, "mlp:6"); err == nil || !strings.Contains(err.Error(), "budget") {
+		t.Errorf("--grow-ratio auto without a budget: error %v", err)
+	}
+}
