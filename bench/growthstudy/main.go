@@ -6,6 +6,7 @@
 //	growthstudy width 'cnn:c{w},p,c{w},g' 1000000   # model string at most 1M MACs
 //	growthstudy rounds 'cnn:c8,p,c8,g' 1000000      # growth rounds that at most double the MACs each
 //	growthstudy table MANIFEST OUTPREFIX            # MANIFEST: net budget method seed rundir (tab-separated)
+//	growthstudy manifest SWEEPDIR NET BUDGET        # MANIFEST lines of a nadir sweep's trials
 //	growthstudy clones RUNDIR...                    # cosine similarity of split off-springs
 package main
 
@@ -14,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/color"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -26,6 +28,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/nadir-ml/nadir/dist"
 	"github.com/nadir-ml/nadir/nn"
 )
 
@@ -65,10 +68,13 @@ func run(args []string) error {
 	if len(args) == 3 && args[0] == "table" {
 		return table(args[1], args[2])
 	}
+	if len(args) == 4 && args[0] == "manifest" {
+		return sweepManifest(os.Stdout, args[1], args[2], args[3])
+	}
 	if len(args) >= 2 && args[0] == "clones" {
 		return clones(args[1:])
 	}
-	return fmt.Errorf("usage: growthstudy width TEMPLATE BUDGET | growthstudy rounds MODEL BUDGET | growthstudy table MANIFEST OUTPREFIX | growthstudy clones RUNDIR...")
+	return fmt.Errorf("usage: growthstudy width TEMPLATE BUDGET | growthstudy rounds MODEL BUDGET | growthstudy table MANIFEST OUTPREFIX | growthstudy manifest SWEEPDIR NET BUDGET | growthstudy clones RUNDIR...")
 }
 
 // doublingRounds is the number of growth rounds in which a net of model's
@@ -117,6 +123,45 @@ func uniformWidth(tmpl string, in []int, classes int, budget int64) (string, int
 		return "", 0, fmt.Errorf("even width 1 of %q costs more than %d MACs", tmpl, budget)
 	}
 	return best, bestMACs, nil
+}
+
+// sweepManifest writes a manifest line (net, budget, method, seed, run
+// directory) for each trial in the sweep.json of the nadir sweep in dir, in
+// its order. A trial's run directory is dir/trials/ID; the ID is checked
+// against the trial it names, so a sweep.json of another layout fails
+// here rather than pointing the table at the wrong runs.
+func sweepManifest(w io.Writer, dir, net, budget string) error {
+	if net == "" || strings.ContainsAny(net, "\t\n") {
+		return fmt.Errorf("net %q: want a name without tabs", net)
+	}
+	if _, err := strconv.ParseInt(budget, 10, 64); err != nil {
+		return fmt.Errorf("budget %q: want an integer number of MACs", budget)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "sweep.json"))
+	if err != nil {
+		return err
+	}
+	var idx struct {
+		Trials []struct {
+			Method string     `json:"method"`
+			Seed   uint64     `json:"seed"`
+			ID     string     `json:"id"`
+			Trial  dist.Trial `json:"trial"`
+		} `json:"trials"`
+	}
+	if err := json.Unmarshal(b, &idx); err != nil {
+		return fmt.Errorf("%s: %v", filepath.Join(dir, "sweep.json"), err)
+	}
+	if len(idx.Trials) == 0 {
+		return fmt.Errorf("%s: no trials", filepath.Join(dir, "sweep.json"))
+	}
+	for _, t := range idx.Trials {
+		if t.Method == "" || t.ID == "" || t.ID != t.Trial.ID() {
+			return fmt.Errorf("%s: trial %q (%s seed %d) does not match its command", filepath.Join(dir, "sweep.json"), t.ID, t.Method, t.Seed)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", net, budget, t.Method, t.Seed, filepath.Join(dir, "trials", t.ID))
+	}
+	return nil
 }
 
 type entry struct {

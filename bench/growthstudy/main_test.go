@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -9,7 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nadir-ml/nadir/dist"
 	"github.com/nadir-ml/nadir/nn"
+	"github.com/nadir-ml/nadir/sweep"
 )
 
 func TestUniformWidth(t *testing.T) {
@@ -78,4 +82,62 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // fmtSscan reads the width of a "cnn:cW,..." model string.
 func fmtSscan(model string, w *int) (int, error) {
 	return fmt.Sscanf(model, "cnn:c%d", w)
+}
+
+// TestSweepManifest: the manifest of a sweep names each trial's run
+// directory under trials/ID, in sweep.json's order, and the table reads
+// them; an index whose IDs do not match their trials is refused.
+func TestSweepManifest(t *testing.T) {
+	dir := t.TempDir()
+	// sweep.json as nadir sweep writes it (cmd/nadir writeSweepIndex).
+	type entry struct {
+		sweep.Point
+		ID    string     `json:"id"`
+		Trial dist.Trial `json:"trial"`
+	}
+	var idx struct {
+		Trials []entry `json:"trials"`
+	}
+	for i, p := range []sweep.Point{{Method: "s2d", Budget: "macs=5000", Seed: 1}, {Method: "s2d", Budget: "macs=5000", Seed: 2},
+		{Method: "uniform-scratch", Seed: 1}} {
+		tr := dist.Trial{Command: "grow", Args: []string{"--method=" + p.Method}, Seed: p.Seed}
+		idx.Trials = append(idx.Trials, entry{p, tr.ID(), tr})
+		run := filepath.Join(dir, "trials", tr.ID())
+		os.MkdirAll(run, 0o755)
+		os.WriteFile(filepath.Join(run, "summary.json"), []byte(`{"test_accuracy":0.`+itoa(7+i)+`,"macs":4000}`), 0o644)
+	}
+	raw, _ := json.Marshal(idx)
+	os.WriteFile(filepath.Join(dir, "sweep.json"), raw, 0o644)
+	var out strings.Builder
+	if err := sweepManifest(&out, dir, "vgg", "5000"); err != nil {
+		t.Fatal(err)
+	}
+	want := ""
+	for _, e := range idx.Trials {
+		want += fmt.Sprintf("vgg\t5000\t%s\t%d\t%s\n", e.Method, e.Seed, filepath.Join(dir, "trials", e.ID))
+	}
+	if out.String() != want {
+		t.Fatalf("manifest:\n%s\nwant:\n%s", out.String(), want)
+	}
+	mf := filepath.Join(dir, "manifest.tsv")
+	os.WriteFile(mf, []byte(out.String()), 0o644)
+	rows, err := aggregate(mf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].N != 2 || math.Abs(rows[0].MeanAccuracy-0.75) > 1e-12 || rows[1].Method != "uniform-scratch" {
+		t.Fatalf("rows %+v", rows)
+	}
+
+	for _, c := range []struct{ dir, budget string }{{dir, "macs=5000"}, {filepath.Join(dir, "none"), "5000"}} {
+		if err := sweepManifest(io.Discard, c.dir, "vgg", c.budget); err == nil {
+			t.Errorf("manifest of %s at budget %q: no error", c.dir, c.budget)
+		}
+	}
+	idx.Trials[1].ID = idx.Trials[0].ID
+	raw, _ = json.Marshal(idx)
+	os.WriteFile(filepath.Join(dir, "sweep.json"), raw, 0o644)
+	if err := sweepManifest(io.Discard, dir, "vgg", "5000"); err == nil || !strings.Contains(err.Error(), "does not match") {
+		t.Errorf("mismatched ID: error %v", err)
+	}
 }
