@@ -22,6 +22,13 @@
 #   scratch          s2d's grown architecture retrained from scratch
 #   slimming         network slimming: the uniform network at twice that width trained
 #                    with L1 on BatchNorm scales, pruned globally by |gamma| to N MACs, fine-tuned
+# Runs: the growth methods and uniform-scratch of each (net, budget) are one
+# `nadir sweep` (methods × seeds) in OUT/NET/BUDGET/sweep, its run
+# directories trials/ID/ (OUT/NET/BUDGET/sweep.tsv says which is which);
+# scratch and slimming run after it as direct commands in
+# OUT/NET/BUDGET/METHOD-SEED. OUT/manifest.tsv lists every run (net, budget,
+# method, seed, run directory). Rerun with the same OUTDIR to resume: the
+# sweeps rerun no finished trial (the direct baselines run again).
 # Output: OUT/study.md (Markdown, mean ± sd over seeds), OUT/study-<net>.png
 # (accuracy vs MACs) and, as the last line of stdout, JSON
 # {"rows": [{"net","method","budget_macs","mean_accuracy","sd_accuracy","mean_macs","n"}]}.
@@ -32,12 +39,17 @@
 # Environment overrides: SEEDS, MAX_TRAIN, NETS ("vgg mobilenet"), METHODS,
 # BASELINES, BUDGETS_VGG, BUDGETS_MOBILENET, GROW_FLAGS (nadir grow flags for
 # the growth methods; default "--grow-ratio auto --reinit --exact-growth"), SLIM_LAMBDA,
-# THREADS (kernel threads per run), and the schedule TOTAL, SEED_EPOCHS,
-# ROUNDS (a number, or unset: per budget as above), PER_ROUND, FINAL (unset:
-# what is left of TOTAL), GROWTH_FRACTION (the seed's and the rounds' epochs
-# before the last growth step pass over this fraction of the training set,
-# `nadir grow --growth-fraction`; "auto", the default: the fraction that
-# makes them one pass in all; 1: the whole set each).
+# THREADS (kernel threads per run; unset: all cores, or 1 for sweep trials
+# when WORKERS > 1), WORKERS (sweep trials at once in this process, default 1;
+# 0 with a NATS URL: remote workers only), NATS (empty: the sweeps run here;
+# "embedded": on a JetStream server inside each sweep, WORKERS workers; a
+# URL: on that server's workers, `nadir worker --nats URL`), and the
+# schedule TOTAL, SEED_EPOCHS, ROUNDS (a number, or unset: per budget as
+# above), PER_ROUND, FINAL (unset: what is left of TOTAL), GROWTH_FRACTION
+# (the seed's and the rounds' epochs before the last growth step pass over
+# this fraction of the training set, `nadir grow --growth-fraction`; "auto",
+# the default: the fraction that makes them one pass in all; 1: the whole
+# set each).
 set -euo pipefail
 quick=0
 if [[ ${1:-} == --quick ]]; then quick=1; shift; fi
@@ -83,44 +95,69 @@ schedule() {
   if ((final < 0)); then echo "schedule: $rounds rounds do not fit in ${TOTAL:-12} epochs" >&2; exit 2; fi
 }
 common=(--data fashion-mnist --max-train "$MAX_TRAIN" --lr 0.1 --wd 1e-4 --quiet ${THREADS:+--threads "$THREADS"})
+# Sweep trials take --threads explicitly (sweep's own default is 1): unset
+# THREADS means all cores, as for the direct runs, unless several trials
+# run at once here.
+WORKERS=${WORKERS:-1}
+sweep_common=(--max-train "$MAX_TRAIN" --lr 0.1 --wd 1e-4 --threads "${THREADS:-$((WORKERS > 1 ? 1 : 0))}")
+for m in $BASELINES; do
+  case $m in uniform-scratch | scratch | slimming) ;; *) echo "unknown baseline $m" >&2; exit 2 ;; esac
+done
+if [[ " $BASELINES " == *" scratch "* && " $METHODS " != *" s2d "* ]]; then
+  echo "the scratch baseline retrains s2d's runs: METHODS must include s2d" >&2; exit 2
+fi
 manifest="$out/manifest.tsv"
 : >"$manifest"
 log() { echo "[$(date +%T)] $*" >&2; }
+join() { local IFS=,; echo "$*"; }
+# swept_line METHOD SEED: the current sweep's manifest line for that run.
+swept_line() { awk -F '\t' -v m="$1" -v s="$2" '$3 == m && $4 == s' "$sweep_dir.tsv"; }
 
 for net in $NETS; do
   tmpl=${seed_net[$net]}
   seed_model=${tmpl//\{w\}/8}
   for b in ${budgets[$net]}; do
     schedule "$b"
+    uniform=$("$out/growthstudy" width "$tmpl" "$b" 2>/dev/null)
+    # One sweep per (net, budget): the growth methods and uniform-scratch
+    # over the seeds. Its trials/ID/ are the run directories; sweep.tsv is
+    # their manifest lines.
+    sweep_dir="$out/$net/$b/sweep"
+    mkdir -p "$out/$net/$b"
+    swept=($METHODS)
+    if [[ " $BASELINES " == *" uniform-scratch "* ]]; then swept+=(uniform-scratch); fi
+    : >"$sweep_dir.tsv"
+    if ((${#swept[@]})); then
+      log "$net $b sweep: ${swept[*]} × seeds $SEEDS"
+      # shellcheck disable=SC2086 # GROW_FLAGS is a list of flags
+      "$bin" sweep --method "$(join "${swept[@]}")" --seed "$(join $SEEDS)" --budget "macs=$b" --data fashion-mnist \
+        --scratch-model "$uniform" --out "$sweep_dir" --workers "$WORKERS" ${NATS:+--nats "$NATS"} \
+        --model "$seed_model" --epochs "$seed_epochs" --rounds "$rounds" --epochs-per-round "$per_round" --final-epochs "$final" \
+        "${sweep_common[@]}" "${frac_flag[@]}" $GROW_FLAGS >/dev/null
+      "$out/growthstudy" manifest "$sweep_dir" "$net" "$b" >"$sweep_dir.tsv"
+    fi
+    # The manifest lists each seed's methods, then its baselines, as the
+    # table's row and column order follows it.
     for s in $SEEDS; do
-      for m in $METHODS; do
-        d="$out/$net/$b/$m-$s"
-        rm -rf "$d"
-        log "$net $b $m seed $s"
-        "$bin" grow --method "$m" --model "$seed_model" --budget "macs=$b" --seed "$s" \
-          --epochs "$seed_epochs" --rounds "$rounds" --epochs-per-round "$per_round" --final-epochs "$final" \
-          "${common[@]}" "${frac_flag[@]}" $GROW_FLAGS --out "$d" >/dev/null
-        printf '%s\t%s\t%s\t%s\t%s\n' "$net" "$b" "$m" "$s" "$d" >>"$manifest"
-      done
+      for m in $METHODS; do swept_line "$m" "$s" >>"$manifest"; done
       for m in $BASELINES; do
         d="$out/$net/$b/$m-$s"
-        rm -rf "$d"
-        log "$net $b $m seed $s"
         case $m in
-          uniform-scratch)
-            model=$("$out/growthstudy" width "$tmpl" "$b" 2>/dev/null)
-            "$bin" train --model "$model" --seed "$s" --epochs "$total" "${common[@]}" --out "$d" >/dev/null ;;
+          uniform-scratch) swept_line "$m" "$s" >>"$manifest"; continue ;;
           scratch)
-            "$bin" grow --method scratch --from "$out/$net/$b/s2d-$s" --seed "$s" "${common[@]}" --out "$d" >/dev/null ;;
+            from=$(swept_line s2d "$s" | cut -f5)
+            rm -rf "$d"
+            log "$net $b $m seed $s"
+            "$bin" grow --method scratch --from "$from" --seed "$s" "${common[@]}" --out "$d" >/dev/null ;;
           slimming)
             # Twice the uniform width at the budget, as wide as the paper's
             # starting networks are relative to their pruned result.
-            model=$("$out/growthstudy" width "$tmpl" "$b" 2>/dev/null)
-            w=$(sed -E 's/^cnn:c([0-9]+).*/\1/' <<<"$model")
+            w=$(sed -E 's/^cnn:c([0-9]+).*/\1/' <<<"$uniform")
             wide=${tmpl//\{w\}/$((2 * w))}
+            rm -rf "$d"
+            log "$net $b $m seed $s"
             "$bin" grow --method prune --network-slimming --slim-lambda "${SLIM_LAMBDA:-1e-4}" --model "$wide" \
               --budget "macs=$b" --seed "$s" --epochs "$total" "${common[@]}" --out "$d" >/dev/null ;;
-          *) echo "unknown baseline $m" >&2; exit 2 ;;
         esac
         printf '%s\t%s\t%s\t%s\t%s\n' "$net" "$b" "$m" "$s" "$d" >>"$manifest"
       done
