@@ -76,6 +76,34 @@ func TestSelectKnapsackPrefersCheapLayers(t *testing.T) {
 	}
 }
 
+func TestSelectKnapsackRoundCostPricesBySelectionCost(t *testing.T) {
+	// A budget sizes the round (RoundCost, in BudgetCost units: layer 0
+	// costs 10, layer 1 costs 1), but the selection's own cost model
+	// (Cost: layer 0 costs 1, layer 1 costs 2) decides the order: layer 0's
+	// units first (−1 per unit of Cost against −½), two of them fill 20 of
+	// the round's 25, and layer 1's units fill the rest.
+	var c []grow.Candidate
+	for u := 0; u < 4; u++ {
+		c = append(c, grow.Candidate{Layer: 0, Unit: u, Score: -1, Added: 1, Cost: 1})
+	}
+	for u := 0; u < 20; u++ {
+		c = append(c, grow.Candidate{Layer: 1, Unit: u, Score: -1, Added: 1, Cost: 2})
+	}
+	lim := grow.Limits{Widths: map[int]int{0: 4, 1: 20}, MaxWidth: map[int]int{},
+		BudgetCost: map[int]float64{0: 10, 1: 1}, Remaining: 1000, RoundCost: 25}
+	got, err := grow.SelectKnapsack(c, lim, map[int]float64{0: 1, 1: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := map[int]int{}
+	for _, i := range got {
+		per[c[i].Layer]++
+	}
+	if per[0] != 2 || per[1] != 5 {
+		t.Fatalf("units per layer %v, want 2 in layer 0 and 5 in layer 1", per)
+	}
+}
+
 func TestSelectKnapsackTakesUnscored(t *testing.T) {
 	// Baselines (random-split, new-neuron) carry a positive random priority
 	// as Score; the knapsack must still grow them up to the round's budget.

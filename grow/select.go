@@ -101,6 +101,34 @@ func byScore(cands []Candidate) []int {
 	return order
 }
 
+// byScorePerCost returns the candidates' indices, most negative Score per
+// unit of Cost first; unscored candidates, whose Score is a priority in
+// [0, 1), come after the scored ones, lowest priority first. A candidate
+// without a positive Cost sorts as if it cost 1.
+func byScorePerCost(cands []Candidate) []int {
+	order := make([]int, len(cands))
+	for i := range order {
+		order[i] = i
+	}
+	key := func(c Candidate) float64 {
+		if c.Cost > 0 {
+			return c.Score / c.Cost
+		}
+		return c.Score
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		ca, cb := cands[order[a]], cands[order[b]]
+		if ca.Unscored != cb.Unscored {
+			return !ca.Unscored
+		}
+		if ca.Unscored {
+			return ca.Score < cb.Score
+		}
+		return key(ca) < key(cb)
+	})
+	return order
+}
+
 // lineageFull reports whether c's lineage already has LineageCap picks,
 // counted in taken.
 func (l Limits) lineageFull(c Candidate, taken map[[2]int]int) bool {
@@ -166,10 +194,29 @@ func SelectRatio(cands []Candidate, l Limits) []int {
 
 // SelectKnapsack is the energy-aware rule (METHODS.md §2.2): the LP
 // relaxation of min Σ β_i Score_i subject to Σ β_i Cost_i ≤ Ratio ×
-// Σ_ℓ units_ℓ cost_ℓ (or Σ β_i BudgetCost_i ≤ RoundCost) and per-layer width caps, keeping β ≥ 0.99, then
+// Σ_ℓ units_ℓ cost_ℓ and per-layer width caps, keeping β ≥ 0.99, then
 // topped up greedily; the final budget is enforced on the result.
+//
+// With RoundCost the round's size is set in the budget's units
+// (BudgetCost) while each candidate is priced by its Cost, the selection's
+// cost model: the candidates are taken in order of Score per Cost, each
+// while the round's cost in the budget's units has room for it. That is
+// the LP relaxation's solution for a single cost row, with the row's
+// bound found by the round's target. Pricing by the budget's units
+// instead would make the selection's cost model (e.g. the reference's
+// energy proxy √MACs) a no-op whenever a budget sizes the rounds.
 func SelectKnapsack(cands []Candidate, l Limits, unitCost map[int]float64) ([]int, error) {
 	p := l.floorPass(cands, byScore(cands))
+	if l.RoundCost > 0 {
+		for _, i := range byScorePerCost(cands) {
+			c := cands[i]
+			if (c.Score >= 0 && !c.Unscored) || p.in[i] {
+				continue
+			}
+			p.try(l, cands, i)
+		}
+		return p.out, nil
+	}
 	var items []linalg.Item
 	var idx []int
 	layerOf := map[int]int{}
@@ -195,11 +242,7 @@ func SelectKnapsack(cands []Candidate, l Limits, unitCost map[int]float64) ([]in
 			// candidates (lowest priority first, as SelectRatio does).
 			score -= 1
 		}
-		cost := c.Cost
-		if l.RoundCost > 0 {
-			cost = l.BudgetCost[c.Layer] * float64(c.Added) // priced as the round's target is
-		}
-		items = append(items, linalg.Item{Score: score, Cost: cost, Group: 0, Layer: li})
+		items = append(items, linalg.Item{Score: score, Cost: c.Cost, Group: 0, Layer: li})
 		idx = append(idx, i)
 	}
 	if len(items) == 0 {
@@ -209,16 +252,8 @@ func SelectKnapsack(cands []Candidate, l Limits, unitCost map[int]float64) ([]in
 	for layer, w := range l.Widths {
 		b += l.Ratio * float64(w) * unitCost[layer]
 	}
-	if l.RoundCost > 0 {
-		b = l.RoundCost
-	}
 	for _, i := range p.out {
-		c := cands[i]
-		if l.RoundCost > 0 {
-			b -= l.BudgetCost[c.Layer] * float64(c.Added)
-		} else {
-			b -= c.Cost
-		}
+		b -= cands[i].Cost
 	}
 	b = max(b, 0)
 	chosen, err := linalg.SelectKnapsack(linalg.KnapsackProblem{Items: items, GroupBudget: []float64{b}, LayerCap: caps}, 0.99)
