@@ -57,7 +57,10 @@
 // With GrowAuto (--grow-ratio auto) a budget also sets each round's size:
 // step r of R may grow the cost C to C·(B/C)^(1/(R−r+1)), the same factor
 // every round, so that the last step ends just under the budget B instead
-// of wherever a fixed ratio's R rounds happen to stop.
+// of wherever a fixed ratio's R rounds happen to stop. The round's size is
+// then in the budget's units, but the knapsack still orders the units by
+// the selection's cost model (Cost): under a MAC budget, --cost energy
+// ranks by gain per √MACs as the reference does, --cost macs by gain per MAC.
 //
 // Selection prices a unit at the widths before the round, but a unit's cost
 // grows with its neighbours' widths; the engine replays a selection on a
