@@ -165,6 +165,26 @@ func TestWorkerBadInput(t *testing.T) {
 	}
 }
 
+// scratchSpec is a sweep of fast and uniform-scratch, seed 1, with the
+// given budgets and flags.
+func scratchSpec(budgets []string, args ...string) sweep.Spec {
+	return sweep.Spec{Methods: []string{"fast", "uniform-scratch"}, Seeds: []uint64{1}, Budgets: budgets, Data: []string{"mnist"}, Args: args,
+		Baselines: map[string]string{"uniform-scratch": "train"}}
+}
+
+// scratchTrials checks spec and returns its trials (scratch model mlp:6).
+func scratchTrials(t *testing.T, spec sweep.Spec) []dist.Trial {
+	t.Helper()
+	if err := spec.Check(); err != nil {
+		t.Fatal(err)
+	}
+	trials, err := sweepTrials(spec, "mlp:6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return trials
+}
+
 // TestSweepScratchEpochsArePasses: the uniform-scratch baseline trains as
 // many epochs as a grow run makes passes over the data, so with
 // --growth-fraction the early epochs count their fraction (rounded as
@@ -176,16 +196,8 @@ func TestSweepScratchEpochsArePasses(t *testing.T) {
 		fraction string
 		epochs   int
 	}{{"0", 12}, {"1", 12}, {"0.333333333", 10}, {"0.5", 11}, {"0.25", 10}} {
-		spec := sweep.Spec{Methods: []string{"fast", "uniform-scratch"}, Seeds: []uint64{1},
-			Args:      []string{"--model", "mlp:4", "--epochs", "1", "--rounds", "3", "--epochs-per-round", "1", "--final-epochs", "8", "--growth-fraction", c.fraction},
-			Baselines: map[string]string{"uniform-scratch": "train"}}
-		if err := spec.Check(); err != nil {
-			t.Fatal(err)
-		}
-		trials, err := sweepTrials(spec, "mlp:6")
-		if err != nil {
-			t.Fatal(err)
-		}
+		trials := scratchTrials(t, scratchSpec(nil, "--model", "mlp:4", "--epochs", "1", "--rounds", "3",
+			"--epochs-per-round", "1", "--final-epochs", "8", "--growth-fraction", c.fraction))
 		if len(trials) != 2 || trials[1].Command != "train" {
 			t.Fatalf("trials %v, want grow then train", trials)
 		}
@@ -200,16 +212,8 @@ func TestSweepScratchEpochsArePasses(t *testing.T) {
 // budget (--grow-ratio auto) serves uniform-scratch too, although the
 // baseline has no budget of its own.
 func TestSweepScratchWithBudgetSchedule(t *testing.T) {
-	spec := sweep.Spec{Methods: []string{"fast", "uniform-scratch"}, Seeds: []uint64{1}, Budgets: []string{"macs=20000", "macs=40000"},
-		Args:      []string{"--model", "mlp:4", "--rounds", "2", "--grow-ratio", "auto"},
-		Baselines: map[string]string{"uniform-scratch": "train"}}
-	if err := spec.Check(); err != nil {
-		t.Fatal(err)
-	}
-	trials, err := sweepTrials(spec, "mlp:6")
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := scratchSpec([]string{"macs=20000", "macs=40000"}, "--model", "mlp:4", "--rounds", "2", "--grow-ratio", "auto")
+	trials := scratchTrials(t, spec)
 	i := slices.IndexFunc(trials, func(t dist.Trial) bool { return t.Command == "train" })
 	if len(trials) != 3 || i < 0 {
 		t.Fatalf("trials %v, want two grow runs and one train", trials)
