@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/nadir-ml/nadir/cost"
@@ -101,6 +102,26 @@ func TestSelectKnapsackRoundCostPricesBySelectionCost(t *testing.T) {
 	}
 	if per[0] != 2 || per[1] != 5 {
 		t.Fatalf("units per layer %v, want 2 in layer 0 and 5 in layer 1", per)
+	}
+}
+
+func TestSelectKnapsackRoundCostTakesUnscoredLast(t *testing.T) {
+	// Under a round cost, scored candidates with Score < 0 go first, then
+	// unscored ones (a baseline's priorities) lowest priority first.
+	c := []grow.Candidate{
+		{Layer: 0, Unit: 0, Score: 0.9, Unscored: true, Added: 1, Cost: 1},
+		{Layer: 0, Unit: 1, Score: 0.1, Unscored: true, Added: 1, Cost: 1},
+		{Layer: 0, Unit: 2, Score: -1, Added: 1, Cost: 1},
+		{Layer: 0, Unit: 3, Score: 0.5, Unscored: true, Added: 1, Cost: 1},
+	}
+	lim := grow.Limits{Widths: map[int]int{0: 4}, MaxWidth: map[int]int{},
+		BudgetCost: map[int]float64{0: 1}, Remaining: 100, RoundCost: 3}
+	got, err := grow.SelectKnapsack(c, lim, map[int]float64{0: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{2, 1, 3}; !slices.Equal(got, want) {
+		t.Fatalf("picked %v, want %v", got, want)
 	}
 }
 
