@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -77,6 +78,14 @@ type Config struct {
 	// on a filter's scale, so λ_min scales as 1/‖θ‖² and ranking by it
 	// alone favours the layers whose weights happen to be small.
 	RankAtStep bool `json:"rank_at_step,omitempty"`
+	// RankMeasured ranks scored candidates by their loss change measured
+	// at the step each would be applied with, on the statistics batches
+	// the applied splits are measured on (MeasureBatches), instead of by
+	// their second-order prediction: each candidate is applied, measured
+	// and undone, and its Score becomes 2·ΔL/ε², the λ that would predict
+	// the measured change. With RankAtStep the Score is then scaled as
+	// that option scales λ. Methods whose edits act jointly are not probed.
+	RankMeasured bool `json:"rank_measured,omitempty"`
 	// LayerFloor, when positive, makes every growable layer add at least
 	// LayerFloor × its share of uniform growth each round before the rule
 	// chooses the rest: round(LayerFloor·(g−1)·width) units, its best
@@ -601,9 +610,16 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 			cands[i].Cost = unitCost[cands[i].Layer] * float64(cands[i].Added)
 		}
 	}
-	ranked := e.rankCands(net, cands)
 	mo, ok := e.Method.(interface{ MeasureOnce() bool })
 	once := ok && mo.MeasureOnce()
+	losses := NewSplitLosses(net, b, steps[:min(len(steps), e.Cfg.MeasureBatches)])
+	ranked := cands
+	if e.Cfg.RankMeasured && !once {
+		if ranked, err = e.probeCands(net, losses, cands, round); err != nil {
+			return RoundRecord{}, err
+		}
+	}
+	ranked = e.rankCands(net, ranked)
 	chosen, err := e.selectFitted(net, cands, ranked, lim, unitCost, target, !once)
 	if err != nil {
 		return RoundRecord{}, err
@@ -611,7 +627,6 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 	for _, h := range e.Hooks {
 		h.PhaseStart(fmt.Sprintf("round %d: split", round), len(chosen))
 	}
-	losses := NewSplitLosses(net, b, steps[:min(len(steps), e.Cfg.MeasureBatches)])
 	first := len(net.Layers)
 	if len(chosen) > 0 {
 		first = cands[chosen[0]].Layer
@@ -837,6 +852,47 @@ func floors(widths map[int]int, phi, g float64) map[int]int {
 		f[li] = int(math.Round(phi * max(g-1, 0) * float64(w)))
 	}
 	return f
+}
+
+// probeCands returns a copy of cands whose scored candidates' Score is
+// their measured loss change at their step as an effective λ, 2·ΔL/ε²
+// (Config.RankMeasured). Candidates are probed from the last layer back,
+// the order the prefix cache of losses serves in one pass.
+func (e *Engine) probeCands(net *nn.Net, losses *SplitLosses, cands []Candidate, round int) ([]Candidate, error) {
+	out := slices.Clone(cands)
+	var order []int
+	for i, c := range cands {
+		if !c.Unscored {
+			order = append(order, i)
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return cands[order[a]].Layer > cands[order[b]].Layer })
+	for _, h := range e.Hooks {
+		h.PhaseStart(fmt.Sprintf("round %d: probe", round), len(order))
+	}
+	base, at := 0.0, -1
+	for k, i := range order {
+		c := cands[i]
+		eps := e.Cfg.Step(net, c.Layer, c.Unit)
+		if eps == 0 {
+			continue
+		}
+		if c.Layer != at {
+			base, at = losses.Loss(c.Layer), c.Layer
+		}
+		l, err := losses.Probe(c.Layer, func() error { return c.Apply(net, eps) })
+		if err != nil {
+			return nil, fmt.Errorf("probing %s of layer %d unit %d: %w", c.Kind, c.Layer, c.Unit, err)
+		}
+		out[i].Score = 2 * (l - base) / (eps * eps)
+		for _, h := range e.Hooks {
+			h.StepDone(k+1, 0)
+		}
+	}
+	for _, h := range e.Hooks {
+		h.PhaseEnd()
+	}
+	return out, nil
 }
 
 // rankCands returns the candidates as selection sees them: cands itself,

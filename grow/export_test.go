@@ -15,3 +15,12 @@ func SetKn2row(on bool) func() {
 	kn2rowDelta = on
 	return func() { kn2rowDelta = old }
 }
+
+// DeltaRows is the number of channel rows the last delta update convolved
+// (the changed units' old and new parameters).
+func (s *SplitLosses) DeltaRows() int {
+	if s.pair == nil {
+		return 0
+	}
+	return s.pair.rows
+}

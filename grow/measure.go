@@ -1,6 +1,8 @@
 package grow
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"slices"
 
@@ -277,6 +279,7 @@ type pairCache struct {
 	// zs are the consumer's convolution outputs per batch with its
 	// BatchNorm scale folded in, as Infer computes them: a·(W·x).
 	zs      [][]float32
+	spare   [][]float32    // Probe's copy of zs
 	in      *tensor.Tensor // suffix input
 	scratch [8]pairScratch
 
@@ -618,4 +621,138 @@ func grow32(s []float32, n int) []float32 {
 		return s[:n]
 	}
 	return make([]float32, n)
+}
+
+// Probe applies edit, which may change layer and later layers only (add
+// units, change parameters or BatchNorm statistics, not insert layers),
+// returns the mean loss with it, and then returns the net exactly to the
+// state it had before: widths, parameters, gradients, optimiser slots and
+// BatchNorm statistics. Asked at the layer of the last Loss, a probe costs
+// one measurement on the delta path, which it then rewinds, so probing
+// every candidate of a growth step costs about as much as applying as
+// many.
+func (s *SplitLosses) Probe(layer int, edit func() error) (float64, error) {
+	net := s.net
+	layer = min(max(layer, 0), len(net.Layers))
+	snap := snapshotFrom(net, layer)
+	var saved *pairState
+	pair := s.pair
+	if pair != nil && s.at == layer && slices.Equal(s.layers, net.Layers[:layer]) {
+		saved = pair.save()
+	}
+	err := edit()
+	l := math.NaN()
+	if err == nil {
+		l = s.Loss(layer)
+	}
+	if rerr := snap.restore(net); rerr != nil {
+		return l, errors.Join(err, rerr)
+	}
+	switch {
+	case err == nil && saved != nil && s.pair == pair && s.delta:
+		pair.restore(saved)
+	case s.pair != pair || s.delta || err == nil && s.pair != nil:
+		// The kept consumer outputs describe the edited net: rebuild them.
+		s.pair, s.at = nil, -1
+	}
+	return l, err
+}
+
+// netSnapshot is the state of layers [from, end) of a net, for undoing
+// edits that add units to or change those layers.
+type netSnapshot struct {
+	from, n int
+	units   map[int]int // producer layer → its units
+	state   [][]float32
+}
+
+func snapshotFrom(net *nn.Net, from int) *netSnapshot {
+	s := &netSnapshot{from: from, n: len(net.Layers), units: map[int]int{}}
+	for i := from; i < len(net.Layers); i++ {
+		if p, ok := net.Layers[i].(nn.Producer); ok {
+			s.units[i] = p.Units()
+		}
+		for _, a := range fullState(net.Layers[i], nil) {
+			s.state = append(s.state, slices.Clone(a))
+		}
+	}
+	return s
+}
+
+// fullState is layerState with the gradients and optimiser slots.
+func fullState(l nn.Layer, dst [][]float32) [][]float32 {
+	for _, p := range l.Params() {
+		dst = append(dst, p.Data, p.Grad)
+		dst = append(dst, p.Slots...)
+	}
+	if bn, ok := l.(*nn.BatchNorm); ok {
+		dst = append(dst, bn.RunMean, bn.RunVar)
+	}
+	return dst
+}
+
+// restore removes the units added since the snapshot and copies its state
+// back.
+func (s *netSnapshot) restore(net *nn.Net) error {
+	if len(net.Layers) != s.n {
+		return fmt.Errorf("grow: probe changed the number of layers from %d to %d", s.n, len(net.Layers))
+	}
+	for i := len(net.Layers) - 1; i >= s.from; i-- {
+		p, ok := net.Layers[i].(nn.Producer)
+		if !ok {
+			continue
+		}
+		was, now := s.units[i], p.Units()
+		if now < was {
+			return fmt.Errorf("grow: probe removed units of layer %d", i)
+		}
+		if now > was {
+			idx := make([]int, 0, now-was)
+			for u := was; u < now; u++ {
+				idx = append(idx, u)
+			}
+			if err := net.RemoveUnits(i, idx); err != nil {
+				return err
+			}
+		}
+	}
+	var cur [][]float32
+	for i := s.from; i < len(net.Layers); i++ {
+		cur = fullState(net.Layers[i], cur)
+	}
+	if len(cur) != len(s.state) {
+		return fmt.Errorf("grow: probe changed the layers' state")
+	}
+	for k, a := range cur {
+		if len(a) != len(s.state[k]) {
+			return fmt.Errorf("grow: probe changed the layers' state")
+		}
+		copy(a, s.state[k])
+	}
+	return nil
+}
+
+// pairState is what a pairCache update changes.
+type pairState struct {
+	units, outJ, cin int
+	pl               unitParams
+	wj, aj           []float32
+	zs               [][]float32
+}
+
+func (c *pairCache) save() *pairState {
+	st := &pairState{units: c.units, outJ: c.outJ, cin: c.gj.cin, pl: c.pl.clone(),
+		wj: slices.Clone(c.wj), aj: slices.Clone(c.aj)}
+	// The copy goes into the spare buffers, which restore swaps in.
+	c.spare = slices.Grow(c.spare[:0], len(c.zs))[:len(c.zs)]
+	for b, z := range c.zs {
+		c.spare[b] = append(c.spare[b][:0], z...)
+	}
+	st.zs = c.spare
+	return st
+}
+
+func (c *pairCache) restore(st *pairState) {
+	c.units, c.outJ, c.gj.cin, c.pl, c.wj, c.aj = st.units, st.outJ, st.cin, st.pl, st.wj, st.aj
+	c.zs, c.spare = st.zs, c.zs
 }

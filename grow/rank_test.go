@@ -1,9 +1,11 @@
 package grow
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/nadir-ml/nadir/data"
 	"github.com/nadir-ml/nadir/nn"
 )
 
@@ -56,6 +58,99 @@ func TestRankAtStep(t *testing.T) {
 		got := SelectRatio(r, lim)
 		if len(got) != 1 || r[got[0]].Unit != tc.wantUnit {
 			t.Errorf("rank %v eps_rel %g: chose %v, want unit %d", tc.rank, tc.epsRel, got, tc.wantUnit)
+		}
+	}
+}
+
+// TestProbeCands checks RankMeasured's scores: each scored candidate's
+// Score is 2·ΔL/ε², ΔL its loss change on the measured batches when
+// applied alone at its step (here against a net built afresh for each),
+// unscored candidates keep theirs, and the net is left as it was.
+func TestProbeCands(t *testing.T) {
+	act, _ := nn.ParseActivation("relu")
+	build := func() *nn.Net {
+		net, err := nn.ParseModel("cnn:c3,p,c4,g", []int{1, 6, 6}, 3, act, rand.New(rand.NewPCG(3, 3)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return net
+	}
+	r := rand.New(rand.NewPCG(4, 4))
+	d := &data.Dataset{Name: "img", Shape: []int{1, 6, 6}, Classes: 3}
+	for i := 0; i < 24; i++ {
+		for j := 0; j < 36; j++ {
+			d.X = append(d.X, float32(r.NormFloat64()))
+		}
+		d.Y = append(d.Y, i%3)
+	}
+	b := data.NewBatcher(d, 8)
+	b.Epoch(nil)
+	steps := []int{0, 1, 2}
+	// A split of unit u along a fixed direction: the copies at θ ± ε·dir.
+	splitAlong := func(li, u int, dir []float64) func(*nn.Net, float64) error {
+		return func(net *nn.Net, eps float64) error {
+			p := net.Layers[li].(nn.Producer)
+			fan := p.FanIn()
+			w := p.Weight().Data
+			in := append([]float32(nil), w[u*fan:(u+1)*fan]...)
+			for j := range in {
+				in[j] += float32(eps * dir[j])
+				w[u*fan+j] -= float32(eps * dir[j])
+			}
+			out, err := net.OutgoingColumn(li, u)
+			if err != nil {
+				return err
+			}
+			for j := range out {
+				out[j] /= 2
+			}
+			if err := net.AddUnits(li, []nn.NewUnit{{In: in, Like: u, Out: out}}); err != nil {
+				return err
+			}
+			return net.ScaleOutgoing(li, u, 0.5)
+		}
+	}
+	net := build()
+	var cands []Candidate
+	for _, li := range net.Growable() {
+		fan := net.Layers[li].(nn.Producer).FanIn()
+		for u := 0; u < 3; u++ {
+			dir := make([]float64, fan)
+			for j := range dir {
+				dir[j] = r.NormFloat64()
+			}
+			cands = append(cands, Candidate{Layer: li, Unit: u, Score: -1, Added: 1, Apply: splitAlong(li, u, dir)})
+		}
+	}
+	cands = append(cands, Candidate{Layer: net.Growable()[0], Unit: 1, Score: 0.25, Added: 1, Unscored: true,
+		Apply: func(*nn.Net, float64) error { t.Error("an unscored candidate was probed"); return nil }})
+	e := &Engine{Cfg: Config{RankMeasured: true, EpsRel: 0.5}}
+	before := MeanLoss(net, b, steps)
+	out, err := e.probeCands(net, NewSplitLosses(net, b, steps), cands, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := MeanLoss(net, b, steps); got != before {
+		t.Fatalf("the probes changed the net's loss from %v to %v", before, got)
+	}
+	for i, c := range out {
+		if c.Unscored {
+			if c.Score != 0.25 {
+				t.Errorf("unscored candidate's score %v, want 0.25", c.Score)
+			}
+			continue
+		}
+		fresh := build()
+		eps := e.Cfg.Step(fresh, c.Layer, c.Unit)
+		if err := cands[i].Apply(fresh, eps); err != nil {
+			t.Fatal(err)
+		}
+		want := 2 * (MeanLoss(fresh, b, steps) - before) / (eps * eps)
+		if math.Abs(c.Score-want) > 1e-4*math.Abs(want)+1e-9 {
+			t.Errorf("layer %d unit %d: score %v, want 2ΔL/ε² = %v", c.Layer, c.Unit, c.Score, want)
+		}
+		if cands[i].Score != -1 {
+			t.Errorf("probeCands changed its input")
 		}
 	}
 }
