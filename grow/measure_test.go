@@ -101,34 +101,8 @@ func TestSplitLossesDelta(t *testing.T) {
 func splitLossesDelta(t *testing.T) []float64 {
 	var losses []float64
 	r := rand.New(rand.NewPCG(3, 4))
-	d := &data.Dataset{Name: "img", Shape: []int{2, 12, 12}, Classes: 4}
-	for i := 0; i < 40; i++ {
-		for j := 0; j < 2*144; j++ {
-			d.X = append(d.X, float32(r.NormFloat64()))
-		}
-		d.Y = append(d.Y, i%4)
-	}
-	net, err := nn.ParseModel("cnn:c6,p,c5,c7,p,c4,c3,g", d.Shape, 4, nn.Activation{Kind: nn.ReLU}, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Give the BatchNorms non-trivial statistics so that folding matters.
-	for _, l := range net.Layers {
-		if bn, ok := l.(*nn.BatchNorm); ok {
-			for c := range bn.RunMean {
-				bn.RunMean[c] = float32(0.1 * r.NormFloat64())
-				bn.RunVar[c] = float32(0.5 + r.Float64())
-				bn.Gamma.Data[c] = float32(0.5 + r.Float64())
-				bn.Beta.Data[c] = float32(0.1 * r.NormFloat64())
-			}
-		}
-	}
-	// A sharp head, so that every layer's output moves the loss.
-	for _, p := range net.Layers[len(net.Layers)-1].Params() {
-		for j := range p.Data {
-			p.Data[j] *= 20
-		}
-	}
+	d := grow.RandomImages(r, 40, []int{2, 12, 12}, 4)
+	net := measureNet(t, r, "cnn:c6,p,c5,c7,p,c4,c3,g", d.Shape, 4)
 	b := data.NewBatcher(d, 16)
 	b.Epoch(nil)
 	steps := []int{0, 1}
@@ -206,6 +180,33 @@ func splitLossesDelta(t *testing.T) []float64 {
 	return losses
 }
 
+// measureNet parses model with BatchNorm statistics and affine parameters
+// drawn from r (so that folding them matters) and a head sharpened 20×
+// (so that every layer's output moves the loss).
+func measureNet(t *testing.T, r *rand.Rand, model string, shape []int, classes int) *nn.Net {
+	t.Helper()
+	net, err := nn.ParseModel(model, shape, classes, nn.Activation{Kind: nn.ReLU}, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range net.Layers {
+		if bn, ok := l.(*nn.BatchNorm); ok {
+			for c := range bn.RunMean {
+				bn.RunMean[c] = float32(0.1 * r.NormFloat64())
+				bn.RunVar[c] = float32(0.5 + r.Float64())
+				bn.Gamma.Data[c] = float32(0.5 + r.Float64())
+				bn.Beta.Data[c] = float32(0.1 * r.NormFloat64())
+			}
+		}
+	}
+	for _, p := range net.Layers[len(net.Layers)-1].Params() {
+		for j := range p.Data {
+			p.Data[j] *= 20
+		}
+	}
+	return net
+}
+
 // The inputs kept from the first pass serve an earlier layer only while
 // the layers before it are unchanged: an edit in place (same layer, new
 // weights or BatchNorm statistics) below the asked layer is noticed.
@@ -237,13 +238,7 @@ func TestSplitLossesPrefixReuse(t *testing.T) {
 // conv net with a pool, drawn from r.
 func smallImageNet(t *testing.T, r *rand.Rand, n int) (*data.Dataset, *nn.Net) {
 	t.Helper()
-	d := &data.Dataset{Name: "img", Shape: []int{1, 8, 8}, Classes: 3}
-	for i := 0; i < n; i++ {
-		for j := 0; j < 64; j++ {
-			d.X = append(d.X, float32(r.NormFloat64()))
-		}
-		d.Y = append(d.Y, i%3)
-	}
+	d := grow.RandomImages(r, n, []int{1, 8, 8}, 3)
 	net, err := nn.ParseModel("cnn:c4,p,c5,c3,g", d.Shape, 3, nn.Activation{Kind: nn.ReLU}, r)
 	if err != nil {
 		t.Fatal(err)

@@ -38,34 +38,14 @@ func netState(net *nn.Net) [][]float32 {
 func TestSplitLossesProbe(t *testing.T) {
 	for _, plain := range []bool{false, true} {
 		r := rand.New(rand.NewPCG(7, 8))
-		d := &data.Dataset{Name: "img", Shape: []int{2, 12, 12}, Classes: 4}
-		for i := 0; i < 32; i++ {
-			for j := 0; j < 2*144; j++ {
-				d.X = append(d.X, float32(r.NormFloat64()))
-			}
-			d.Y = append(d.Y, i%4)
-		}
-		net, err := nn.ParseModel("cnn:c6,p,c5,c7,p,c4,g", d.Shape, 4, nn.Activation{Kind: nn.ReLU}, r)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := grow.RandomImages(r, 32, []int{2, 12, 12}, 4)
+		net := measureNet(t, r, "cnn:c6,p,c5,c7,p,c4,g", d.Shape, 4)
 		for _, l := range net.Layers {
-			if bn, ok := l.(*nn.BatchNorm); ok {
-				for c := range bn.RunMean {
-					bn.RunMean[c] = float32(0.1 * r.NormFloat64())
-					bn.RunVar[c] = float32(0.5 + r.Float64())
-				}
-			}
 			for _, p := range l.Params() {
 				p.EnsureSlots(1)
 				for j := range p.Slots[0] {
 					p.Slots[0][j] = float32(r.NormFloat64())
 				}
-			}
-		}
-		for _, p := range net.Layers[len(net.Layers)-1].Params() {
-			for j := range p.Data {
-				p.Data[j] *= 20
 			}
 		}
 		b := data.NewBatcher(d, 8)

@@ -76,14 +76,7 @@ func TestProbeCands(t *testing.T) {
 		return net
 	}
 	r := rand.New(rand.NewPCG(4, 4))
-	d := &data.Dataset{Name: "img", Shape: []int{1, 6, 6}, Classes: 3}
-	for i := 0; i < 24; i++ {
-		for j := 0; j < 36; j++ {
-			d.X = append(d.X, float32(r.NormFloat64()))
-		}
-		d.Y = append(d.Y, i%3)
-	}
-	b := data.NewBatcher(d, 8)
+	b := data.NewBatcher(RandomImages(r, 24, []int{1, 6, 6}, 3), 8)
 	b.Epoch(nil)
 	steps := []int{0, 1, 2}
 	// A split of unit u along a fixed direction: the copies at θ ± ε·dir.
