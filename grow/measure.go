@@ -668,10 +668,12 @@ type netSnapshot struct {
 
 func snapshotFrom(net *nn.Net, from int) *netSnapshot {
 	s := &netSnapshot{from: from, n: len(net.Layers), units: map[int]int{}}
-	for i := from; i < len(net.Layers); i++ {
-		if p, ok := net.Layers[i].(nn.Producer); ok {
-			s.units[i] = p.Units()
+	for _, i := range net.Growable() {
+		if i >= from {
+			s.units[i] = net.Layers[i].(nn.Producer).Units()
 		}
+	}
+	for i := from; i < len(net.Layers); i++ {
 		for _, a := range fullState(net.Layers[i], nil) {
 			s.state = append(s.state, slices.Clone(a))
 		}
@@ -698,11 +700,11 @@ func (s *netSnapshot) restore(net *nn.Net) error {
 		return fmt.Errorf("grow: probe changed the number of layers from %d to %d", s.n, len(net.Layers))
 	}
 	for i := len(net.Layers) - 1; i >= s.from; i-- {
-		p, ok := net.Layers[i].(nn.Producer)
+		was, ok := s.units[i]
 		if !ok {
-			continue
+			continue // not a layer whose units an edit adds
 		}
-		was, now := s.units[i], p.Units()
+		now := net.Layers[i].(nn.Producer).Units()
 		if now < was {
 			return fmt.Errorf("grow: probe removed units of layer %d", i)
 		}
