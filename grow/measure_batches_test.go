@@ -1,10 +1,7 @@
 package grow_test
 
 import (
-	"bufio"
-	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -62,33 +59,17 @@ func TestMeasureBatches(t *testing.T) {
 	if e.Cfg.MeasureBatches != 1 || e.Cfg.SplitBatches != 4 {
 		t.Fatalf("config %+v", e.Cfg)
 	}
-	f, err := os.Open(filepath.Join(dir, "log.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	seen := map[int]int{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var ev struct {
-			Event    string  `json:"event"`
-			Round    int     `json:"round"`
-			Measured float64 `json:"measured"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			t.Fatal(err)
-		}
-		if ev.Event != "split" {
-			continue
-		}
-		k := seen[ev.Round]
-		seen[ev.Round]++
-		l := h.losses[ev.Round]
-		if k+1 >= len(l) {
-			t.Fatalf("round %d: more splits logged than applied", ev.Round)
-		}
-		if want := l[k+1] - l[k]; math.Abs(ev.Measured-want) > 1e-6*math.Max(1e-3, math.Abs(l[k])) {
-			t.Errorf("round %d split %d: measured %g, loss on the first batch changed by %g", ev.Round, k, ev.Measured, want)
+	for round, evs := range splitEvents(t, dir) {
+		l := h.losses[round]
+		for k, ev := range evs {
+			seen[round]++
+			if k+1 >= len(l) {
+				t.Fatalf("round %d: more splits logged than applied", round)
+			}
+			if want := l[k+1] - l[k]; math.Abs(ev.Measured-want) > 1e-6*math.Max(1e-3, math.Abs(l[k])) {
+				t.Errorf("round %d split %d: measured %g, loss on the first batch changed by %g", round, k, ev.Measured, want)
+			}
 		}
 	}
 	if len(seen) == 0 {
