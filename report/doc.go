@@ -31,6 +31,12 @@
 //     mode, and validation accuracy against throughput of every trained
 //     child with its mode's Pareto front and the throughput specification.
 //
+// SplitCalibration sums, per layer, the splits' predicted and measured loss
+// changes and counts those that lowered the loss; the HTML page shows it
+// as a table under the rounds. It is where a ranking that misleads shows:
+// a layer whose measured / predicted ratio is near zero or negative gets
+// splits that its prediction oversells.
+//
 // A co-exploration run's summary.json and events are package run's
 // CoexploreSummary and Episode; Designs writes its table of best designs,
 // one row per mode and one per pipeline stage with board, layers and

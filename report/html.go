@@ -121,6 +121,7 @@ func WriteHTML(dir string, runs ...*Run) error {
 			return err
 		}
 	}
+	page.Calibration = SplitCalibration(runs[0])
 	page.Config, err = flatConfig(runs[0])
 	if err != nil {
 		return err
@@ -137,6 +138,7 @@ type htmlPage struct {
 	Method, Name string
 	Figures      []htmlFigure
 	Compare      []row
+	Calibration  []LayerCalibration
 	Config       [][2]string
 	Coexplore    *coexplorePage
 }
@@ -247,6 +249,14 @@ test accuracy <b>{{pct .Summary.TestAccuracy}}</b>, test loss {{f4 .Summary.Test
 <tr><th>round</th><th>widths</th><th>params</th><th>MACs</th><th>train loss</th><th>test loss</th><th>test acc</th><th>splits</th><th>grow s</th><th>train s</th></tr>
 {{range .Summary.Rounds}}<tr><td class="n">{{.Round}}</td><td>{{widths .Widths}}</td><td class="n">{{sepi .Params}}</td><td class="n">{{sep .MACs}}</td><td class="n">{{f4 .TrainLoss}}</td><td class="n">{{f4 .TestLoss}}</td><td class="n">{{pct .TestAccuracy}}</td><td class="n">{{.Splits}}</td><td class="n">{{f2 .GrowSeconds}}</td><td class="n">{{f2 .TrainSeconds}}</td></tr>
 {{end}}</table>
+{{with $.Calibration}}
+<h2>Split predictions per layer</h2>
+<p>Measured against predicted loss change of the splits, summed per layer over the rounds: near 1 the second-order model behind the ranking holds; near 0 or below, the layer's splits gain less than predicted.</p>
+<table>
+<tr><th>layer</th><th>splits</th><th>lowered the loss</th><th>predicted</th><th>measured</th><th>measured / predicted</th></tr>
+{{range .}}<tr><td class="n">{{.Layer}}</td><td class="n">{{.Splits}}</td><td class="n">{{.Lowered}}</td><td class="n">{{printf "%.4g" .Predicted}}</td><td class="n">{{printf "%.4g" .Measured}}</td><td class="n">{{f2 .Ratio}}</td></tr>
+{{end}}</table>
+{{end}}
 {{else if .Epochs}}
 <h2>Epochs</h2>
 <table>

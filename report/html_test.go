@@ -97,6 +97,9 @@ func TestWriteHTML(t *testing.T) {
 		`<td class="n">2</td><td>[12 9]</td><td class="n">9,800</td><td class="n">9,700</td><td class="n">0.3300</td><td class="n">0.3100</td><td class="n">90.25%</td><td class="n">4</td><td class="n">0.15</td><td class="n">0.25</td>`,
 		`<tr><td>t1</td><td>train</td><td>mlp:32</td><td>—</td><td class="n">25,450</td><td class="n">25,408</td><td class="n">93.00%</td></tr>`,
 		`<tr><th>grow.method</th><td>fast</td></tr>`,
+		// Per-layer calibration of the predicted splits (the baseline's left out).
+		`<tr><td class="n">1</td><td class="n">2</td><td class="n">2</td><td class="n">-2.5e-05</td><td class="n">-2.3e-05</td><td class="n">0.92</td></tr>`,
+		`<tr><td class="n">3</td><td class="n">1</td><td class="n">1</td><td class="n">-2.5e-06</td><td class="n">-3e-06</td><td class="n">1.20</td></tr>`,
 		`<tr><th>train.lr</th><td>0.05</td></tr>`,
 		"softplus (β = 3)",
 	} {
