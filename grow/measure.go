@@ -681,14 +681,12 @@ func snapshotFrom(net *nn.Net, from int) *netSnapshot {
 	return s
 }
 
-// fullState is layerState with the gradients and optimiser slots.
+// fullState is layerState followed by the gradients and optimiser slots.
 func fullState(l nn.Layer, dst [][]float32) [][]float32 {
+	dst = layerState(l, dst)
 	for _, p := range l.Params() {
-		dst = append(dst, p.Data, p.Grad)
+		dst = append(dst, p.Grad)
 		dst = append(dst, p.Slots...)
-	}
-	if bn, ok := l.(*nn.BatchNorm); ok {
-		dst = append(dst, bn.RunMean, bn.RunVar)
 	}
 	return dst
 }
