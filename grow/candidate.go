@@ -38,10 +38,13 @@ type Env struct {
 	// statistics use Steps of it.
 	Stats *data.Batcher
 	Steps []int
-	Cost  cost.Model
-	Seed  uint64
-	Round int
-	Rand  *rand.Rand
+	// Heldout, when set (Config.RankHeldout), are further steps of Stats,
+	// disjoint from Steps, for methods that score on held-out statistics.
+	Heldout []int
+	Cost    cost.Model
+	Seed    uint64
+	Round   int
+	Rand    *rand.Rand
 	// Layers are the growable layers (those with a consumer).
 	Layers []int
 	// Train is the full training set and Batch the training batch size,

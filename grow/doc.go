@@ -66,13 +66,15 @@
 // grows with its neighbours' widths; the engine replays a selection on a
 // copy of the architecture in the order the splits are applied and shrinks
 // the round's cost until nothing would be dropped at the exact prices
-// (otherwise the picks dropped are always the first layers'). Three knobs
+// (otherwise the picks dropped are always the first layers'). Four knobs
 // change what is chosen: RankAtStep ranks splits by their predicted loss
 // change at the step they are applied with (with EpsRel, ‖θ‖²·λ_min instead
 // of λ_min); RankMeasured replaces the second-order prediction by the loss
 // change each candidate makes when it is applied at its step, measured on
 // the statistics batches and undone (SplitLosses.Probe; the expansion can
 // fail at a finite step, and ReLU's second derivative is a surrogate's);
-// and LayerFloor makes every layer take a share of uniform growth first
+// RankHeldout scores each split direction by its curvature on statistics
+// batches that did not choose it (λ_min of a sampled matrix is biased
+// low); and LayerFloor makes every layer take a share of uniform growth first
 // (Limits.Floor).
 package grow

@@ -86,6 +86,16 @@ type Config struct {
 	// the measured change. With RankAtStep the Score is then scaled as
 	// that option scales λ. Methods whose edits act jointly are not probed.
 	RankMeasured bool `json:"rank_measured,omitempty"`
+	// RankHeldout scores each neuron by the curvature of its split
+	// direction on held-out statistics, v_minᵀ S' v_min, where S' is the
+	// splitting matrix on the SplitBatches mini-batches that follow the
+	// statistics batches in the round's order, instead of by λ_min itself.
+	// λ_min is the smallest eigenvalue of a matrix estimated from a sample,
+	// so it is biased low (the solver picks the direction where the
+	// sample's noise is most negative), and more so the more coordinates a
+	// neuron has; the held-out quotient is an unbiased estimate of the
+	// curvature along the chosen direction.
+	RankHeldout bool `json:"rank_heldout,omitempty"`
 	// LayerFloor, when positive, makes every growable layer add at least
 	// LayerFloor × its share of uniform growth each round before the rule
 	// chooses the rest: round(LayerFloor·(g−1)·width) units, its best
@@ -545,8 +555,17 @@ func (e *Engine) growStep(ctx context.Context) (RoundRecord, error) {
 	for _, h := range e.Hooks {
 		h.PhaseStart(fmt.Sprintf("round %d: statistics", round), 1)
 	}
-	b, steps := StatsBatches(e.Data.Train, e.Trainer.Cfg.Batch, e.Cfg.SplitBatches, e.Trainer.Cfg.Seed, round)
-	env := &Env{Net: net, Stats: b, Steps: steps, Cost: e.Cost, Seed: e.Trainer.Cfg.Seed, Round: round,
+	nb := e.Cfg.SplitBatches
+	if e.Cfg.RankHeldout {
+		nb *= 2
+	}
+	b, steps := StatsBatches(e.Data.Train, e.Trainer.Cfg.Batch, nb, e.Trainer.Cfg.Seed, round)
+	var heldout []int
+	if e.Cfg.RankHeldout {
+		n := (len(steps) + 1) / 2
+		steps, heldout = steps[:n], steps[n:]
+	}
+	env := &Env{Net: net, Stats: b, Steps: steps, Heldout: heldout, Cost: e.Cost, Seed: e.Trainer.Cfg.Seed, Round: round,
 		Rand: rand.New(rand.NewPCG(e.Trainer.Cfg.Seed^0x6e0, uint64(round))), Layers: net.Growable(),
 		Train: e.Data.Train, Batch: e.Trainer.Cfg.Batch, Hooks: e.Hooks}
 	cands, err := e.Method.Propose(ctx, env)

@@ -122,6 +122,7 @@ func growFlags(fs *flag.FlagSet, f *runFlags, g *grow.Config) {
 	fs.StringVar(&g.LRSpan, "lr-span", g.LRSpan, "what the lr schedule spans: "+grow.LRSpans.Help()+" (round: restarts after each growth step; run: one schedule over all epochs)")
 	fs.Float64Var(&g.GrowthFraction, "growth-fraction", g.GrowthFraction, "the seed's and the growth rounds' epochs each pass over this fraction of the training set, a different part each phase; the epochs after the last growth step use all of it (0 or 1: all)")
 	fs.BoolVar(&g.RankAtStep, "rank-at-step", g.RankAtStep, "rank splits by their predicted loss change at the step they are applied with (ε²/2·λ, ε from --eps-rel) instead of by λ alone")
+	fs.BoolVar(&g.RankHeldout, "rank-heldout", g.RankHeldout, "rank splits by the curvature of their direction on held-out statistics (the next split-batches mini-batches) instead of by λ_min, which is biased low by the noise of its sample")
 	fs.BoolVar(&g.RankMeasured, "rank-measured", g.RankMeasured, "rank splits by their loss change measured at their step (each applied, measured on the statistics batches and undone) instead of by the second-order prediction")
 	fs.Float64Var(&g.LayerFloor, "layer-floor", g.LayerFloor, "every layer first adds this fraction (0–1) of its uniform share of each round's growth, its best splits, before the rest is chosen by score (0: off)")
 	fs.IntVar(&g.LineageCap, "lineage-cap", 0, "at most N splits per lineage (units descended from one seed unit) per round (0: no cap)")

@@ -104,15 +104,24 @@ func (m *Splitting) Propose(ctx context.Context, env *grow.Env) ([]grow.Candidat
 	if err != nil {
 		return nil, err
 	}
+	var held []*LayerStats
+	if len(env.Heldout) > 0 {
+		if held, _, err = CollectWith(ctx, env.Net, env.Stats, env.Heldout, env.Layers, CollectOptions{Pairs: !o.Exact, Fast32: !o.Exact}); err != nil {
+			return nil, err
+		}
+	}
 	m.last = m.last[:0]
 	var out []grow.Candidate
-	for _, le := range eigs {
+	for k, le := range eigs {
 		for u, e := range le.Eigen {
 			var s Scheme
 			if m.name == "signed" {
 				s = Signed(e, m.opts.C)
 			} else {
 				s = S2D(e)
+			}
+			if held != nil {
+				s.Gain = heldoutGain(held[k], u, s)
 			}
 			li, unit, sch := le.Layer, u, s
 			m.opts.jitter(&sch, env, li, unit)
@@ -123,6 +132,19 @@ func (m *Splitting) Propose(ctx context.Context, env *grow.Env) ([]grow.Candidat
 		}
 	}
 	return out, nil
+}
+
+// heldoutGain is the scheme's gain Σ_j w_j δ_jᵀ S' δ_j on held-out
+// statistics S' of neuron u (Config.RankHeldout): an unbiased estimate of
+// the curvature along the directions the in-sample solve chose.
+func heldoutGain(st *LayerStats, u int, s Scheme) float64 {
+	var g float64
+	for j, d := range s.Deltas {
+		if d != nil {
+			g += s.Weights[j] * st.Quad(u, d)
+		}
+	}
+	return g
 }
 
 // nearNullTol bounds the Lanczos tolerance of a λ_min near zero (under a
