@@ -20,16 +20,22 @@ func TestSplitLossesMatchesMeanLoss(t *testing.T) {
 	}
 }
 
-func testSplitLosses(t *testing.T, plain bool) {
-	r := rand.New(rand.NewPCG(1, 2))
-	d, net := smallImageNet(t, r, 20)
-	b := data.NewBatcher(d, 6)
+// splitLossesOn returns d in unshuffled batches of size batch and the
+// split losses of net on steps of them, on the plain path if plain.
+func splitLossesOn(net *nn.Net, d *data.Dataset, batch int, steps []int, plain bool) (*data.Batcher, []int, *grow.SplitLosses) {
+	b := data.NewBatcher(d, batch)
 	b.Epoch(nil)
-	steps := []int{0, 1, 3}
 	ls := grow.NewSplitLosses(net, b, steps)
 	if plain {
 		ls = grow.PlainSplitLosses(ls)
 	}
+	return b, steps, ls
+}
+
+func testSplitLosses(t *testing.T, plain bool) {
+	r := rand.New(rand.NewPCG(1, 2))
+	d, net := smallImageNet(t, r, 20)
+	b, steps, ls := splitLossesOn(net, d, 6, []int{0, 1, 3}, plain)
 	layers := net.Growable()
 	last := 0.0
 	check := func(at int, what string) {

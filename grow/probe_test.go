@@ -6,7 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/nadir-ml/nadir/data"
 	"github.com/nadir-ml/nadir/grow"
 	"github.com/nadir-ml/nadir/nn"
 )
@@ -63,13 +62,7 @@ func testProbe(t *testing.T, model string, plain bool, wantDeltas int) {
 			}
 		}
 	}
-	b := data.NewBatcher(d, 8)
-	b.Epoch(nil)
-	steps := []int{0, 1, 2}
-	ls := grow.NewSplitLosses(net, b, steps)
-	if plain {
-		ls = grow.PlainSplitLosses(ls)
-	}
+	b, steps, ls := splitLossesOn(net, d, 8, []int{0, 1, 2}, plain)
 	// split returns a split of unit u of layer li with a displacement
 	// drawn now, so that the probe and the real edit are the same.
 	split := func(li, u int) func() error {
