@@ -168,6 +168,7 @@ type entry struct {
 	net, method string
 	budget      int64
 	acc, macs   []float64
+	bySeed      map[int]float64
 }
 
 func (e *entry) key() string { return fmt.Sprintf("%s\x00%d\x00%s", e.net, e.budget, e.method) }
@@ -197,6 +198,8 @@ type Row struct {
 	SDAccuracy   float64 `json:"sd_accuracy"`
 	MeanMACs     float64 `json:"mean_macs"`
 	N            int     `json:"n"`
+	// bySeed holds each seed's accuracy, for the paired comparisons.
+	bySeed map[int]float64
 }
 
 func table(manifest, prefix string) error {
@@ -204,7 +207,7 @@ func table(manifest, prefix string) error {
 	if err != nil {
 		return err
 	}
-	md := markdown(rows)
+	md := markdown(rows) + pairedMarkdown(rows)
 	if err := os.WriteFile(prefix+".md", []byte(md), 0o644); err != nil {
 		return err
 	}
@@ -237,6 +240,10 @@ func aggregate(manifest string) ([]Row, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: budget %q", manifest, fld[1])
 		}
+		seed, err := strconv.Atoi(fld[3])
+		if err != nil {
+			return nil, fmt.Errorf("%s: seed %q", manifest, fld[3])
+		}
 		var sum struct {
 			TestAccuracy float64 `json:"test_accuracy"`
 			MACs         int64   `json:"macs"`
@@ -249,13 +256,17 @@ func aggregate(manifest string) ([]Row, error) {
 		if err := json.Unmarshal(b, &sum); err != nil {
 			return nil, fmt.Errorf("%s: %v", fld[4], err)
 		}
-		e := &entry{net: fld[0], budget: budget, method: fld[2]}
+		e := &entry{net: fld[0], budget: budget, method: fld[2], bySeed: map[int]float64{}}
 		if old, ok := byKey[e.key()]; ok {
 			e = old
 		} else {
 			byKey[e.key()] = e
 			order = append(order, e)
 		}
+		if _, dup := e.bySeed[seed]; dup {
+			return nil, fmt.Errorf("%s: %s %d %s seed %d listed twice", manifest, e.net, e.budget, e.method, seed)
+		}
+		e.bySeed[seed] = sum.TestAccuracy
 		e.acc = append(e.acc, sum.TestAccuracy)
 		e.macs = append(e.macs, float64(sum.MACs))
 	}
@@ -269,7 +280,7 @@ func aggregate(manifest string) ([]Row, error) {
 	for _, e := range order {
 		m, sd := meanSD(e.acc)
 		mm, _ := meanSD(e.macs)
-		rows = append(rows, Row{Net: e.net, Method: e.method, BudgetMACs: e.budget, MeanAccuracy: m, SDAccuracy: sd, MeanMACs: mm, N: len(e.acc)})
+		rows = append(rows, Row{Net: e.net, Method: e.method, BudgetMACs: e.budget, MeanAccuracy: m, SDAccuracy: sd, MeanMACs: mm, N: len(e.acc), bySeed: e.bySeed})
 	}
 	return rows, nil
 }
@@ -325,6 +336,107 @@ func markdown(rows []Row) string {
 			}
 			b.WriteString("\n")
 		}
+	}
+	return b.String()
+}
+
+// references are the baselines every other method is compared with seed by
+// seed: the issue's two goals set growth against random splitting and
+// against the uniform-width network of equal MACs.
+var references = []string{"random-split", "uniform-scratch"}
+
+// paired is method − reference in accuracy points over the seeds both have.
+type paired struct {
+	mean, sd float64
+	ahead, n int
+}
+
+func pairedDiff(m, ref Row) (paired, bool) {
+	var d []float64
+	var p paired
+	for s, a := range m.bySeed {
+		if b, ok := ref.bySeed[s]; ok {
+			d = append(d, 100*(a-b))
+			if a >= b {
+				p.ahead++
+			}
+		}
+	}
+	if len(d) == 0 {
+		return p, false
+	}
+	sort.Float64s(d) // map order must not change the sums' rounding
+	p.mean, p.sd = meanSD(d)
+	p.n = len(d)
+	return p, true
+}
+
+// pairedMarkdown lays out, per seed network, each method's paired difference
+// from each reference present: seed noise shared by the two runs of a seed
+// (same data order, same initial draws) cancels, so these separate methods
+// that the mean ± sd columns cannot.
+func pairedMarkdown(rows []Row) string {
+	var b strings.Builder
+	var nets, methods []string
+	seen := map[string]bool{}
+	isRef := map[string]bool{}
+	for _, r := range references {
+		isRef[r] = true
+	}
+	cell := map[string]Row{}
+	budgets := map[string][]int64{}
+	for _, r := range rows {
+		if !seen["n"+r.Net] {
+			seen["n"+r.Net] = true
+			nets = append(nets, r.Net)
+		}
+		if !isRef[r.Method] && !seen["m"+r.Method] {
+			seen["m"+r.Method] = true
+			methods = append(methods, r.Method)
+		}
+		k := fmt.Sprint(r.Net, "\x00", r.BudgetMACs)
+		if !seen["b"+k] {
+			seen["b"+k] = true
+			budgets[r.Net] = append(budgets[r.Net], r.BudgetMACs)
+		}
+		cell[fmt.Sprint(k, "\x00", r.Method)] = r
+	}
+	for _, net := range nets {
+		bs := budgets[net]
+		sort.Slice(bs, func(i, j int) bool { return bs[i] < bs[j] })
+		var lines []string
+		for _, bud := range bs {
+			k := fmt.Sprint(net, "\x00", bud, "\x00")
+			for _, ref := range references {
+				rr, ok := cell[k+ref]
+				if !ok {
+					continue
+				}
+				line := fmt.Sprintf("| %d | %s |", bud, ref)
+				for _, m := range methods {
+					mr, ok := cell[k+m]
+					p, both := pairedDiff(mr, rr)
+					if !ok || !both {
+						line += " — |"
+						continue
+					}
+					line += fmt.Sprintf(" %+.2f ± %.2f (%d of %d) |", p.mean, p.sd, p.ahead, p.n)
+				}
+				lines = append(lines, line)
+			}
+		}
+		if len(lines) == 0 || len(methods) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s — paired by seed: method − reference, accuracy points, mean ± sd (seeds at or above the reference)\n\n| budget MACs | reference |", net)
+		for _, m := range methods {
+			fmt.Fprintf(&b, " %s |", m)
+		}
+		b.WriteString("\n|---|---|")
+		for range methods {
+			b.WriteString("---|")
+		}
+		b.WriteString("\n" + strings.Join(lines, "\n") + "\n")
 	}
 	return b.String()
 }

@@ -141,3 +141,26 @@ func TestSweepManifest(t *testing.T) {
 		t.Errorf("mismatched ID: error %v", err)
 	}
 }
+
+// TestPairedMarkdown: differences are taken seed by seed over the seeds both
+// runs have, in points, with the count of seeds at or above the reference;
+// a method without a common seed gets a dash, and references get no column.
+func TestPairedMarkdown(t *testing.T) {
+	row := func(method string, acc map[int]float64) Row {
+		return Row{Net: "vgg", Method: method, BudgetMACs: 5000, bySeed: acc}
+	}
+	rows := []Row{
+		row("s2d", map[int]float64{1: 0.91, 2: 0.92, 3: 0.90}),
+		row("fast", map[int]float64{7: 0.95}),
+		row("random-split", map[int]float64{1: 0.90, 2: 0.925, 3: 0.90, 4: 0.99}),
+	}
+	md := pairedMarkdown(rows)
+	// s2d − random-split: +1, −0.5, 0 points: mean 0.1667, sd 0.7638, 2 of 3.
+	want := "| 5000 | random-split | +0.17 ± 0.76 (2 of 3) | — |"
+	if !strings.Contains(md, want) || strings.Contains(md, "uniform-scratch") || strings.Contains(md, "| random-split | random-split") {
+		t.Fatalf("paired markdown:\n%s\nwant line %q", md, want)
+	}
+	if got := pairedMarkdown(rows[2:]); got != "" {
+		t.Fatalf("references alone gave %q", got)
+	}
+}
