@@ -29,7 +29,8 @@
 # OUT/NET/BUDGET/METHOD-SEED. OUT/manifest.tsv lists every run (net, budget,
 # method, seed, run directory). Rerun with the same OUTDIR to resume: the
 # sweeps rerun no finished trial (the direct baselines run again).
-# Output: OUT/study.md (Markdown, mean ± sd over seeds), OUT/study-<net>.png
+# Output: OUT/study.md (Markdown, mean ± sd over seeds, then each method's
+# difference from random-split and uniform-scratch paired by seed), OUT/study-<net>.png
 # (accuracy vs MACs) and, as the last line of stdout, JSON
 # {"rows": [{"net","method","budget_macs","mean_accuracy","sd_accuracy","mean_macs","n"}]}.
 #

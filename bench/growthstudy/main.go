@@ -1,6 +1,7 @@
 // Command growthstudy is the helper of bench/growth_study.sh: it finds the
 // uniform width of a model template at a MAC budget, and aggregates the
-// study's runs into a Markdown table (mean ± sd over seeds), an
+// study's runs into a Markdown table (mean ± sd over seeds, and each
+// method's difference from the reference baselines paired by seed), an
 // accuracy-vs-MACs plot per seed network and a JSON line of rows.
 //
 //	growthstudy width 'cnn:c{w},p,c{w},g' 1000000   # model string at most 1M MACs
