@@ -316,15 +316,7 @@ func markdown(rows []Row) string {
 			cell[fmt.Sprint(r.BudgetMACs, r.Method)] = r
 		}
 		sort.Slice(budgets, func(i, j int) bool { return budgets[i] < budgets[j] })
-		fmt.Fprintf(&b, "\n%s — test accuracy %%, mean ± sd over seeds (mean final MACs in k)\n\n| budget MACs |", net)
-		for _, m := range methods {
-			fmt.Fprintf(&b, " %s |", m)
-		}
-		b.WriteString("\n|---|")
-		for range methods {
-			b.WriteString("---|")
-		}
-		b.WriteString("\n")
+		tableHead(&b, net+" — test accuracy %, mean ± sd over seeds (mean final MACs in k)", []string{"budget MACs"}, methods)
 		for _, bud := range budgets {
 			fmt.Fprintf(&b, "| %d |", bud)
 			for _, m := range methods {
@@ -339,6 +331,21 @@ func markdown(rows []Row) string {
 		}
 	}
 	return b.String()
+}
+
+// tableHead writes a table's title and its header: the lead columns, then a
+// column per method.
+func tableHead(b *strings.Builder, title string, lead, methods []string) {
+	fmt.Fprintf(b, "\n%s\n\n|", title)
+	cols := append(append([]string(nil), lead...), methods...)
+	for _, c := range cols {
+		fmt.Fprintf(b, " %s |", c)
+	}
+	b.WriteString("\n|")
+	for range cols {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
 }
 
 // references are the baselines every other method is compared with seed by
@@ -429,15 +436,9 @@ func pairedMarkdown(rows []Row) string {
 		if len(lines) == 0 || len(methods) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n%s — paired by seed: method − reference, accuracy points, mean ± sd (seeds at or above the reference)\n\n| budget MACs | reference |", net)
-		for _, m := range methods {
-			fmt.Fprintf(&b, " %s |", m)
-		}
-		b.WriteString("\n|---|---|")
-		for range methods {
-			b.WriteString("---|")
-		}
-		b.WriteString("\n" + strings.Join(lines, "\n") + "\n")
+		tableHead(&b, net+" — paired by seed: method − reference, accuracy points, mean ± sd (seeds at or above the reference)",
+			[]string{"budget MACs", "reference"}, methods)
+		b.WriteString(strings.Join(lines, "\n") + "\n")
 	}
 	return b.String()
 }
