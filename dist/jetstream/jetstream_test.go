@@ -72,7 +72,9 @@ func TestWorkersKillRedeliverDeadLetter(t *testing.T) {
 	ns := startServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	defer cancel()
-	opts := jetstream.Options{AckWait: time.Second, MaxDeliver: 3}
+	// AckWait 2 s: heartbeats come every AckWait/3, and the 1.3 s left
+	// over must absorb a loaded 2-core CI machine's scheduling delays.
+	opts := jetstream.Options{AckWait: 2 * time.Second, MaxDeliver: 3}
 	q, err := jetstream.Open(ctx, connect(t, ns, "submitter"), opts, true)
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +111,7 @@ func TestWorkersKillRedeliverDeadLetter(t *testing.T) {
 	// worker.
 	reg.Register("slow", done(func(ctx context.Context, tr dist.Trial, dir string) ([]byte, error) {
 		select {
-		case <-time.After(2500 * time.Millisecond):
+		case <-time.After(opts.AckWait * 5 / 2):
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
